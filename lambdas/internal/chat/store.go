@@ -1,0 +1,91 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by a Store for an item that does not exist or has expired.
+var ErrNotFound = errors.New("chat: not found")
+
+// Connection is one open WebSocket connection.
+type Connection struct {
+	ID          string
+	UserID      string
+	DisplayName string
+	ConnectedAt time.Time
+	// ExpiresAt is when the item may be deleted by the table's TTL: a little past API
+	// Gateway's 2 h connection cap, because $disconnect is best effort.
+	ExpiresAt time.Time
+}
+
+// Membership says that a connection has joined a room. It expires with its connection.
+type Membership struct {
+	ConnectionID string
+	RoomID       string
+	UserID       string
+	DisplayName  string
+	JoinedAt     time.Time
+	ExpiresAt    time.Time
+}
+
+// StoredMessage is a message kept for history.
+type StoredMessage struct {
+	RoomID      string
+	MessageID   string
+	UserID      string
+	DisplayName string
+	Text        string
+	SentAt      time.Time
+	// ExpiresAt is when history retention ends.
+	ExpiresAt time.Time
+}
+
+// Store keeps connections, memberships and messages. Readers treat items past ExpiresAt as
+// gone, since TTL deletion lags by up to days.
+type Store interface {
+	// PutConnection stores (or replaces) a connection.
+	PutConnection(ctx context.Context, c Connection) error
+	// GetConnection returns ErrNotFound when the connection is absent or expired.
+	GetConnection(ctx context.Context, connectionID string) (Connection, error)
+	// DeleteConnection removes the connection and all its memberships. It is idempotent.
+	DeleteConnection(ctx context.Context, connectionID string) error
+	// PutMembership stores (or replaces) a membership.
+	PutMembership(ctx context.Context, m Membership) error
+	// GetMembership returns ErrNotFound when the connection is not in the room (or the
+	// membership expired).
+	GetMembership(ctx context.Context, connectionID, roomID string) (Membership, error)
+	// DeleteMembership removes a membership and reports whether it existed.
+	DeleteMembership(ctx context.Context, connectionID, roomID string) (bool, error)
+	// RoomMembers calls fn with each page of the room's live memberships, in pages of at most
+	// pageSize, reading only the room's own items (never a scan of the table). It stops at
+	// the first error fn returns.
+	RoomMembers(ctx context.Context, roomID string, pageSize int, fn func([]Membership) error) error
+	// PutMessage stores a message for history.
+	PutMessage(ctx context.Context, m StoredMessage) error
+	// RecentMessages returns the room's last limit live messages, oldest first.
+	RecentMessages(ctx context.Context, roomID string, limit int) ([]StoredMessage, error)
+}
+
+// ErrGone is returned (wrapped) by a Poster when the target connection no longer exists: API
+// Gateway's 410 GoneException.
+var ErrGone = errors.New("chat: connection gone")
+
+// TransientError wraps a Poster failure worth retrying with backoff: throttling (429
+// LimitExceededException) or a 5xx from API Gateway.
+type TransientError struct {
+	Err error
+}
+
+func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Poster sends data to a connection through API Gateway's @connections API.
+type Poster interface {
+	// Post sends one frame. It returns an error wrapping ErrGone for a closed connection,
+	// a *TransientError for throttling and 5xx, and any other error for the rest.
+	Post(ctx context.Context, connectionID string, data []byte) error
+}

@@ -1,0 +1,101 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestSchemasAreDraft04AndMatchLimits(t *testing.T) {
+	for _, a := range Actions() {
+		raw, err := Schema(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+		if doc["$schema"] != "http://json-schema.org/draft-04/schema#" {
+			t.Errorf("%s: $schema = %v, want draft-04 (API Gateway models)", a, doc["$schema"])
+		}
+		room := doc["properties"].(map[string]any)["roomId"].(map[string]any)
+		if room["pattern"] != RoomIDPattern {
+			t.Errorf("%s: roomId pattern %v, want %v", a, room["pattern"], RoomIDPattern)
+		}
+	}
+	raw, _ := Schema(ActionSendMessage)
+	var doc struct {
+		Properties map[string]struct {
+			MaxLength int `json:"maxLength"`
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(raw, &doc)
+	if doc.Properties["text"].MaxLength != MaxTextLength {
+		t.Errorf("text maxLength %d, want %d", doc.Properties["text"].MaxLength, MaxTextLength)
+	}
+	if doc.Properties["clientMessageId"].MaxLength != MaxClientMessageIDLength {
+		t.Errorf("clientMessageId maxLength %d, want %d", doc.Properties["clientMessageId"].MaxLength, MaxClientMessageIDLength)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	v, err := NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		action, body string
+		wantErr      string // substring; "" means valid
+		notJSON      bool
+	}{
+		{ActionJoinRoom, `{"action":"joinroom","roomId":"general"}`, "", false},
+		{ActionJoinRoom, `{"action":"joinroom"}`, "roomId", false},
+		{ActionJoinRoom, `{"roomId":"-bad"}`, "/roomId", false},
+		{ActionJoinRoom, `{"roomId":"` + strings.Repeat("a", 65) + `"}`, "/roomId", false},
+		{ActionJoinRoom, `{"roomId":42}`, "/roomId", false},
+		{ActionJoinRoom, `not json`, "not valid JSON", true},
+		{ActionSendMessage, `{"roomId":"r1","text":"hi","clientMessageId":"c-1"}`, "", false},
+		{ActionSendMessage, `{"roomId":"r1","text":""}`, "/text", false},
+		{ActionSendMessage, `{"roomId":"r1","text":"` + strings.Repeat("é", MaxTextLength) + `"}`, "", false},
+		{ActionSendMessage, `{"roomId":"r1","text":"` + strings.Repeat("é", MaxTextLength+1) + `"}`, "/text", false},
+		{ActionSendMessage, `{"roomId":"r1"}`, "text", false},
+		{ActionHistory, `{"roomId":"r1","limit":100}`, "", false},
+		{ActionHistory, `{"roomId":"r1","limit":101}`, "/limit", false},
+		{ActionHistory, `{"roomId":"r1","limit":1.5}`, "/limit", false},
+		{ActionHistory, `{"roomId":"r1","limit":0}`, "/limit", false},
+		{ActionLeaveRoom, `["r1"]`, "object", false},
+	}
+	for _, tt := range tests {
+		err := v.Validate(tt.action, []byte(tt.body), nil)
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("%s %s: unexpected error %v", tt.action, tt.body, err)
+			}
+			continue
+		}
+		var inv *InvalidError
+		if !errors.As(err, &inv) {
+			t.Errorf("%s %.40s: got %v, want InvalidError containing %q", tt.action, tt.body, err, tt.wantErr)
+			continue
+		}
+		if !strings.Contains(inv.Error(), tt.wantErr) || inv.JSON != tt.notJSON {
+			t.Errorf("%s %.40s: got %q (JSON=%v), want %q (JSON=%v)", tt.action, tt.body, inv.Error(), inv.JSON, tt.wantErr, tt.notJSON)
+		}
+	}
+}
+
+func TestValidateDecodes(t *testing.T) {
+	v, _ := NewValidator()
+	var m SendMessage
+	if err := v.Validate(ActionSendMessage, []byte(`{"action":"sendmessage","roomId":"r","text":"hello"}`), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.RoomID != "r" || m.Text != "hello" {
+		t.Fatalf("decoded %+v", m)
+	}
+	if err := v.Validate("nope", []byte(`{}`), nil); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("unknown action: %v", err)
+	}
+}
