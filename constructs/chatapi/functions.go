@@ -1,0 +1,39 @@
+package chatapi
+
+import (
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// newFunction makes a Go function on provided.al2023 with its own log group (retention from
+// the props) and JSON logs.
+func (c *webSocketChatApi) newFunction(id, description string, code awslambda.Code, memoryMB, timeoutSeconds float64, env map[string]string) awslambda.Function {
+	logs := awslogs.NewLogGroup(c.Construct, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		Retention: c.cfg.logRetention,
+	})
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	vars := map[string]*string{}
+	for _, k := range keys {
+		vars[k] = jsii.String(env[k])
+	}
+	return awslambda.NewFunction(c.Construct, jsii.String(id), &awslambda.FunctionProps{
+		Description:   jsii.String(description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  c.cfg.architecture,
+		Handler:       jsii.String("bootstrap"),
+		Code:          code,
+		MemorySize:    jsii.Number(memoryMB),
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
+		Environment:   &vars,
+		LogGroup:      logs,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+}

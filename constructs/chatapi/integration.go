@@ -1,0 +1,41 @@
+package chatapi
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// lambdaIntegration is a Lambda proxy integration that one function shares across any number
+// of routes. The stock WebSocketLambdaIntegration grants invoke per route, and when one
+// instance is reused it grants only the first route's key; this one grants nothing in Bind,
+// and the construct adds a single permission per function, scoped to the stage. N routes to a
+// function thus cost N routes, 1 integration and 1 permission.
+type lambdaIntegration struct {
+	awsapigatewayv2.WebSocketRouteIntegration
+	fn awslambda.IFunction
+}
+
+func newLambdaIntegration(id string, fn awslambda.IFunction) *lambdaIntegration {
+	i := &lambdaIntegration{fn: fn}
+	awsapigatewayv2.NewWebSocketRouteIntegration_Override(i, jsii.String(id))
+	return i
+}
+
+// Bind returns the integration's configuration; the L2 calls it once and reuses the result
+// for every route given this integration.
+func (i *lambdaIntegration) Bind(options *awsapigatewayv2.WebSocketRouteIntegrationBindOptions) *awsapigatewayv2.WebSocketRouteIntegrationConfig {
+	stack := awscdk.Stack_Of(options.Scope)
+	uri := stack.FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("apigateway"),
+		Account:      jsii.String("lambda"),
+		Resource:     jsii.String("path/2015-03-31/functions"),
+		ResourceName: jsii.String(*i.fn.FunctionArn() + "/invocations"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	return &awsapigatewayv2.WebSocketRouteIntegrationConfig{
+		Type: awsapigatewayv2.WebSocketIntegrationType_AWS_PROXY,
+		Uri:  uri,
+	}
+}
