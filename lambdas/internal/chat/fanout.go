@@ -1,0 +1,280 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Defaults of FanoutOptions and RetryPolicy.
+const (
+	DefaultFanoutConcurrency = 32
+	DefaultFanoutPageSize    = 100
+	DefaultRetryAttempts     = 5
+	DefaultRetryBaseDelay    = 50 * time.Millisecond
+	DefaultRetryMaxDelay     = 2 * time.Second
+	DefaultDeadlineReserve   = 500 * time.Millisecond
+)
+
+// FanoutOptions tune how a frame is delivered to a room. Zero fields take the defaults.
+type FanoutOptions struct {
+	// Concurrency bounds the posts in flight. Default DefaultFanoutConcurrency.
+	Concurrency int
+	// PageSize is how many memberships are read per Store.RoomMembers page. Default
+	// DefaultFanoutPageSize.
+	PageSize int
+	// Retry says how posts that fail with a *TransientError are retried.
+	Retry RetryPolicy
+}
+
+// RetryPolicy is exponential backoff with full jitter: before retry n (n = 1, 2, ...) it
+// waits a random duration in [0, min(MaxDelay, BaseDelay*2^(n-1))).
+type RetryPolicy struct {
+	// MaxAttempts counts the first attempt. Default DefaultRetryAttempts.
+	MaxAttempts int
+	// BaseDelay is the ceiling of the first wait. Default DefaultRetryBaseDelay.
+	BaseDelay time.Duration
+	// MaxDelay caps every wait. Default DefaultRetryMaxDelay.
+	MaxDelay time.Duration
+	// DeadlineReserve is the time kept free before the context's deadline (the Lambda
+	// timeout) so that the handler can still answer: posts in flight then are cut, and no
+	// retry wait that would end later is started. Default DefaultDeadlineReserve.
+	DeadlineReserve time.Duration
+}
+
+func (o FanoutOptions) withDefaults() (FanoutOptions, error) {
+	r := &o.Retry
+	if o.Concurrency < 0 || o.PageSize < 0 || r.MaxAttempts < 0 || r.BaseDelay < 0 || r.MaxDelay < 0 || r.DeadlineReserve < 0 {
+		return o, fmt.Errorf("chat: negative fan-out option in %+v", o)
+	}
+	if o.Concurrency == 0 {
+		o.Concurrency = DefaultFanoutConcurrency
+	}
+	if o.PageSize == 0 {
+		o.PageSize = DefaultFanoutPageSize
+	}
+	if r.MaxAttempts == 0 {
+		r.MaxAttempts = DefaultRetryAttempts
+	}
+	if r.BaseDelay == 0 {
+		r.BaseDelay = DefaultRetryBaseDelay
+	}
+	if r.MaxDelay == 0 {
+		r.MaxDelay = DefaultRetryMaxDelay
+	}
+	if r.DeadlineReserve == 0 {
+		r.DeadlineReserve = DefaultDeadlineReserve
+	}
+	return o, nil
+}
+
+// backoff returns the wait before retry n (n >= 1).
+func (r RetryPolicy) backoff(n int) time.Duration {
+	ceiling := r.MaxDelay
+	if n-1 < 32 {
+		if d := r.BaseDelay << (n - 1); d > 0 && d < ceiling {
+			ceiling = d
+		}
+	}
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling)
+}
+
+// FanoutStats counts what one fan-out did.
+type FanoutStats struct {
+	// Members is how many memberships of the room were read.
+	Members int
+	// Targets is how many connections were posted to: the members except the excluded
+	// connection (and any duplicate).
+	Targets int
+	// Delivered counts targets that received the frame.
+	Delivered int
+	// Undelivered counts targets that could not be reached: retries exhausted, a
+	// non-retryable error, or no time left.
+	Undelivered int
+	// Gone counts targets found closed (410); their items were deleted.
+	Gone int
+	// Retries counts the retried posts, over all targets.
+	Retries int
+	// Incomplete reports that the fan-out ran out of time (DeadlineReserve before the
+	// context's deadline) before it had read every member: the members not read are in no
+	// count.
+	Incomplete bool
+	// Duration is the wall time of the fan-out.
+	Duration time.Duration
+}
+
+// errOutOfTime stops the reading of a room's members when no time is left to post.
+var errOutOfTime = errors.New("chat: fan-out out of time")
+
+type outcome int
+
+const (
+	delivered outcome = iota
+	undelivered
+	gone
+)
+
+// Fanout posts data to every member of roomID except the connection exclude (the sender),
+// reading the room page by page and posting with bounded concurrency while the next page is
+// read. Transient failures are retried with backoff; a target that is gone has its connection
+// and memberships deleted. When ctx has a deadline (the Lambda timeout), posting stops
+// DeadlineReserve before it. It returns the counts, and an error only when the room could not
+// be read, in which case the counts cover the members read so far.
+func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byte) (FanoutStats, error) {
+	start := time.Now()
+	var (
+		g     errgroup.Group
+		mu    sync.Mutex
+		stats FanoutStats
+		seen  = map[string]bool{}
+	)
+	g.SetLimit(s.fanout.Concurrency)
+	// Posts (and their retries) must end DeadlineReserve before the invocation's deadline,
+	// so that the handler can still answer: a post that hangs is cut there.
+	postCtx := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		postCtx, cancel = context.WithDeadline(ctx, d.Add(-s.fanout.Retry.DeadlineReserve))
+		defer cancel()
+	}
+	readErr := s.store.RoomMembers(ctx, roomID, s.fanout.PageSize, func(page []Membership) error {
+		if postCtx.Err() != nil {
+			// Out of time: reading more members would only count them as undelivered.
+			return errOutOfTime
+		}
+		for _, m := range page {
+			mu.Lock()
+			stats.Members++
+			skip := m.ConnectionID == exclude || seen[m.ConnectionID]
+			if !skip {
+				seen[m.ConnectionID] = true
+				stats.Targets++
+			}
+			mu.Unlock()
+			if skip {
+				continue
+			}
+			target := m.ConnectionID
+			// Go blocks while Concurrency posts are in flight, so the next page is read
+			// only once this one is (nearly) posted.
+			g.Go(func() error {
+				out, retries := s.deliverSafely(postCtx, target, data)
+				mu.Lock()
+				defer mu.Unlock()
+				stats.Retries += retries
+				switch out {
+				case delivered:
+					stats.Delivered++
+				case gone:
+					stats.Gone++
+				default:
+					stats.Undelivered++
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	_ = g.Wait() // the goroutines never fail: outcomes are counted
+	stats.Duration = time.Since(start)
+	if errors.Is(readErr, errOutOfTime) {
+		stats.Incomplete = true
+		readErr = nil
+	}
+	level := slog.LevelInfo
+	if readErr != nil || stats.Undelivered > 0 || stats.Incomplete {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, level, "fanout",
+		slog.String("roomId", roomID),
+		slog.Int("members", stats.Members),
+		slog.Int("targets", stats.Targets),
+		slog.Int("delivered", stats.Delivered),
+		slog.Int("retries", stats.Retries),
+		slog.Int("gone", stats.Gone),
+		slog.Int("failed", stats.Undelivered),
+		slog.Bool("incomplete", stats.Incomplete),
+		slog.Int64("ms", stats.Duration.Milliseconds()),
+	)
+	if readErr != nil {
+		return stats, fmt.Errorf("chat: read members of room %s: %w", roomID, readErr)
+	}
+	return stats, nil
+}
+
+// deliverSafely is deliver, with a panic (which would otherwise end the process from this
+// goroutine) logged and counted as undelivered.
+func (s *Service) deliverSafely(ctx context.Context, target string, data []byte) (out outcome, retries int) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.ErrorContext(ctx, "post panicked", "target", target, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			out = undelivered
+		}
+	}()
+	return s.deliver(ctx, target, data)
+}
+
+// deliver posts data to one target, retrying transient failures, and returns the outcome and
+// how many retries it made.
+func (s *Service) deliver(ctx context.Context, target string, data []byte) (outcome, int) {
+	policy := s.fanout.Retry
+	retries := 0
+	for attempt := 1; ; attempt++ {
+		if ctx.Err() != nil {
+			s.log.WarnContext(ctx, "post abandoned: context done", "target", target, "attempts", attempt-1)
+			return undelivered, retries
+		}
+		err := s.poster.Post(ctx, target, data)
+		if err == nil {
+			return delivered, retries
+		}
+		if errors.Is(err, ErrGone) {
+			// The target's connection closed without (or before) its $disconnect: remove it
+			// so later fan-outs skip it. Never the sender's: only the target was posted to.
+			if derr := s.store.DeleteConnection(ctx, target); derr != nil {
+				s.log.WarnContext(ctx, "delete gone connection failed", "target", target, "error", derr.Error())
+			}
+			return gone, retries
+		}
+		var te *TransientError
+		if !errors.As(err, &te) {
+			s.log.WarnContext(ctx, "post failed", "target", target, "attempts", attempt, "error", err.Error())
+			return undelivered, retries
+		}
+		if attempt >= policy.MaxAttempts {
+			s.log.WarnContext(ctx, "post failed: retries exhausted", "target", target, "attempts", attempt, "error", err.Error())
+			return undelivered, retries
+		}
+		wait := policy.backoff(attempt)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
+			s.log.WarnContext(ctx, "post failed: no time left to retry", "target", target, "attempts", attempt, "error", err.Error())
+			return undelivered, retries
+		}
+		if !sleep(ctx, wait) {
+			return undelivered, retries
+		}
+		retries++
+	}
+}
+
+// sleep waits for d or until ctx is done, and reports whether it waited the whole time.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,409 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/chatstack/websocketchatapi/protocol"
+)
+
+// Defaults of Options.
+const (
+	// DefaultConnectionTTL is how long a connection item lives: API Gateway's 2 h connection
+	// cap plus 10 minutes, since $disconnect is best effort.
+	DefaultConnectionTTL = 2*time.Hour + 10*time.Minute
+	// DefaultHistoryRetention is how long messages are kept for history.
+	DefaultHistoryRetention = 30 * 24 * time.Hour
+)
+
+// Identity is who a connection belongs to, as the $connect authorizer established it. It never
+// comes from a message body.
+type Identity struct {
+	UserID      string
+	DisplayName string
+}
+
+// Request is one chat action received on a connection.
+type Request struct {
+	// ConnectionID is the connection the action came from.
+	ConnectionID string
+	// Action is the route key that selected the chat function, one of protocol.Actions().
+	Action string
+	// Body is the message as the client sent it (JSON).
+	Body []byte
+	// Identity is the caller, from the authorizer context of the event.
+	Identity Identity
+}
+
+// Result is what Handle answers a Request with.
+type Result struct {
+	// Frame is the protocol frame to send back to the caller (never nil).
+	Frame any
+	// Code is the error code when Frame is an error frame, "" otherwise.
+	Code string
+	// Err is the unexpected error behind an internal_error frame, for the log; the client
+	// only sees a generic message.
+	Err error
+	// Fanout counts the deliveries the action made to other connections, if any.
+	Fanout *FanoutStats
+}
+
+// Options configure a Service. Zero fields take their documented defaults.
+type Options struct {
+	// ConnectionTTL sets a new connection's ExpiresAt. Default DefaultConnectionTTL.
+	ConnectionTTL time.Duration
+	// HistoryRetention sets a stored message's ExpiresAt. Default DefaultHistoryRetention.
+	HistoryRetention time.Duration
+	// Fanout tunes the delivery of messages and presence events to a room.
+	Fanout FanoutOptions
+	// Now is the clock of timestamps and expiry times. Default time.Now.
+	Now func() time.Time
+	// Logger receives fan-out summaries and delivery failures. Default: discard.
+	Logger *slog.Logger
+}
+
+// Service is the chat: it connects and disconnects connections and serves the chat actions.
+// It is safe for concurrent use.
+type Service struct {
+	store     Store
+	poster    Poster
+	validator *protocol.Validator
+	ttl       time.Duration
+	retention time.Duration
+	fanout    FanoutOptions
+	now       func() time.Time
+	log       *slog.Logger
+	ids       idSource
+}
+
+// NewService returns a Service over store and poster. poster may be nil for handlers that
+// never post ($connect, $disconnect): every post then fails as undelivered.
+func NewService(store Store, poster Poster, o Options) (*Service, error) {
+	if store == nil {
+		return nil, errors.New("chat: NewService needs a Store")
+	}
+	if poster == nil {
+		poster = noPoster{}
+	}
+	if o.ConnectionTTL < 0 || o.HistoryRetention < 0 {
+		return nil, fmt.Errorf("chat: negative ConnectionTTL (%v) or HistoryRetention (%v)", o.ConnectionTTL, o.HistoryRetention)
+	}
+	if o.ConnectionTTL == 0 {
+		o.ConnectionTTL = DefaultConnectionTTL
+	}
+	if o.HistoryRetention == 0 {
+		o.HistoryRetention = DefaultHistoryRetention
+	}
+	fo, err := o.Fanout.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	v, err := protocol.NewValidator()
+	if err != nil {
+		return nil, fmt.Errorf("chat: %w", err)
+	}
+	return &Service{
+		store:     store,
+		poster:    poster,
+		validator: v,
+		ttl:       o.ConnectionTTL,
+		retention: o.HistoryRetention,
+		fanout:    fo,
+		now:       o.Now,
+		log:       o.Logger,
+	}, nil
+}
+
+// Connect records a new connection of id. It never posts to the connection: API Gateway
+// refuses posts until $connect has returned.
+func (s *Service) Connect(ctx context.Context, connectionID string, id Identity) (Connection, error) {
+	if connectionID == "" || id.UserID == "" {
+		return Connection{}, errors.New("chat: connect needs a connection id and a user id")
+	}
+	now := s.now().UTC()
+	c := Connection{
+		ID:          connectionID,
+		UserID:      id.UserID,
+		DisplayName: id.DisplayName,
+		ConnectedAt: now,
+		ExpiresAt:   now.Add(s.ttl),
+	}
+	if err := s.store.PutConnection(ctx, c); err != nil {
+		return Connection{}, fmt.Errorf("chat: connect %s: %w", connectionID, err)
+	}
+	return c, nil
+}
+
+// Disconnect removes a connection and all its memberships. It is idempotent.
+//
+// It does not tell the rooms that the user left: the Store offers no way to list a
+// connection's rooms without a scan, and $disconnect is best effort anyway.
+func (s *Service) Disconnect(ctx context.Context, connectionID string) error {
+	if err := s.store.DeleteConnection(ctx, connectionID); err != nil {
+		return fmt.Errorf("chat: disconnect %s: %w", connectionID, err)
+	}
+	return nil
+}
+
+// clientError is a failure the caller is told about in an error frame.
+type clientError struct {
+	code    string
+	message string
+}
+
+func (e *clientError) Error() string { return e.code + ": " + e.message }
+
+func notMember(roomID string) error {
+	return &clientError{protocol.CodeNotMember, fmt.Sprintf("this connection has not joined room %q", roomID)}
+}
+
+// Handle serves one chat action and returns the frame to answer it with. Failures become
+// error frames: invalid_json, invalid_request (naming the field), unauthorized (the connection
+// is unknown, expired or belongs to another user), not_member, unknown_action, and
+// internal_error for anything unexpected (Result.Err then holds the cause).
+func (s *Service) Handle(ctx context.Context, req Request) Result {
+	var (
+		frame any
+		stats *FanoutStats
+		err   error
+	)
+	switch req.Action {
+	case protocol.ActionJoinRoom:
+		frame, stats, err = s.joinRoom(ctx, req)
+	case protocol.ActionLeaveRoom:
+		frame, stats, err = s.leaveRoom(ctx, req)
+	case protocol.ActionSendMessage:
+		frame, stats, err = s.sendMessage(ctx, req)
+	case protocol.ActionHistory:
+		frame, err = s.history(ctx, req)
+	default:
+		e := protocol.NewError(protocol.CodeUnknownAction, fmt.Sprintf("unknown action %q", req.Action))
+		e.Action = req.Action
+		e.ValidActions = protocol.Actions()
+		return Result{Frame: e, Code: e.Code}
+	}
+	if err == nil {
+		return Result{Frame: frame, Fanout: stats}
+	}
+	var ce *clientError
+	if errors.As(err, &ce) {
+		e := protocol.NewError(ce.code, ce.message)
+		e.Action = req.Action
+		return Result{Frame: e, Code: ce.code, Fanout: stats}
+	}
+	e := protocol.NewError(protocol.CodeInternal, "internal error; try again")
+	e.Action = req.Action
+	return Result{Frame: e, Code: protocol.CodeInternal, Err: fmt.Errorf("chat: %s: %w", req.Action, err), Fanout: stats}
+}
+
+// decode validates the body against the action's schema and decodes it into out.
+func (s *Service) decode(action string, body []byte, out any) error {
+	err := s.validator.Validate(action, body, out)
+	if err == nil {
+		return nil
+	}
+	var inv *protocol.InvalidError
+	if errors.As(err, &inv) {
+		if inv.JSON {
+			return &clientError{protocol.CodeInvalidJSON, "the message is not valid JSON"}
+		}
+		return &clientError{protocol.CodeInvalidRequest, inv.Reason}
+	}
+	return err
+}
+
+// caller returns the caller's live connection, checking that it belongs to the identity of
+// the event.
+func (s *Service) caller(ctx context.Context, req Request) (Connection, error) {
+	c, err := s.store.GetConnection(ctx, req.ConnectionID)
+	if errors.Is(err, ErrNotFound) {
+		return Connection{}, &clientError{protocol.CodeUnauthorized, "this connection is not registered (or has expired); reconnect"}
+	}
+	if err != nil {
+		return Connection{}, fmt.Errorf("get connection %s: %w", req.ConnectionID, err)
+	}
+	if c.UserID != req.Identity.UserID {
+		return Connection{}, &clientError{protocol.CodeUnauthorized, "this connection belongs to another user"}
+	}
+	return c, nil
+}
+
+// membership returns the caller's membership of roomID, or a not_member error.
+func (s *Service) membership(ctx context.Context, connectionID, roomID string) (Membership, error) {
+	m, err := s.store.GetMembership(ctx, connectionID, roomID)
+	if errors.Is(err, ErrNotFound) {
+		return Membership{}, notMember(roomID)
+	}
+	if err != nil {
+		return Membership{}, fmt.Errorf("get membership %s in %s: %w", connectionID, roomID, err)
+	}
+	return m, nil
+}
+
+func (s *Service) joinRoom(ctx context.Context, req Request) (any, *FanoutStats, error) {
+	var in protocol.JoinRoom
+	if err := s.decode(req.Action, req.Body, &in); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.caller(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	joined := protocol.Joined{Type: protocol.FrameJoined, RoomID: in.RoomID}
+	// Joining a room twice is not an error, and does not announce the user twice.
+	if _, err := s.store.GetMembership(ctx, c.ID, in.RoomID); err == nil {
+		return joined, nil, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, nil, fmt.Errorf("get membership %s in %s: %w", c.ID, in.RoomID, err)
+	}
+	m := Membership{
+		ConnectionID: c.ID,
+		RoomID:       in.RoomID,
+		UserID:       c.UserID,
+		DisplayName:  c.DisplayName,
+		JoinedAt:     s.now().UTC(),
+		ExpiresAt:    c.ExpiresAt,
+	}
+	if err := s.store.PutMembership(ctx, m); err != nil {
+		return nil, nil, fmt.Errorf("put membership %s in %s: %w", c.ID, in.RoomID, err)
+	}
+	stats := s.presence(ctx, c, in.RoomID, protocol.PresenceJoined)
+	return joined, stats, nil
+}
+
+func (s *Service) leaveRoom(ctx context.Context, req Request) (any, *FanoutStats, error) {
+	var in protocol.LeaveRoom
+	if err := s.decode(req.Action, req.Body, &in); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.caller(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	existed, err := s.store.DeleteMembership(ctx, c.ID, in.RoomID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("delete membership %s in %s: %w", c.ID, in.RoomID, err)
+	}
+	if !existed {
+		return nil, nil, notMember(in.RoomID)
+	}
+	stats := s.presence(ctx, c, in.RoomID, protocol.PresenceLeft)
+	return protocol.Left{Type: protocol.FrameLeft, RoomID: in.RoomID}, stats, nil
+}
+
+// presence tells the other members of roomID that c joined or left. It is best effort: a
+// failure is logged, never returned.
+func (s *Service) presence(ctx context.Context, c Connection, roomID, event string) *FanoutStats {
+	data := protocol.Encode(protocol.Presence{
+		Type:        protocol.FramePresence,
+		RoomID:      roomID,
+		UserID:      c.UserID,
+		DisplayName: c.DisplayName,
+		Event:       event,
+	})
+	stats, err := s.Fanout(ctx, roomID, c.ID, data)
+	if err != nil {
+		s.log.WarnContext(ctx, "presence fan-out failed", "roomId", roomID, "event", event, "error", err.Error())
+	}
+	return &stats
+}
+
+func (s *Service) sendMessage(ctx context.Context, req Request) (any, *FanoutStats, error) {
+	var in protocol.SendMessage
+	if err := s.decode(req.Action, req.Body, &in); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.caller(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
+		return nil, nil, err
+	}
+	// Millisecond precision: what the client gets now equals what history returns later.
+	now := s.now().UTC().Truncate(time.Millisecond)
+	msg := StoredMessage{
+		RoomID:      in.RoomID,
+		MessageID:   s.ids.next(now),
+		UserID:      c.UserID,
+		DisplayName: c.DisplayName,
+		Text:        in.Text,
+		SentAt:      now,
+		ExpiresAt:   now.Add(s.retention),
+	}
+	if err := s.store.PutMessage(ctx, msg); err != nil {
+		return nil, nil, fmt.Errorf("put message in %s: %w", in.RoomID, err)
+	}
+	stats, err := s.Fanout(ctx, in.RoomID, c.ID, protocol.Encode(messageFrame(msg)))
+	if err != nil {
+		// The message is stored, but some members were never tried: say so rather than
+		// acknowledge a partial delivery as complete.
+		return nil, &stats, fmt.Errorf("fan out message %s: %w", msg.MessageID, err)
+	}
+	return protocol.Ack{
+		Type:            protocol.FrameAck,
+		RoomID:          in.RoomID,
+		MessageID:       msg.MessageID,
+		ClientMessageID: in.ClientMessageID,
+		SentAt:          msg.SentAt,
+		Delivered:       stats.Delivered,
+		Undelivered:     stats.Undelivered,
+		Gone:            stats.Gone,
+	}, &stats, nil
+}
+
+func (s *Service) history(ctx context.Context, req Request) (any, error) {
+	var in protocol.History
+	if err := s.decode(req.Action, req.Body, &in); err != nil {
+		return nil, err
+	}
+	c, err := s.caller(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
+		return nil, err
+	}
+	limit := in.Limit
+	if limit <= 0 {
+		limit = protocol.DefaultHistoryLimit
+	}
+	limit = min(limit, protocol.MaxHistoryLimit)
+	stored, err := s.store.RecentMessages(ctx, in.RoomID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent messages of %s: %w", in.RoomID, err)
+	}
+	page := protocol.HistoryPage{Type: protocol.FrameHistory, RoomID: in.RoomID, Messages: make([]protocol.Message, 0, len(stored))}
+	for _, m := range stored {
+		page.Messages = append(page.Messages, messageFrame(m))
+	}
+	return page, nil
+}
+
+func messageFrame(m StoredMessage) protocol.Message {
+	return protocol.Message{
+		Type:        protocol.FrameMessage,
+		RoomID:      m.RoomID,
+		MessageID:   m.MessageID,
+		UserID:      m.UserID,
+		DisplayName: m.DisplayName,
+		Text:        m.Text,
+		SentAt:      m.SentAt.UTC(),
+	}
+}
+
+// noPoster is the Poster of a Service made without one.
+type noPoster struct{}
+
+func (noPoster) Post(context.Context, string, []byte) error {
+	return errors.New("chat: this Service has no Poster")
+}

@@ -1,0 +1,175 @@
+package ddblocal
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func TestStartPutGetClose(t *testing.T) {
+	ctx := context.Background()
+	begin := time.Now()
+	s, err := Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("DynamoDB Local answered after %v at %s", time.Since(begin).Round(time.Millisecond), s.Endpoint())
+	defer s.Close()
+	if !strings.HasPrefix(s.Endpoint(), "http://127.0.0.1:") {
+		t.Errorf("Endpoint() = %q, want http://127.0.0.1:<port>", s.Endpoint())
+	}
+
+	client, err := NewClient(ctx, s.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("things"),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String("things"),
+		Item: map[string]types.AttributeValue{
+			"id":    &types.AttributeValueMemberS{Value: "a"},
+			"color": &types.AttributeValueMemberS{Value: "blue"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// -sharedDb: a client with other credentials and region sees the same table.
+	other := dynamodb.New(dynamodb.Options{
+		Region:       "eu-west-3",
+		BaseEndpoint: aws.String(s.Endpoint()),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "someoneelse", SecretAccessKey: "x"}, nil
+		}),
+	})
+	got, err := other.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String("things"),
+		Key:       map[string]types.AttributeValue{"id": &types.AttributeValueMemberS{Value: "a"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	color, ok := got.Item["color"].(*types.AttributeValueMemberS)
+	if !ok || color.Value != "blue" {
+		t.Fatalf("GetItem = %#v, want color blue", got.Item)
+	}
+
+	pid := s.cmd.Process.Pid
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	select {
+	case <-s.exited:
+	default:
+		t.Fatal("process has not exited after Close")
+	}
+	assertGroupGone(t, pid)
+	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(s.Endpoint(), "http://"), time.Second)
+	if err == nil {
+		conn.Close()
+		t.Errorf("%s still accepts connections after Close", s.Endpoint())
+	}
+}
+
+// TestPortTaken checks that a port someone else holds fails the start quickly with errBind
+// (the JVM itself does not exit) and leaves no process behind.
+func TestPortTaken(t *testing.T) {
+	ctx := context.Background()
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	jar, err := FindJar(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
+	defer cancel()
+	s, err := startOn(ctx, jar, l.Addr().(*net.TCPAddr).Port)
+	if err == nil {
+		s.Close()
+		t.Fatal("startOn a taken port succeeded")
+	}
+	if !errors.Is(err, errBind) {
+		t.Fatalf("startOn a taken port: %v, want errBind", err)
+	}
+}
+
+func TestFindJarOverride(t *testing.T) {
+	ctx := context.Background()
+	missing := filepath.Join(t.TempDir(), "nope.jar")
+	t.Setenv(EnvJar, missing)
+	if _, err := FindJar(ctx); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("FindJar with %s=%s: %v, want an error naming the path", EnvJar, missing, err)
+	}
+	jar := filepath.Join(t.TempDir(), "DynamoDBLocal.jar")
+	if err := os.WriteFile(jar, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvJar, jar)
+	if got, err := FindJar(ctx); err != nil || got != jar {
+		t.Errorf("FindJar = %q, %v; want %q", got, err, jar)
+	}
+}
+
+func TestModulePathOf(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ gomod, want string }{
+		{"module github.com/chatstack/websocketchatapi\n\ngo 1.26\n", ModulePath},
+		{"// comment\nmodule \"example.com/x\"\n", "example.com/x"},
+		{"modulex foo\n", ""},
+	} {
+		path := filepath.Join(dir, "go.mod")
+		if err := os.WriteFile(path, []byte(tc.gomod), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := modulePathOf(path); got != tc.want {
+			t.Errorf("modulePathOf(%q) = %q, want %q", tc.gomod, got, tc.want)
+		}
+	}
+	if root, err := moduleRoot(); err != nil || modulePathOf(filepath.Join(root, "go.mod")) != ModulePath {
+		t.Errorf("moduleRoot() = %q, %v", root, err)
+	}
+}
+
+func TestNewClientRejectsBadEndpoint(t *testing.T) {
+	for _, e := range []string{"", "127.0.0.1:8000", "ftp://x", "http://"} {
+		if _, err := NewClient(context.Background(), e); err == nil {
+			t.Errorf("NewClient(%q) succeeded", e)
+		}
+	}
+}
+
+func TestTailKeepsLastBytes(t *testing.T) {
+	tl := &tail{max: 5}
+	tl.Write([]byte("abc"))
+	tl.Write([]byte("defg"))
+	if got := tl.String(); got != "cdefg" {
+		t.Errorf("tail = %q, want %q", got, "cdefg")
+	}
+	if !tl.contains("def") || tl.contains("ab") {
+		t.Error("contains disagrees with the kept bytes")
+	}
+}

@@ -1,0 +1,567 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+)
+
+// batchWriteMax is the most requests one BatchWriteItem call takes.
+const batchWriteMax = 25
+
+// batchRetries is how many times DeleteConnection resends unprocessed deletes before it gives up.
+const batchRetries = 8
+
+var _ chat.Store = (*Store)(nil)
+
+// Store is a chat.Store backed by one DynamoDB table laid out as the package documentation
+// describes. It is safe for concurrent use.
+type Store struct {
+	client *dynamodb.Client
+	table  string
+	now    func() time.Time
+
+	consumedRead  capacity
+	consumedWrite capacity
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock makes the Store read the time from now (default time.Now) when it decides whether
+// an item has expired.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// New returns a Store that keeps its items in table through client.
+func New(client *dynamodb.Client, table string, opts ...Option) *Store {
+	s := &Store{client: client, table: table, now: time.Now}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// ConsumedRead returns the read capacity units this Store's requests have consumed, as DynamoDB
+// reported them (ReturnConsumedCapacity TOTAL; index reads included).
+func (s *Store) ConsumedRead() float64 { return s.consumedRead.load() }
+
+// ConsumedWrite returns the write capacity units this Store's requests have consumed, as
+// DynamoDB reported them.
+func (s *Store) ConsumedWrite() float64 { return s.consumedWrite.load() }
+
+// PutConnection stores (or replaces) a connection item. Its memberships are untouched.
+func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
+	if c.ID == "" {
+		return errors.New("dynamostore: put connection: empty connection id")
+	}
+	item := map[string]types.AttributeValue{
+		AttrPK:          str(PrefixConnection + c.ID),
+		AttrSK:          str(SortKeyConnection),
+		AttrUserID:      str(c.UserID),
+		AttrDisplayName: str(c.DisplayName),
+	}
+	putMillis(item, AttrConnectedAt, c.ConnectedAt)
+	putSeconds(item, AttrExpiresAt, c.ExpiresAt)
+	if err := s.put(ctx, item); err != nil {
+		return fmt.Errorf("dynamostore: put connection %s: %w", c.ID, err)
+	}
+	return nil
+}
+
+// GetConnection returns the connection, or chat.ErrNotFound when it is absent or expired. The
+// read is strongly consistent.
+func (s *Store) GetConnection(ctx context.Context, connectionID string) (chat.Connection, error) {
+	item, err := s.get(ctx, PrefixConnection+connectionID, SortKeyConnection)
+	if err != nil {
+		return chat.Connection{}, fmt.Errorf("dynamostore: get connection %s: %w", connectionID, err)
+	}
+	d := decoder{item: item}
+	c := chat.Connection{
+		ID:          connectionID,
+		UserID:      d.str(AttrUserID),
+		DisplayName: d.str(AttrDisplayName),
+		ConnectedAt: d.millis(AttrConnectedAt),
+		ExpiresAt:   d.seconds(AttrExpiresAt),
+	}
+	if d.err != nil {
+		return chat.Connection{}, fmt.Errorf("dynamostore: get connection %s: %w", connectionID, d.err)
+	}
+	return c, nil
+}
+
+// DeleteConnection deletes every item under the connection's partition key: the connection
+// and all its memberships. Deleting a connection that does not exist is not an error.
+func (s *Store) DeleteConnection(ctx context.Context, connectionID string) error {
+	if connectionID == "" {
+		return errors.New("dynamostore: delete connection: empty connection id")
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ProjectionExpression:      aws.String("#pk, #sk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(PrefixConnection + connectionID)},
+		ConsistentRead:            aws.Bool(true),
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	}
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("dynamostore: delete connection %s: query: %w", connectionID, err)
+		}
+		s.consumedRead.addFrom(out.ConsumedCapacity)
+		for chunk := range slices.Chunk(out.Items, batchWriteMax) {
+			if err := s.batchDelete(ctx, chunk); err != nil {
+				return fmt.Errorf("dynamostore: delete connection %s: %w", connectionID, err)
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// batchDelete deletes up to batchWriteMax items by key, resending unprocessed ones with
+// exponential backoff.
+func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{
+			Key: map[string]types.AttributeValue{AttrPK: k[AttrPK], AttrSK: k[AttrSK]},
+		}}
+	}
+	pending := map[string][]types.WriteRequest{s.table: reqs}
+	delay := 50 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems:           pending,
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		})
+		if err != nil {
+			return fmt.Errorf("batch delete: %w", err)
+		}
+		for _, c := range out.ConsumedCapacity {
+			s.consumedWrite.add(c.CapacityUnits)
+		}
+		pending = out.UnprocessedItems
+		if len(pending[s.table]) == 0 {
+			return nil
+		}
+		if attempt == batchRetries {
+			return fmt.Errorf("batch delete: %d items still unprocessed after %d retries", len(pending[s.table]), batchRetries)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("batch delete: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}
+
+// PutMembership stores (or replaces) a membership item.
+func (s *Store) PutMembership(ctx context.Context, m chat.Membership) error {
+	if m.ConnectionID == "" || m.RoomID == "" {
+		return fmt.Errorf("dynamostore: put membership %q in room %q: empty id", m.ConnectionID, m.RoomID)
+	}
+	item := map[string]types.AttributeValue{
+		AttrPK:          str(PrefixConnection + m.ConnectionID),
+		AttrSK:          str(PrefixRoom + m.RoomID),
+		AttrGSI1PK:      str(PrefixRoom + m.RoomID),
+		AttrGSI1SK:      str(PrefixConnection + m.ConnectionID),
+		AttrUserID:      str(m.UserID),
+		AttrDisplayName: str(m.DisplayName),
+	}
+	putMillis(item, AttrJoinedAt, m.JoinedAt)
+	putSeconds(item, AttrExpiresAt, m.ExpiresAt)
+	if err := s.put(ctx, item); err != nil {
+		return fmt.Errorf("dynamostore: put membership of %s in room %s: %w", m.ConnectionID, m.RoomID, err)
+	}
+	return nil
+}
+
+// GetMembership returns the membership, or chat.ErrNotFound when the connection is not in the
+// room or the membership expired. The read is strongly consistent.
+func (s *Store) GetMembership(ctx context.Context, connectionID, roomID string) (chat.Membership, error) {
+	item, err := s.get(ctx, PrefixConnection+connectionID, PrefixRoom+roomID)
+	if err != nil {
+		return chat.Membership{}, fmt.Errorf("dynamostore: get membership of %s in room %s: %w", connectionID, roomID, err)
+	}
+	m, err := decodeMembership(item)
+	if err != nil {
+		return chat.Membership{}, fmt.Errorf("dynamostore: get membership of %s in room %s: %w", connectionID, roomID, err)
+	}
+	return m, nil
+}
+
+// DeleteMembership deletes the membership and reports whether a live one existed (an expired
+// membership is deleted too, and reported as absent).
+func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID string) (bool, error) {
+	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table),
+		Key: map[string]types.AttributeValue{
+			AttrPK: str(PrefixConnection + connectionID),
+			AttrSK: str(PrefixRoom + roomID),
+		},
+		ReturnValues:           types.ReturnValueAllOld,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return false, fmt.Errorf("dynamostore: delete membership of %s in room %s: %w", connectionID, roomID, err)
+	}
+	s.consumedWrite.addFrom(out.ConsumedCapacity)
+	return len(out.Attributes) > 0 && s.live(out.Attributes), nil
+}
+
+// RoomMembers queries the byRoom index for the room, pageSize items per request, and calls fn
+// with each page's live memberships, skipping pages that have none. It returns fn's first
+// error unchanged. Index reads are eventually consistent.
+func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn func([]chat.Membership) error) error {
+	if pageSize <= 0 {
+		return fmt.Errorf("dynamostore: room %s members: page size %d, want > 0", roomID, pageSize)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(IndexByRoom),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(PrefixRoom + roomID)},
+		Limit:                     aws.Int32(int32(min(pageSize, math.MaxInt32))),
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	}
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("dynamostore: room %s members: query: %w", roomID, err)
+		}
+		s.consumedRead.addFrom(out.ConsumedCapacity)
+		page := make([]chat.Membership, 0, len(out.Items))
+		for _, item := range out.Items {
+			if !s.live(item) {
+				continue
+			}
+			m, err := decodeMembership(item)
+			if err != nil {
+				return fmt.Errorf("dynamostore: room %s members: %w", roomID, err)
+			}
+			page = append(page, m)
+		}
+		if len(page) > 0 {
+			if err := fn(page); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// PutMessage stores a message for history. Its SentAt must lie between 1970 and 2262 (the sort
+// key holds it as unsigned nanoseconds); messages with the same SentAt differ by MessageID.
+func (s *Store) PutMessage(ctx context.Context, m chat.StoredMessage) error {
+	if m.RoomID == "" || m.MessageID == "" {
+		return fmt.Errorf("dynamostore: put message %q in room %q: empty id", m.MessageID, m.RoomID)
+	}
+	sk, err := messageSortKey(m.SentAt, m.MessageID)
+	if err != nil {
+		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
+	}
+	item := map[string]types.AttributeValue{
+		AttrPK:          str(PrefixRoom + m.RoomID),
+		AttrSK:          str(sk),
+		AttrMessageID:   str(m.MessageID),
+		AttrUserID:      str(m.UserID),
+		AttrDisplayName: str(m.DisplayName),
+		AttrText:        str(m.Text),
+	}
+	putMillis(item, AttrSentAt, m.SentAt)
+	putSeconds(item, AttrExpiresAt, m.ExpiresAt)
+	if err := s.put(ctx, item); err != nil {
+		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
+	}
+	return nil
+}
+
+// RecentMessages returns the room's last limit live messages, oldest first, reading newest
+// first and paging on when expired messages were skipped. A limit of 0 or less returns none.
+// The reads are eventually consistent.
+func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([]chat.StoredMessage, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":  str(PrefixRoom + roomID),
+			":msg": str(PrefixMessage),
+		},
+		ScanIndexForward:       aws.Bool(false),
+		Limit:                  aws.Int32(int32(min(limit, math.MaxInt32))),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	var msgs []chat.StoredMessage // newest first
+	for len(msgs) < limit {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("dynamostore: recent messages of room %s: query: %w", roomID, err)
+		}
+		s.consumedRead.addFrom(out.ConsumedCapacity)
+		for _, item := range out.Items {
+			if len(msgs) == limit {
+				break
+			}
+			if !s.live(item) {
+				continue
+			}
+			m, err := decodeMessage(roomID, item)
+			if err != nil {
+				return nil, fmt.Errorf("dynamostore: recent messages of room %s: %w", roomID, err)
+			}
+			msgs = append(msgs, m)
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	slices.Reverse(msgs)
+	return msgs, nil
+}
+
+// put writes item to the table.
+func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue) error {
+	out, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:              aws.String(s.table),
+		Item:                   item,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return err
+	}
+	s.consumedWrite.addFrom(out.ConsumedCapacity)
+	return nil
+}
+
+// get reads one item with a strongly consistent read, returning chat.ErrNotFound when it is
+// absent or expired.
+func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:              aws.String(s.table),
+		Key:                    map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)},
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.consumedRead.addFrom(out.ConsumedCapacity)
+	if len(out.Item) == 0 || !s.live(out.Item) {
+		return nil, chat.ErrNotFound
+	}
+	return out.Item, nil
+}
+
+// live reports whether item has no expiresAt or one after now. An unreadable expiresAt counts
+// as live: a reader would rather show a stale item than lose a good one.
+func (s *Store) live(item map[string]types.AttributeValue) bool {
+	v, ok := item[AttrExpiresAt].(*types.AttributeValueMemberN)
+	if !ok {
+		return true
+	}
+	exp, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		return true
+	}
+	return time.Unix(exp, 0).After(s.now())
+}
+
+// decodeMembership reads a membership from a table item or a byRoom index item.
+func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, error) {
+	d := decoder{item: item}
+	m := chat.Membership{
+		ConnectionID: strings.TrimPrefix(d.str(AttrPK), PrefixConnection),
+		RoomID:       strings.TrimPrefix(d.str(AttrSK), PrefixRoom),
+		UserID:       d.str(AttrUserID),
+		DisplayName:  d.str(AttrDisplayName),
+		JoinedAt:     d.millis(AttrJoinedAt),
+		ExpiresAt:    d.seconds(AttrExpiresAt),
+	}
+	if d.err != nil {
+		return chat.Membership{}, fmt.Errorf("membership item: %w", d.err)
+	}
+	return m, nil
+}
+
+// decodeMessage reads a message item of roomID; SentAt comes from the sort key, to the
+// nanosecond.
+func decodeMessage(roomID string, item map[string]types.AttributeValue) (chat.StoredMessage, error) {
+	d := decoder{item: item}
+	sk := d.str(AttrSK)
+	m := chat.StoredMessage{
+		RoomID:      roomID,
+		MessageID:   d.str(AttrMessageID),
+		UserID:      d.str(AttrUserID),
+		DisplayName: d.str(AttrDisplayName),
+		Text:        d.str(AttrText),
+		ExpiresAt:   d.seconds(AttrExpiresAt),
+	}
+	if d.err != nil {
+		return chat.StoredMessage{}, fmt.Errorf("message item %s: %w", sk, d.err)
+	}
+	sentAt, err := parseMessageSortKey(sk)
+	if err != nil {
+		return chat.StoredMessage{}, err
+	}
+	m.SentAt = sentAt
+	return m, nil
+}
+
+// nanosDigits is the width of the zero-padded nanoseconds in a message sort key: enough for
+// any non-negative int64.
+const nanosDigits = 19
+
+// messageSortKey returns MSG#<19-digit unix nanos>#<messageID>, which sorts by time and then id.
+func messageSortKey(sentAt time.Time, messageID string) (string, error) {
+	if sentAt.Before(time.Unix(0, 0)) || sentAt.After(time.Unix(0, math.MaxInt64)) {
+		return "", fmt.Errorf("sent at %v: outside 1970..2262", sentAt)
+	}
+	return fmt.Sprintf("%s%0*d#%s", PrefixMessage, nanosDigits, sentAt.UnixNano(), messageID), nil
+}
+
+// parseMessageSortKey returns the time held by a message sort key.
+func parseMessageSortKey(sk string) (time.Time, error) {
+	rest, ok := strings.CutPrefix(sk, PrefixMessage)
+	if !ok || len(rest) <= nanosDigits || rest[nanosDigits] != '#' {
+		return time.Time{}, fmt.Errorf("malformed message sort key %q", sk)
+	}
+	nanos, err := strconv.ParseInt(rest[:nanosDigits], 10, 64)
+	if err != nil || nanos < 0 {
+		return time.Time{}, fmt.Errorf("malformed message sort key %q", sk)
+	}
+	return time.Unix(0, nanos).UTC(), nil
+}
+
+// str returns a string attribute value.
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+// putMillis sets item[name] to t in epoch milliseconds, unless t is zero.
+func putMillis(item map[string]types.AttributeValue, name string, t time.Time) {
+	if !t.IsZero() {
+		item[name] = &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}
+	}
+}
+
+// putSeconds sets item[name] to t in epoch seconds, unless t is zero.
+func putSeconds(item map[string]types.AttributeValue, name string, t time.Time) {
+	if !t.IsZero() {
+		item[name] = &types.AttributeValueMemberN{Value: strconv.FormatInt(t.Unix(), 10)}
+	}
+}
+
+// decoder reads attributes of one item, keeping the first type or format error. Absent
+// attributes read as zero values.
+type decoder struct {
+	item map[string]types.AttributeValue
+	err  error
+}
+
+// str returns the string attribute name, or "" when it is absent.
+func (d *decoder) str(name string) string {
+	switch v := d.item[name].(type) {
+	case nil:
+		return ""
+	case *types.AttributeValueMemberS:
+		return v.Value
+	default:
+		d.fail(fmt.Errorf("attribute %s: %T, want S", name, v))
+		return ""
+	}
+}
+
+// num returns the integer attribute name and whether it is present.
+func (d *decoder) num(name string) (int64, bool) {
+	switch v := d.item[name].(type) {
+	case nil:
+		return 0, false
+	case *types.AttributeValueMemberN:
+		n, err := strconv.ParseInt(v.Value, 10, 64)
+		if err != nil {
+			d.fail(fmt.Errorf("attribute %s: %w", name, err))
+			return 0, false
+		}
+		return n, true
+	default:
+		d.fail(fmt.Errorf("attribute %s: %T, want N", name, v))
+		return 0, false
+	}
+}
+
+// millis returns the epoch-milliseconds attribute name as a UTC time, zero when absent.
+func (d *decoder) millis(name string) time.Time {
+	if n, ok := d.num(name); ok {
+		return time.UnixMilli(n).UTC()
+	}
+	return time.Time{}
+}
+
+// seconds returns the epoch-seconds attribute name as a UTC time, zero when absent.
+func (d *decoder) seconds(name string) time.Time {
+	if n, ok := d.num(name); ok {
+		return time.Unix(n, 0).UTC()
+	}
+	return time.Time{}
+}
+
+// fail records err unless an earlier error was recorded.
+func (d *decoder) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+// capacity accumulates capacity units; safe for concurrent use.
+type capacity struct {
+	bits atomic.Uint64 // math.Float64bits of the total
+}
+
+// add adds units to the total.
+func (c *capacity) add(units *float64) {
+	if units == nil {
+		return
+	}
+	for {
+		old := c.bits.Load()
+		if c.bits.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+*units)) {
+			return
+		}
+	}
+}
+
+// addFrom adds the total units of cc, if any.
+func (c *capacity) addFrom(cc *types.ConsumedCapacity) {
+	if cc != nil {
+		c.add(cc.CapacityUnits)
+	}
+}
+
+// load returns the total.
+func (c *capacity) load() float64 { return math.Float64frombits(c.bits.Load()) }

@@ -1,0 +1,614 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/ddblocal"
+)
+
+// ddb is the DynamoDB Local shared by this package's tests; each test makes its own table.
+var ddb *ddblocal.Server
+
+func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
+
+// tableSeq makes table names unique within the test binary.
+var tableSeq atomic.Int64
+
+// now is the fixed "now" of the tests' clock. It is a month ahead of the real time because
+// DynamoDB Local does run TTL deletion (at unpredictable moments): items the tests make expired
+// for the Store must still be in the real future, or they could vanish before the Store reads
+// them and the tests would prove nothing about the Store's own expiry check.
+var now = time.Now().UTC().Add(30 * 24 * time.Hour).Truncate(time.Second)
+
+// env is one test's client, table and store (whose clock reads now).
+type env struct {
+	client *dynamodb.Client
+	table  string
+	store  *Store
+}
+
+// newEnv creates a fresh table in the shared emulator and a Store on it.
+func newEnv(t *testing.T) env {
+	t.Helper()
+	ctx := context.Background()
+	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := fmt.Sprintf("chat-%d-%s", tableSeq.Add(1), strings.ReplaceAll(t.Name(), "/", "-"))
+	if err := CreateTable(ctx, client, table); err != nil {
+		t.Fatal(err)
+	}
+	return env{client: client, table: table, store: New(client, table, WithClock(func() time.Time { return now }))}
+}
+
+// newStore returns another Store on e's table, with its own capacity counters.
+func (e env) newStore() *Store {
+	return New(e.client, e.table, WithClock(func() time.Time { return now }))
+}
+
+func TestTableSchema(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	desc, err := e.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(e.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl := desc.Table
+	if got := keyNames(tbl.KeySchema); got != "pk HASH, sk RANGE" {
+		t.Errorf("table key = %s", got)
+	}
+	if tbl.BillingModeSummary == nil || tbl.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
+		t.Errorf("billing mode = %+v, want PAY_PER_REQUEST", tbl.BillingModeSummary)
+	}
+	if len(tbl.GlobalSecondaryIndexes) != 1 {
+		t.Fatalf("%d global secondary indexes, want 1", len(tbl.GlobalSecondaryIndexes))
+	}
+	gsi := tbl.GlobalSecondaryIndexes[0]
+	if aws.ToString(gsi.IndexName) != "byRoom" || keyNames(gsi.KeySchema) != "gsi1pk HASH, gsi1sk RANGE" {
+		t.Errorf("index = %s (%s), want byRoom (gsi1pk HASH, gsi1sk RANGE)", aws.ToString(gsi.IndexName), keyNames(gsi.KeySchema))
+	}
+	proj := slices.Sorted(slices.Values(gsi.Projection.NonKeyAttributes))
+	if gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
+		!slices.Equal(proj, []string{"displayName", "expiresAt", "joinedAt", "userId"}) {
+		t.Errorf("projection = %s %v", gsi.Projection.ProjectionType, proj)
+	}
+	ttl, err := e.client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(e.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "expiresAt" ||
+		d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("TTL = %+v, want enabled on expiresAt", d)
+	}
+}
+
+func keyNames(ks []types.KeySchemaElement) string {
+	var parts []string
+	for _, k := range ks {
+		parts = append(parts, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func TestConnectionPutGetReplace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	c := chat.Connection{
+		ID:          "abc=",
+		UserID:      "u1",
+		DisplayName: "Ada",
+		ConnectedAt: now.Add(-time.Minute + 123*time.Millisecond),
+		ExpiresAt:   now.Add(2*time.Hour + 10*time.Minute),
+	}
+	if err := e.store.PutConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.GetConnection(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertConnection(t, got, c)
+
+	c.DisplayName = "Ada L."
+	c.ConnectedAt = now
+	if err := e.store.PutConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.store.GetConnection(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertConnection(t, got, c)
+
+	if _, err := e.store.GetConnection(ctx, "nobody"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("GetConnection(absent) = %v, want ErrNotFound", err)
+	}
+	if err := e.store.PutConnection(ctx, chat.Connection{}); err == nil {
+		t.Error("PutConnection with an empty id succeeded")
+	}
+}
+
+func TestTimesAreTruncated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	c := chat.Connection{
+		ID:          "c",
+		ConnectedAt: now.Add(1234567 * time.Nanosecond),
+		ExpiresAt:   now.Add(time.Hour + 900*time.Millisecond),
+	}
+	if err := e.store.PutConnection(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.GetConnection(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := now.Add(time.Millisecond); !got.ConnectedAt.Equal(want) {
+		t.Errorf("ConnectedAt = %v, want %v (milliseconds)", got.ConnectedAt, want)
+	}
+	if want := now.Add(time.Hour); !got.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v (seconds)", got.ExpiresAt, want)
+	}
+}
+
+func TestExpiredConnectionIsNotFound(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		id        string
+		expiresAt time.Time
+		live      bool
+	}{
+		{"past", now.Add(-time.Second), false},
+		{"now", now, false}, // expiresAt <= now is expired
+		{"future", now.Add(time.Second), true},
+		{"never", time.Time{}, true}, // no expiresAt attribute
+	} {
+		if err := e.store.PutConnection(ctx, chat.Connection{ID: tc.id, UserID: "u", ExpiresAt: tc.expiresAt}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.store.GetConnection(ctx, tc.id)
+		if tc.live && err != nil {
+			t.Errorf("GetConnection(%s) = %v, want found", tc.id, err)
+		}
+		if !tc.live && !errors.Is(err, chat.ErrNotFound) {
+			t.Errorf("GetConnection(%s) = %v, want ErrNotFound", tc.id, err)
+		}
+	}
+
+	// The same item, read later, is gone.
+	later := New(e.client, e.table, WithClock(func() time.Time { return now.Add(2 * time.Second) }))
+	if _, err := later.GetConnection(ctx, "future"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("GetConnection(future) two seconds later = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDeleteConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	exp := now.Add(time.Hour)
+	if err := e.store.PutConnection(ctx, chat.Connection{ID: "gone", UserID: "u1", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.PutConnection(ctx, chat.Connection{ID: "stays", UserID: "u2", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	// 60 memberships: more than two BatchWriteItem chunks of 25.
+	for i := range 60 {
+		room := fmt.Sprintf("room%02d", i)
+		for _, conn := range []string{"gone", "stays"} {
+			if err := e.store.PutMembership(ctx, chat.Membership{ConnectionID: conn, RoomID: room, UserID: "u", ExpiresAt: exp}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	if err := e.store.DeleteConnection(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.GetConnection(ctx, "gone"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("GetConnection after delete = %v, want ErrNotFound", err)
+	}
+	if n := countPartition(t, e, "CONN#gone"); n != 0 {
+		t.Errorf("%d items left under CONN#gone", n)
+	}
+	if n := countPartition(t, e, "CONN#stays"); n != 61 {
+		t.Errorf("%d items under CONN#stays, want 61 (connection + 60 memberships)", n)
+	}
+	members := collectMembers(t, e.store, "room07", 10)
+	if len(members) != 1 || members[0].ConnectionID != "stays" {
+		t.Errorf("room07 members after delete = %v, want only stays", members)
+	}
+
+	if err := e.store.DeleteConnection(ctx, "gone"); err != nil {
+		t.Errorf("second DeleteConnection = %v, want nil", err)
+	}
+	if err := e.store.DeleteConnection(ctx, "never-existed"); err != nil {
+		t.Errorf("DeleteConnection(never-existed) = %v, want nil", err)
+	}
+}
+
+// countPartition counts the items under a table partition key, expired ones included.
+func countPartition(t *testing.T, e env, pk string) int {
+	t.Helper()
+	out, err := e.client.Query(context.Background(), &dynamodb.QueryInput{
+		TableName:                 aws.String(e.table),
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
+		Select:                    types.SelectCount,
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(out.Count)
+}
+
+func TestMembershipGetDelete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	m := chat.Membership{
+		ConnectionID: "c1",
+		RoomID:       "lobby",
+		UserID:       "u1",
+		DisplayName:  "Ada",
+		JoinedAt:     now.Add(-5 * time.Millisecond),
+		ExpiresAt:    now.Add(time.Hour),
+	}
+	if err := e.store.PutMembership(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.store.GetMembership(ctx, "c1", "lobby")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertMembership(t, got, m)
+	if _, err := e.store.GetMembership(ctx, "c1", "other"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("GetMembership(other room) = %v, want ErrNotFound", err)
+	}
+
+	existed, err := e.store.DeleteMembership(ctx, "c1", "lobby")
+	if err != nil || !existed {
+		t.Errorf("first DeleteMembership = %v, %v; want true, nil", existed, err)
+	}
+	if _, err := e.store.GetMembership(ctx, "c1", "lobby"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("GetMembership after delete = %v, want ErrNotFound", err)
+	}
+	existed, err = e.store.DeleteMembership(ctx, "c1", "lobby")
+	if err != nil || existed {
+		t.Errorf("second DeleteMembership = %v, %v; want false, nil", existed, err)
+	}
+
+	// An expired membership reads as absent and its deletion reports false.
+	m.ExpiresAt = now
+	if err := e.store.PutMembership(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.GetMembership(ctx, "c1", "lobby"); !errors.Is(err, chat.ErrNotFound) {
+		t.Errorf("GetMembership(expired) = %v, want ErrNotFound", err)
+	}
+	existed, err = e.store.DeleteMembership(ctx, "c1", "lobby")
+	if err != nil || existed {
+		t.Errorf("DeleteMembership(expired) = %v, %v; want false, nil", existed, err)
+	}
+	if n := countPartition(t, e, "CONN#c1"); n != 0 {
+		t.Errorf("%d items left under CONN#c1 after deleting the expired membership", n)
+	}
+}
+
+func TestRoomMembersPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	exp := now.Add(time.Hour)
+	want := map[string]bool{}
+	for i := range 250 {
+		id := fmt.Sprintf("big%03d", i)
+		want[id] = true
+		put(t, e.store, chat.Membership{ConnectionID: id, RoomID: "big", UserID: "u" + id, DisplayName: "n" + id, JoinedAt: now, ExpiresAt: exp})
+	}
+	for i := range 5 { // expired members, interleaved in the index order
+		put(t, e.store, chat.Membership{ConnectionID: fmt.Sprintf("big%03d-x", i*50), RoomID: "big", ExpiresAt: now.Add(-time.Minute)})
+	}
+	for i := range 30 { // members of other rooms
+		put(t, e.store, chat.Membership{ConnectionID: fmt.Sprintf("big%03d", i), RoomID: "big2", ExpiresAt: exp})
+		put(t, e.store, chat.Membership{ConnectionID: fmt.Sprintf("o%03d", i), RoomID: "bi", ExpiresAt: exp})
+	}
+
+	pages := 0
+	seen := map[string]int{}
+	err := e.store.RoomMembers(ctx, "big", 100, func(page []chat.Membership) error {
+		pages++
+		if len(page) == 0 || len(page) > 100 {
+			t.Errorf("page %d has %d members, want 1..100", pages, len(page))
+		}
+		for _, m := range page {
+			seen[m.ConnectionID]++
+			if m.RoomID != "big" || m.UserID != "u"+m.ConnectionID || m.DisplayName != "n"+m.ConnectionID ||
+				!m.JoinedAt.Equal(now) || !m.ExpiresAt.Equal(exp) {
+				t.Errorf("member %+v: fields not read back from the index", m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pages != 3 {
+		t.Errorf("%d pages, want 3", pages)
+	}
+	if len(seen) != 250 {
+		t.Errorf("saw %d distinct members, want 250", len(seen))
+	}
+	for id, n := range seen {
+		if !want[id] || n != 1 {
+			t.Errorf("member %s seen %d times (wanted: %v)", id, n, want[id])
+		}
+	}
+
+	// fn's error stops the listing and comes back unchanged.
+	stop := errors.New("stop")
+	calls := 0
+	err = e.store.RoomMembers(ctx, "big", 100, func([]chat.Membership) error { calls++; return stop })
+	if err != stop || calls != 1 {
+		t.Errorf("RoomMembers with a failing fn = %v after %d calls, want stop after 1", err, calls)
+	}
+	if err := e.store.RoomMembers(ctx, "big", 0, func([]chat.Membership) error { return nil }); err == nil {
+		t.Error("RoomMembers with page size 0 succeeded")
+	}
+}
+
+func TestRoomMembersSkipsEmptyPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	// Page size 2: the first page holds only expired members and must not reach fn.
+	put(t, e.store, chat.Membership{ConnectionID: "a", RoomID: "r", ExpiresAt: now.Add(-time.Second)})
+	put(t, e.store, chat.Membership{ConnectionID: "b", RoomID: "r", ExpiresAt: now})
+	put(t, e.store, chat.Membership{ConnectionID: "c", RoomID: "r", ExpiresAt: now.Add(time.Second)})
+	var pages [][]string
+	err := e.store.RoomMembers(context.Background(), "r", 2, func(page []chat.Membership) error {
+		var ids []string
+		for _, m := range page {
+			ids = append(ids, m.ConnectionID)
+		}
+		pages = append(pages, ids)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pages) != 1 || !slices.Equal(pages[0], []string{"c"}) {
+		t.Errorf("pages = %v, want [[c]]", pages)
+	}
+}
+
+// TestRoomMembersReadsOnlyTheRoom shows, with the capacity DynamoDB reports, that listing a
+// small room costs the same whether the table holds few or many other memberships: it reads
+// the room's items, never a scan.
+func TestRoomMembersReadsOnlyTheRoom(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	exp := now.Add(time.Hour)
+	for i := range 5 {
+		put(t, e.store, chat.Membership{ConnectionID: fmt.Sprintf("s%d", i), RoomID: "small", ExpiresAt: exp})
+	}
+	before := e.newStore()
+	if n := len(collectMembers(t, before, "small", 100)); n != 5 {
+		t.Fatalf("small room has %d members, want 5", n)
+	}
+	if before.ConsumedRead() <= 0 {
+		t.Fatalf("ConsumedRead = %v after a query, want > 0", before.ConsumedRead())
+	}
+
+	for i := range 400 {
+		put(t, e.store, chat.Membership{ConnectionID: fmt.Sprintf("c%03d", i), RoomID: "crowd", DisplayName: strings.Repeat("x", 200), ExpiresAt: exp})
+	}
+	after := e.newStore()
+	if n := len(collectMembers(t, after, "small", 100)); n != 5 {
+		t.Fatalf("small room has %d members, want 5", n)
+	}
+	if after.ConsumedRead() != before.ConsumedRead() {
+		t.Errorf("listing the small room read %v units with 400 other members in the table, %v without",
+			after.ConsumedRead(), before.ConsumedRead())
+	}
+	crowd := e.newStore()
+	if n := len(collectMembers(t, crowd, "crowd", 100)); n != 400 {
+		t.Fatalf("crowd room has %d members, want 400", n)
+	}
+	if crowd.ConsumedRead() <= after.ConsumedRead() {
+		t.Errorf("listing 400 members read %v units, no more than 5 members (%v): the counter does not measure",
+			crowd.ConsumedRead(), after.ConsumedRead())
+	}
+	t.Logf("read units: small room %v, crowd room %v", after.ConsumedRead(), crowd.ConsumedRead())
+}
+
+func TestRecentMessages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	base := now.Add(-time.Hour + 123456789*time.Nanosecond)
+	var live []chat.StoredMessage
+	for i := range 12 {
+		m := chat.StoredMessage{
+			RoomID:      "r",
+			MessageID:   fmt.Sprintf("m%02d", i),
+			UserID:      "u1",
+			DisplayName: "Ada",
+			Text:        fmt.Sprintf("hello %d", i),
+			SentAt:      base.Add(time.Duration(i) * time.Second),
+			ExpiresAt:   now.Add(24 * time.Hour),
+		}
+		switch i {
+		case 3, 8, 9, 10, 11: // expired: 8..11 are the newest and fill a whole page of 2
+			m.ExpiresAt = now.Add(-time.Duration(i) * time.Second)
+		default:
+			live = append(live, m)
+		}
+		putMessage(t, e.store, m)
+	}
+	// Another room, and a room whose id extends this one's.
+	putMessage(t, e.store, chat.StoredMessage{RoomID: "other", MessageID: "x", SentAt: base.Add(time.Hour)})
+	putMessage(t, e.store, chat.StoredMessage{RoomID: "r2", MessageID: "y", SentAt: base.Add(time.Hour)})
+
+	for _, limit := range []int{1, 2, 5, 7, 100} {
+		got, err := e.store.RecentMessages(ctx, "r", limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := live[max(0, len(live)-limit):]
+		if len(got) != len(want) {
+			t.Errorf("limit %d: %d messages (%v), want %d (%v)", limit, len(got), ids(got), len(want), ids(want))
+			continue
+		}
+		for i := range want {
+			assertMessage(t, got[i], want[i])
+		}
+	}
+	if got, err := e.store.RecentMessages(ctx, "r", 0); err != nil || len(got) != 0 {
+		t.Errorf("limit 0: %v, %v; want none", ids(got), err)
+	}
+	if got, err := e.store.RecentMessages(ctx, "empty", 10); err != nil || len(got) != 0 {
+		t.Errorf("empty room: %v, %v; want none", ids(got), err)
+	}
+}
+
+func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	at := now.Add(-time.Minute + time.Nanosecond)
+	for _, id := range []string{"b", "a", "c#with#hashes"} {
+		putMessage(t, e.store, chat.StoredMessage{RoomID: "r", MessageID: id, Text: id, SentAt: at})
+	}
+	got, err := e.store.RecentMessages(context.Background(), "r", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a", "b", "c#with#hashes"}; !slices.Equal(ids(got), want) {
+		t.Fatalf("messages = %v, want %v", ids(got), want)
+	}
+	for _, m := range got {
+		if !m.SentAt.Equal(at) || m.Text != m.MessageID {
+			t.Errorf("message %s: SentAt %v text %q, want %v and its id", m.MessageID, m.SentAt, m.Text, at)
+		}
+	}
+}
+
+func TestPutMessageRejectsUnsortableTimes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, at := range []time.Time{{}, time.Unix(-1, 0), time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if err := e.store.PutMessage(context.Background(), chat.StoredMessage{RoomID: "r", MessageID: "m", SentAt: at}); err == nil {
+			t.Errorf("PutMessage with SentAt %v succeeded", at)
+		}
+	}
+}
+
+func TestMessageSortKey(t *testing.T) {
+	early, err := messageSortKey(time.Unix(0, 5), "z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if early != "MSG#0000000000000000005#z" {
+		t.Errorf("sort key = %q", early)
+	}
+	late, err := messageSortKey(time.Unix(1, 0), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if early >= late {
+		t.Errorf("%q sorts after %q", early, late)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	sk, err := messageSortKey(at, "id#1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := parseMessageSortKey(sk); err != nil || !got.Equal(at) {
+		t.Errorf("parse(%q) = %v, %v; want %v", sk, got, err, at)
+	}
+	for _, bad := range []string{"", "MSG#", "MSG#123#x", "MSG#000000000000000000x#id", "ROOM#0000000000000000005#z"} {
+		if _, err := parseMessageSortKey(bad); err == nil {
+			t.Errorf("parse(%q) succeeded", bad)
+		}
+	}
+}
+
+func put(t *testing.T, s *Store, m chat.Membership) {
+	t.Helper()
+	if err := s.PutMembership(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func putMessage(t *testing.T, s *Store, m chat.StoredMessage) {
+	t.Helper()
+	if err := s.PutMessage(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func collectMembers(t *testing.T, s *Store, room string, pageSize int) []chat.Membership {
+	t.Helper()
+	var all []chat.Membership
+	err := s.RoomMembers(context.Background(), room, pageSize, func(page []chat.Membership) error {
+		all = append(all, page...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all
+}
+
+func ids(ms []chat.StoredMessage) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.MessageID)
+	}
+	return out
+}
+
+func assertConnection(t *testing.T, got, want chat.Connection) {
+	t.Helper()
+	if got.ID != want.ID || got.UserID != want.UserID || got.DisplayName != want.DisplayName ||
+		!got.ConnectedAt.Equal(want.ConnectedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+		t.Errorf("connection = %+v, want %+v", got, want)
+	}
+}
+
+func assertMembership(t *testing.T, got, want chat.Membership) {
+	t.Helper()
+	if got.ConnectionID != want.ConnectionID || got.RoomID != want.RoomID || got.UserID != want.UserID ||
+		got.DisplayName != want.DisplayName || !got.JoinedAt.Equal(want.JoinedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+		t.Errorf("membership = %+v, want %+v", got, want)
+	}
+}
+
+func assertMessage(t *testing.T, got, want chat.StoredMessage) {
+	t.Helper()
+	if got.RoomID != want.RoomID || got.MessageID != want.MessageID || got.UserID != want.UserID ||
+		got.DisplayName != want.DisplayName || got.Text != want.Text ||
+		!got.SentAt.Equal(want.SentAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+		t.Errorf("message = %+v, want %+v", got, want)
+	}
+}

@@ -1,0 +1,148 @@
+package wsevent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+)
+
+// SubprotocolHeader is the header in which a browser offers WebSocket subprotocols, and in
+// which the $connect response must echo the one chosen.
+const SubprotocolHeader = "Sec-WebSocket-Protocol"
+
+// ConnectHandler serves $connect: it records the connection with the identity from the
+// authorizer context.
+type ConnectHandler struct {
+	Service *chat.Service
+	// Subprotocol is the WebSocket subprotocol the chat speaks (SUBPROTOCOL, e.g. chat.v1).
+	Subprotocol string
+	Logger      *slog.Logger
+}
+
+// Handle answers 200 when the connection is stored, echoing Subprotocol in
+// Sec-WebSocket-Protocol when the client offered it (browsers fail the handshake otherwise);
+// 400 when the client offered subprotocols but not Subprotocol; 403 when the authorizer
+// context names no user; 500 when the connection cannot be stored (API Gateway then refuses
+// the connection). It never posts to the connection.
+func (h *ConnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
+	start := time.Now()
+	rc := req.RequestContext
+	ctx = withRequest(ctx, rc)
+	log := loggerOrDiscard(h.Logger)
+	var userID string
+	defer func() {
+		if p := recover(); p != nil {
+			logPanic(ctx, log, p)
+			logRequest(ctx, log, start, userID, outcomePanic, fmt.Errorf("panic: %v", p))
+			resp, err = textResponse(http.StatusInternalServerError, "internal error"), nil
+		}
+	}()
+
+	offered := OfferedSubprotocols(req)
+	chosen := ""
+	if len(offered) > 0 {
+		for _, p := range offered {
+			if p == h.Subprotocol {
+				chosen = p
+			}
+		}
+		if chosen == "" {
+			// Never log the offered values: they may carry a bearer token.
+			logRequest(ctx, log, start, "", outcomeRefused, nil, slog.String("reason", "subprotocol not offered"), slog.Int("offered", len(offered)))
+			return textResponse(http.StatusBadRequest, fmt.Sprintf("unsupported WebSocket subprotocol: offer %q in %s", h.Subprotocol, SubprotocolHeader)), nil
+		}
+	}
+
+	id, err := IdentityFrom(rc)
+	if err != nil {
+		logRequest(ctx, log, start, "", outcomeRefused, nil, slog.String("reason", err.Error()))
+		return textResponse(http.StatusForbidden, "forbidden"), nil
+	}
+	userID = id.UserID
+	if _, err := h.Service.Connect(ctx, rc.ConnectionID, id); err != nil {
+		logRequest(ctx, log, start, userID, "store_failed", err)
+		return textResponse(http.StatusInternalServerError, "could not register the connection; try again"), nil
+	}
+	resp = events.APIGatewayProxyResponse{StatusCode: http.StatusOK}
+	if chosen != "" {
+		resp.Headers = map[string]string{SubprotocolHeader: chosen}
+	}
+	logRequest(ctx, log, start, userID, outcomeOK, nil, slog.Bool("subprotocol", chosen != ""))
+	return resp, nil
+}
+
+// OfferedSubprotocols returns the subprotocols the client offered in Sec-WebSocket-Protocol
+// (any letter case, comma-separated, possibly over several header lines), in order.
+func OfferedSubprotocols(req events.APIGatewayWebsocketProxyRequest) []string {
+	var values []string
+	for k, vs := range req.MultiValueHeaders {
+		if strings.EqualFold(k, SubprotocolHeader) {
+			values = append(values, vs...)
+		}
+	}
+	if len(values) == 0 {
+		for k, v := range req.Headers {
+			if strings.EqualFold(k, SubprotocolHeader) {
+				values = append(values, v)
+			}
+		}
+	}
+	var out []string
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// DisconnectHandler serves $disconnect: it deletes the connection and its memberships.
+type DisconnectHandler struct {
+	Service *chat.Service
+	Logger  *slog.Logger
+}
+
+// Handle deletes the connection's items; deleting a connection that is already gone
+// succeeds. API Gateway ignores the response; a store failure answers 500 and is logged (the
+// items then expire by TTL).
+func (h *DisconnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
+	start := time.Now()
+	rc := req.RequestContext
+	ctx = withRequest(ctx, rc)
+	log := loggerOrDiscard(h.Logger)
+	userID := ""
+	if id, err := IdentityFrom(rc); err == nil {
+		userID = id.UserID
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			logPanic(ctx, log, p)
+			logRequest(ctx, log, start, userID, outcomePanic, fmt.Errorf("panic: %v", p))
+			resp, err = textResponse(http.StatusInternalServerError, "internal error"), nil
+		}
+	}()
+	if err := h.Service.Disconnect(ctx, rc.ConnectionID); err != nil {
+		logRequest(ctx, log, start, userID, "store_failed", err)
+		return textResponse(http.StatusInternalServerError, "internal error"), nil
+	}
+	logRequest(ctx, log, start, userID, outcomeOK, nil,
+		slog.Int64("disconnectStatusCode", rc.DisconnectStatusCode))
+	return events.APIGatewayProxyResponse{StatusCode: http.StatusOK}, nil
+}
+
+func textResponse(status int, body string) events.APIGatewayProxyResponse {
+	return events.APIGatewayProxyResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
+		Body:       body,
+	}
+}
