@@ -140,6 +140,12 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 			ReturnResponse: jsii.Bool(true),
 		},
 	})
+	if authorizer != nil && identitySources(cfg.tokenSources) == nil {
+		// With no identity source the L2 still renders an empty list; omit the property,
+		// which CloudFormation documents as optional for REQUEST authorizers.
+		cfn := c.api.Node().FindChild(jsii.String("Authorizer")).Node().DefaultChild().(awscdk.CfnResource)
+		cfn.AddPropertyDeletionOverride(jsii.String("IdentitySource"))
+	}
 	// The route integrations made before the API existed get their permission now.
 	for _, name := range []string{handlerConnect, handlerDisconnect, handlerDefault} {
 		c.allowInvoke(c.fns[name])
