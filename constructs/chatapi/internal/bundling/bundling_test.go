@@ -45,14 +45,16 @@ func repoRoot(t *testing.T) string {
 func copyModule(t *testing.T, dst string) string {
 	t.Helper()
 	src := repoRoot(t)
-	for _, name := range []string{"go.mod", "go.sum", "protocol", "lambdas"} {
+	for _, name := range []string{"go.mod", "go.sum"} {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dst, name), string(data))
+	}
+	for _, name := range []string{"protocol", "lambdas"} {
 		if err := os.CopyFS(filepath.Join(dst, name), os.DirFS(filepath.Join(src, name))); err != nil {
-			// os.CopyFS copies folders; plain files are copied here.
-			data, rerr := os.ReadFile(filepath.Join(src, name))
-			if rerr != nil {
-				t.Fatalf("copying %s: %v", name, err)
-			}
-			writeFile(t, filepath.Join(dst, name), string(data))
+			t.Fatalf("copying %s: %v", name, err)
 		}
 	}
 	writeFile(t, filepath.Join(dst, unrelatedPkg, "u.go"), "package unrelatedfortest\n\nconst X = 1\n")
@@ -148,15 +150,13 @@ func userModule(t *testing.T, files map[string]string) string {
 
 const helloMain = "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n"
 
-var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
 func TestHashStableAcrossCheckouts(t *testing.T) {
 	a := copyModule(t, t.TempDir())
 	b := copyModule(t, t.TempDir())
 	req := func(root string) Request { return Request{Dir: filepath.Join(root, "lambdas", testHandler)} }
 	hashA := hashesOf(t, Options{}, req(a))[0]
 	hashB := hashesOf(t, Options{}, req(b))[0]
-	if !hexHash.MatchString(hashA) {
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(hashA) {
 		t.Fatalf("hash %q is not hex SHA-256", hashA)
 	}
 	if hashA != hashB {
@@ -477,4 +477,45 @@ func TestExecName(t *testing.T) {
 			t.Errorf("execName(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+func TestHashLocalModules(t *testing.T) {
+	// A user's module that uses a folder replacement, built with and without a workspace.
+	dir := userModule(t, map[string]string{
+		"cmd/hello/main.go": "package main\n\nimport \"example.com/lib\"\n\nfunc main() { println(lib.X) }\n",
+		"lib/go.mod":        "module example.com/lib\n\ngo 1.26\n",
+		"lib/lib.go":        "package lib\n\nconst X = 1\n",
+		"lib/lib_test.go":   "package lib\n",
+	})
+	appendFile(t, filepath.Join(dir, "go.mod"), "\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ./lib\n")
+	req := Request{Dir: filepath.Join(dir, "cmd", "hello")}
+	noWork := Options{Env: []string{"GOWORK=off"}}
+	base := hashesOf(t, noWork, req)[0]
+
+	appendFile(t, filepath.Join(dir, "lib", "lib_test.go"), "// a test file\n")
+	if got := hashesOf(t, noWork, req)[0]; got != base {
+		t.Errorf("a test file of the replacement changed the hash")
+	}
+	appendFile(t, filepath.Join(dir, "lib", "lib.go"), "const Y = 2\n")
+	changed := hashesOf(t, noWork, req)[0]
+	if changed == base {
+		t.Errorf("a source file of the replacement did not change the hash")
+	}
+	writeFile(t, filepath.Join(dir, "lib", "go.mod"), "module example.com/lib\n\ngo 1.25\n")
+	if got := hashesOf(t, noWork, req)[0]; got == changed {
+		t.Errorf("the go line of the replacement's go.mod did not change the hash")
+	}
+
+	work := filepath.Join(dir, "go.work")
+	writeFile(t, work, "go 1.26\n\nuse .\n")
+	withWork := hashesOf(t, Options{Env: []string{"GOWORK=" + work}}, req)[0]
+	writeFile(t, work, "go 1.26\n\ngodebug panicnil=1\n\nuse .\n")
+	if got := hashesOf(t, Options{Env: []string{"GOWORK=" + work}}, req)[0]; got == withWork {
+		t.Errorf("a godebug line in go.work did not change the hash")
+	}
+	res, err := Build(context.Background(), Options{CacheRoot: t.TempDir(), Env: []string{"GOWORK=" + work}}, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkELF(t, filepath.Join(res[0].Dir, BootstrapName), elf.EM_AARCH64)
 }

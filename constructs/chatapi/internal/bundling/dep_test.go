@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"debug/elf"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +72,7 @@ func TestBuildAsDependency(t *testing.T) {
 	writeFile(t, filepath.Join(app, "go.mod"), "module example.com/app\n\ngo 1.26\n")
 	writeFile(t, filepath.Join(app, "main.go"), "package main\n\nimport \"github.com/chatstack/websocketchatapi/protocol\"\n\nfunc main() { println(protocol.ActionSendMessage) }\n")
 	start := time.Now()
-	if _, err := r.goCmd(ctx, app, nil, "get", ModulePath+"@"+fakeVersion); err != nil {
+	if _, err := r.goCmd(ctx, app, nil, "get", ModulePath+"/protocol@"+fakeVersion); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("go get: %v", time.Since(start))
@@ -84,6 +86,24 @@ func TestBuildAsDependency(t *testing.T) {
 	}
 	if st, err := os.Stat(located); err != nil || st.Mode().Perm()&0o222 != 0 {
 		t.Errorf("located folder %s: %v, %v: want a read-only folder", located, st.Mode(), err)
+	}
+
+	// A vendoring app: go list -m knows the version but gives no folder.
+	vendored := t.TempDir()
+	if err := os.CopyFS(vendored, os.DirFS(app)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.goCmd(ctx, vendored, nil, "mod", "vendor"); err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	logf := func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	located2, err := LocateModuleWith(ctx, Options{Env: append(env[:len(env):len(env)], "GOFLAGS=-mod=vendor"), Log: logf}, vendored)
+	if err != nil || located2 != located {
+		t.Errorf("from a vendoring app: %q, %v; want %s", located2, err, located)
+	}
+	if !slices.ContainsFunc(logged, func(s string) bool { return strings.Contains(s, "go mod download") }) {
+		t.Errorf("from a vendoring app, no go mod download ran: %q", logged)
 	}
 
 	start = time.Now()
@@ -102,13 +122,43 @@ func TestBuildAsDependency(t *testing.T) {
 		t.Fatal(err)
 	}
 	if local[0].Hash != res[0].Hash {
-		t.Errorf("hash from the module cache %s, from the checkout %s", res[0].Hash, local[0].Hash)
+		t.Errorf("hash from the module cache %s, from a copy of the checkout %s", res[0].Hash, local[0].Hash)
+	}
+	if h := hashesOf(t, Options{}, Request{Dir: filepath.Join(repoRoot(t), "lambdas", testHandler)})[0]; h != res[0].Hash {
+		t.Errorf("hash from the module cache %s, from the checkout %s (was it edited during the test?)", res[0].Hash, h)
 	}
 	a, errA := os.ReadFile(boot)
 	b, errB := os.ReadFile(filepath.Join(local[0].Dir, BootstrapName))
 	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		t.Errorf("bootstraps from the module cache and the checkout differ (%v, %v)", errA, errB)
 	}
+
+	// A handler of the user's, in the user's module, importing this module (a versioned
+	// dependency now) and aws-lambda-go.
+	writeFile(t, filepath.Join(app, "handlers", "hello", "main.go"), `package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/chatstack/websocketchatapi/protocol"
+)
+
+func main() {
+	lambda.Start(func(context.Context) (string, error) { return protocol.ActionSendMessage, nil })
+}
+`)
+	if _, err := r.goCmd(ctx, app, nil, "get", "github.com/aws/aws-lambda-go/lambda@v1.55.0"); err != nil {
+		t.Fatal(err)
+	}
+	user, err := Build(ctx, opts, Request{Dir: filepath.Join(app, "handlers", "hello")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user[0].ImportPath != "example.com/app/handlers/hello" || user[0].Cached {
+		t.Errorf("user handler: %+v", user[0])
+	}
+	checkELF(t, filepath.Join(user[0].Dir, BootstrapName), elf.EM_AARCH64)
 
 	// A user's GOFLAGS and go.work cannot break the build in the module cache.
 	work := filepath.Join(app, "go.work")

@@ -119,17 +119,31 @@ func within(base, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
+// inModuleCache reports whether dir is inside the module cache modCache, symbolic links
+// resolved.
+func inModuleCache(modCache, dir string) bool {
+	if modCache == "" {
+		return false
+	}
+	if within(modCache, dir) {
+		return true
+	}
+	realCache, err1 := filepath.EvalSymlinks(modCache)
+	realDir, err2 := filepath.EvalSymlinks(dir)
+	return err1 == nil && err2 == nil && within(realCache, realDir)
+}
+
 // plan sets the group's build environment and the hash and import path of each of its targets.
 // modCache is go env GOMODCACHE.
 func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
 	env := []string{"GOOS=linux", "GOARCH=" + g.goarch, "CGO_ENABLED=0"}
-	inModCache := modCache != "" && within(modCache, g.root)
+	inModCache := inModuleCache(modCache, g.root)
 	if inModCache {
 		// The read-only cache copy is built from its own go.mod and go.sum alone: no workspace
 		// of the user's may pull other versions in.
 		env = append(env, "GOWORK=off")
 	}
-	vals, err := r.goEnv(ctx, g.root, append(env, "GOFLAGS=-mod=readonly"),
+	vals, err := r.goEnv(ctx, g.root, slices.Concat(env, []string{"GOFLAGS=-mod=readonly"}),
 		"GOVERSION", "GOWORK", "GOARM64", "GOAMD64", "GOEXPERIMENT", "GOFIPS140")
 	if err != nil {
 		return err
