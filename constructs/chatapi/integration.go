@@ -8,8 +8,9 @@ import (
 )
 
 // lambdaIntegration is a Lambda proxy integration that one function shares across any number
-// of routes. The stock WebSocketLambdaIntegration grants invoke per route, and when one
-// instance is reused it grants only the first route's key; this one grants nothing in Bind,
+// of routes. The stock WebSocketLambdaIntegration adds an invoke permission per route (its Bind
+// runs once per route even when one instance is reused), which hits Lambda's 20 KB resource
+// policy limit near 50 routes; this one grants nothing in Bind,
 // and the construct adds a single permission per function, scoped to the stage. N routes to a
 // function thus cost N routes, 1 integration and 1 permission.
 type lambdaIntegration struct {
