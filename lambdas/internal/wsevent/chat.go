@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -27,57 +26,47 @@ type ChatHandler struct {
 // Handle answers every event with status 200 and one protocol frame in the body, which API
 // Gateway's route response sends to the client: the action's answer or an error frame. It
 // never returns an error, and a panic becomes an internal_error frame.
-func (h *ChatHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
-	start := time.Now()
-	rc := req.RequestContext
-	ctx = withRequest(ctx, rc)
-	log := loggerOrDiscard(h.Logger)
-	var userID string
-	defer func() {
-		if p := recover(); p != nil {
-			logPanic(ctx, log, p)
-			logRequest(ctx, log, start, userID, outcomePanic, fmt.Errorf("panic: %v", p))
-			resp, err = frameResponse(internalError(rc.RouteKey)), nil
+func (h *ChatHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	fallback := func() events.APIGatewayProxyResponse {
+		return frameResponse(internalError(req.RequestContext.RouteKey))
+	}
+	return serve(ctx, req, h.Logger, fallback, func(r *request) events.APIGatewayProxyResponse {
+		if r.idErr != nil {
+			r.done("", protocol.CodeUnauthorized, nil, slog.String("reason", r.idErr.Error()))
+			e := protocol.NewError(protocol.CodeUnauthorized, "the connection has no user identity")
+			e.Action = r.rc.RouteKey
+			return frameResponse(e)
 		}
-	}()
-
-	id, err := IdentityFrom(rc)
-	if err != nil {
-		logRequest(ctx, log, start, "", protocol.CodeUnauthorized, nil, slog.String("reason", err.Error()))
-		e := protocol.NewError(protocol.CodeUnauthorized, "the connection has no user identity")
-		e.Action = rc.RouteKey
-		return frameResponse(e), nil
-	}
-	userID = id.UserID
-	body, err := requestBody(req)
-	if err != nil {
-		logRequest(ctx, log, start, userID, protocol.CodeInvalidJSON, nil, slog.String("reason", err.Error()))
-		e := protocol.NewError(protocol.CodeInvalidJSON, "the message is not valid JSON")
-		e.Action = rc.RouteKey
-		return frameResponse(e), nil
-	}
-	res := h.Service.Handle(ctx, chat.Request{
-		ConnectionID: rc.ConnectionID,
-		Action:       rc.RouteKey,
-		Body:         body,
-		Identity:     id,
+		body, err := requestBody(req)
+		if err != nil {
+			r.done(r.userID, protocol.CodeInvalidJSON, nil, slog.String("reason", err.Error()))
+			e := protocol.NewError(protocol.CodeInvalidJSON, "the message is not valid JSON")
+			e.Action = r.rc.RouteKey
+			return frameResponse(e)
+		}
+		res := h.Service.Handle(r.ctx, chat.Request{
+			ConnectionID: r.rc.ConnectionID,
+			Action:       r.rc.RouteKey,
+			Body:         body,
+			Identity:     r.id,
+		})
+		outcome := outcomeOK
+		if res.Code != "" {
+			outcome = res.Code
+		}
+		var extra []slog.Attr
+		if f := res.Fanout; f != nil {
+			extra = append(extra,
+				slog.Int("members", f.Members),
+				slog.Int("delivered", f.Delivered),
+				slog.Int("undelivered", f.Undelivered),
+				slog.Int("gone", f.Gone),
+				slog.Int("retries", f.Retries),
+			)
+		}
+		r.done(r.userID, outcome, res.Err, extra...)
+		return frameResponse(res.Frame)
 	})
-	outcome := outcomeOK
-	if res.Code != "" {
-		outcome = res.Code
-	}
-	var extra []slog.Attr
-	if f := res.Fanout; f != nil {
-		extra = append(extra,
-			slog.Int("members", f.Members),
-			slog.Int("delivered", f.Delivered),
-			slog.Int("undelivered", f.Undelivered),
-			slog.Int("gone", f.Gone),
-			slog.Int("retries", f.Retries),
-		)
-	}
-	logRequest(ctx, log, start, userID, outcome, res.Err, extra...)
-	return frameResponse(res.Frame), nil
 }
 
 // DefaultHandler serves $default: messages whose action matches no route, or that are not
@@ -93,26 +82,13 @@ type DefaultHandler struct {
 // Handle answers status 200 with an error frame: invalid_json for a body that is not JSON,
 // otherwise unknown_action naming the action the client sent (the value of the route
 // selection expression), both with validActions.
-func (h *DefaultHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
-	start := time.Now()
-	rc := req.RequestContext
-	ctx = withRequest(ctx, rc)
-	log := loggerOrDiscard(h.Logger)
-	userID := ""
-	if id, err := IdentityFrom(rc); err == nil {
-		userID = id.UserID
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			logPanic(ctx, log, p)
-			logRequest(ctx, log, start, userID, outcomePanic, fmt.Errorf("panic: %v", p))
-			resp, err = frameResponse(internalError("")), nil
-		}
-	}()
-
-	frame := h.frame(req)
-	logRequest(ctx, log, start, userID, frame.Code, nil, slog.String("action", frame.Action))
-	return frameResponse(frame), nil
+func (h *DefaultHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	fallback := func() events.APIGatewayProxyResponse { return frameResponse(internalError("")) }
+	return serve(ctx, req, h.Logger, fallback, func(r *request) events.APIGatewayProxyResponse {
+		frame := h.frame(req)
+		r.done(r.userID, frame.Code, nil, slog.String("action", frame.Action))
+		return frameResponse(frame)
+	})
 }
 
 func (h *DefaultHandler) frame(req events.APIGatewayWebsocketProxyRequest) protocol.Error {

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -31,51 +30,38 @@ type ConnectHandler struct {
 // 400 when the client offered subprotocols but not Subprotocol; 403 when the authorizer
 // context names no user; 500 when the connection cannot be stored (API Gateway then refuses
 // the connection). It never posts to the connection.
-func (h *ConnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
-	start := time.Now()
-	rc := req.RequestContext
-	ctx = withRequest(ctx, rc)
-	log := loggerOrDiscard(h.Logger)
-	var userID string
-	defer func() {
-		if p := recover(); p != nil {
-			logPanic(ctx, log, p)
-			logRequest(ctx, log, start, userID, outcomePanic, fmt.Errorf("panic: %v", p))
-			resp, err = textResponse(http.StatusInternalServerError, "internal error"), nil
-		}
-	}()
-
-	offered := OfferedSubprotocols(req)
-	chosen := ""
-	if len(offered) > 0 {
-		for _, p := range offered {
-			if p == h.Subprotocol {
-				chosen = p
+func (h *ConnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return serve(ctx, req, h.Logger, internalErrorText, func(r *request) events.APIGatewayProxyResponse {
+		offered := OfferedSubprotocols(req)
+		chosen := ""
+		if len(offered) > 0 {
+			for _, p := range offered {
+				if p == h.Subprotocol {
+					chosen = p
+				}
+			}
+			if chosen == "" {
+				// Never log the offered values: they may carry a bearer token.
+				r.done("", outcomeRefused, nil, slog.String("reason", "subprotocol not offered"), slog.Int("offered", len(offered)))
+				return textResponse(http.StatusBadRequest, fmt.Sprintf("unsupported WebSocket subprotocol: offer %q in %s", h.Subprotocol, SubprotocolHeader))
 			}
 		}
-		if chosen == "" {
-			// Never log the offered values: they may carry a bearer token.
-			logRequest(ctx, log, start, "", outcomeRefused, nil, slog.String("reason", "subprotocol not offered"), slog.Int("offered", len(offered)))
-			return textResponse(http.StatusBadRequest, fmt.Sprintf("unsupported WebSocket subprotocol: offer %q in %s", h.Subprotocol, SubprotocolHeader)), nil
-		}
-	}
 
-	id, err := IdentityFrom(rc)
-	if err != nil {
-		logRequest(ctx, log, start, "", outcomeRefused, nil, slog.String("reason", err.Error()))
-		return textResponse(http.StatusForbidden, "forbidden"), nil
-	}
-	userID = id.UserID
-	if _, err := h.Service.Connect(ctx, rc.ConnectionID, id); err != nil {
-		logRequest(ctx, log, start, userID, "store_failed", err)
-		return textResponse(http.StatusInternalServerError, "could not register the connection; try again"), nil
-	}
-	resp = events.APIGatewayProxyResponse{StatusCode: http.StatusOK}
-	if chosen != "" {
-		resp.Headers = map[string]string{SubprotocolHeader: chosen}
-	}
-	logRequest(ctx, log, start, userID, outcomeOK, nil, slog.Bool("subprotocol", chosen != ""))
-	return resp, nil
+		if r.idErr != nil {
+			r.done("", outcomeRefused, nil, slog.String("reason", r.idErr.Error()))
+			return textResponse(http.StatusForbidden, "forbidden")
+		}
+		if _, err := h.Service.Connect(r.ctx, r.rc.ConnectionID, r.id); err != nil {
+			r.done(r.userID, "store_failed", err)
+			return textResponse(http.StatusInternalServerError, "could not register the connection; try again")
+		}
+		resp := events.APIGatewayProxyResponse{StatusCode: http.StatusOK}
+		if chosen != "" {
+			resp.Headers = map[string]string{SubprotocolHeader: chosen}
+		}
+		r.done(r.userID, outcomeOK, nil, slog.Bool("subprotocol", chosen != ""))
+		return resp
+	})
 }
 
 // OfferedSubprotocols returns the subprotocols the client offered in Sec-WebSocket-Protocol
@@ -114,29 +100,16 @@ type DisconnectHandler struct {
 // Handle deletes the connection's items; deleting a connection that is already gone
 // succeeds. API Gateway ignores the response; a store failure answers 500 and is logged (the
 // items then expire by TTL).
-func (h *DisconnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
-	start := time.Now()
-	rc := req.RequestContext
-	ctx = withRequest(ctx, rc)
-	log := loggerOrDiscard(h.Logger)
-	userID := ""
-	if id, err := IdentityFrom(rc); err == nil {
-		userID = id.UserID
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			logPanic(ctx, log, p)
-			logRequest(ctx, log, start, userID, outcomePanic, fmt.Errorf("panic: %v", p))
-			resp, err = textResponse(http.StatusInternalServerError, "internal error"), nil
+func (h *DisconnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
+	return serve(ctx, req, h.Logger, internalErrorText, func(r *request) events.APIGatewayProxyResponse {
+		if err := h.Service.Disconnect(r.ctx, r.rc.ConnectionID); err != nil {
+			r.done(r.userID, "store_failed", err)
+			return textResponse(http.StatusInternalServerError, "internal error")
 		}
-	}()
-	if err := h.Service.Disconnect(ctx, rc.ConnectionID); err != nil {
-		logRequest(ctx, log, start, userID, "store_failed", err)
-		return textResponse(http.StatusInternalServerError, "internal error"), nil
-	}
-	logRequest(ctx, log, start, userID, outcomeOK, nil,
-		slog.Int64("disconnectStatusCode", rc.DisconnectStatusCode))
-	return events.APIGatewayProxyResponse{StatusCode: http.StatusOK}, nil
+		r.done(r.userID, outcomeOK, nil,
+			slog.Int64("disconnectStatusCode", r.rc.DisconnectStatusCode))
+		return events.APIGatewayProxyResponse{StatusCode: http.StatusOK}
+	})
 }
 
 func textResponse(status int, body string) events.APIGatewayProxyResponse {
@@ -145,4 +118,9 @@ func textResponse(status int, body string) events.APIGatewayProxyResponse {
 		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
 		Body:       body,
 	}
+}
+
+// internalErrorText is the $connect and $disconnect answer to a panic.
+func internalErrorText() events.APIGatewayProxyResponse {
+	return textResponse(http.StatusInternalServerError, "internal error")
 }
