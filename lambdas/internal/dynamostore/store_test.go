@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 )
 
 // ddb is the DynamoDB Local shared by this package's tests; each test makes its own table.

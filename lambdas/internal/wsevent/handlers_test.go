@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
