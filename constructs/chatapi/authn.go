@@ -41,6 +41,11 @@ func (c *webSocketChatApi) newAuthorizer(code map[string]awslambda.Code) awslamb
 				AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
 				RemovalPolicy:   removal,
 			})
+			cfnPool := up.Node().DefaultChild().(awscdk.CfnResource)
+			suppressNag(cfnPool, "AwsSolutions-COG2",
+				"MFA is the deploying team's choice for its users; pass your own UserPool (CognitoAuthenticationProps.UserPool) with Mfa REQUIRED to enforce it.")
+			suppressNag(cfnPool, "AwsSolutions-COG8",
+				"The Plus feature plan (threat protection) is billed per monthly active user; pass your own UserPool on the Plus plan to use it.")
 			client := up.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
 				AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
 				GenerateSecret:             jsii.Bool(false),

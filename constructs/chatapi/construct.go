@@ -8,10 +8,12 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -55,6 +57,14 @@ type WebSocketChatApi interface {
 	// GrantManageConnections lets grantee post to, read and delete this stage's connections
 	// through the @connections API.
 	GrantManageConnections(grantee awsiam.IGrantable) awsiam.Grant
+	// AccessLogGroup is the stage's access log group; nil with AccessLogging off.
+	AccessLogGroup() awslogs.ILogGroup
+	// Alarm returns an alarm by id (see AlarmIds), or nil.
+	Alarm(id *string) awscloudwatch.Alarm
+	// AlarmIds lists the alarms' ids, sorted; empty with Alarms off.
+	AlarmIds() *[]*string
+	// Dashboard is the CloudWatch dashboard; nil with Dashboard off.
+	Dashboard() awscloudwatch.Dashboard
 }
 
 type webSocketChatApi struct {
@@ -69,6 +79,10 @@ type webSocketChatApi struct {
 	routes       map[string]awsapigatewayv2.WebSocketRoute
 	integrations map[string]*lambdaIntegration // by function node address
 	bundler      *bundler
+	timeouts     map[string]float64 // seconds, by function construct id
+	accessLogs   awslogs.LogGroup
+	alarms       map[string]awscloudwatch.Alarm
+	dashboard    awscloudwatch.Dashboard
 }
 
 // The handlers this module bundles, by folder name under lambdas/.
@@ -89,6 +103,7 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 		fns:          map[string]awslambda.Function{},
 		routes:       map[string]awsapigatewayv2.WebSocketRoute{},
 		integrations: map[string]*lambdaIntegration{},
+		timeouts:     map[string]float64{},
 	}
 	c.bundler = newBundler(cfg.architecture)
 
@@ -99,11 +114,15 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	}
 	code := c.bundler.ownHandlers(names)
 
-	c.fns[handlerConnect] = c.newFunction("ConnectFunction", "Stores a connection on $connect", code[handlerConnect], cfg.handlerMemory, 10, map[string]string{
+	connectEnv := map[string]string{
 		"TABLE_NAME":             *c.table.TableName(),
 		"CONNECTION_TTL_SECONDS": strconv.FormatFloat(cfg.connectionTTL, 'f', 0, 64),
 		"SUBPROTOCOL":            DefaultSubprotocol,
-	})
+	}
+	if len(cfg.allowedOrigins) > 0 {
+		connectEnv["ALLOWED_ORIGINS"] = strings.Join(cfg.allowedOrigins, ",")
+	}
+	c.fns[handlerConnect] = c.newFunction("ConnectFunction", "Stores a connection on $connect", code[handlerConnect], cfg.handlerMemory, 10, connectEnv)
 	c.fns[handlerDisconnect] = c.newFunction("DisconnectFunction", "Removes a connection and its memberships on $disconnect", code[handlerDisconnect], cfg.handlerMemory, 10, map[string]string{
 		"TABLE_NAME": *c.table.TableName(),
 	})
@@ -152,6 +171,9 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	}
 	for _, key := range []string{"$connect", "$disconnect", "$default"} {
 		c.routes[key] = c.api.Node().FindChild(jsii.String(key + "-Route")).(awsapigatewayv2.WebSocketRoute)
+		if key != "$connect" {
+			suppressRouteAuthorization(c.routes[key].Node().DefaultChild().(awscdk.CfnResource))
+		}
 	}
 	c.stage = awsapigatewayv2.NewWebSocketStage(c.Construct, jsii.String("Stage"), &awsapigatewayv2.WebSocketStageProps{
 		WebSocketApi:           c.api,
@@ -169,6 +191,10 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 		"CALLBACK_URL":              *c.stage.CallbackUrl(),
 		"HISTORY_RETENTION_SECONDS": strconv.FormatFloat(cfg.historyRetention, 'f', 0, 64),
 		"FANOUT_CONCURRENCY":        strconv.FormatFloat(cfg.fanoutConcurrency, 'f', 0, 64),
+		"RATE_LIMIT_PER_SECOND":     strconv.FormatFloat(cfg.ratePerSecond, 'f', -1, 64),
+		"RATE_LIMIT_BURST":          strconv.FormatFloat(cfg.rateBurst, 'f', 0, 64),
+		"METRICS_NAMESPACE":         MetricsNamespace,
+		"METRICS_SERVICE":           c.metricsService(),
 	})
 	c.fns[handlerChat] = chat
 	chatIntegration := c.integrationFor(chat, "ChatIntegration")
@@ -179,6 +205,13 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	c.grantTable()
 	c.grantPost(chat)
 	c.updateDefaultEnvironment()
+	c.configureStageLogging()
+	if cfg.alarms {
+		c.addAlarms()
+	}
+	if cfg.dashboard {
+		c.addDashboard()
+	}
 	return c
 }
 
@@ -214,6 +247,7 @@ func (c *webSocketChatApi) addRoute(key string, i *lambdaIntegration, reply bool
 		ReturnResponse: jsii.Bool(reply),
 	})
 	c.routes[key] = route
+	suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
 	if schema != nil {
 		model := awsapigatewayv2.NewCfnModel(c.api, jsii.String("Model-"+key), &awsapigatewayv2.CfnModelProps{
 			ApiId:       c.api.ApiId(),
@@ -249,13 +283,21 @@ func modelName(key string) string {
 	return fmt.Sprintf("%s%08x", b.String(), h)
 }
 
+// grantTable gives each function the DynamoDB actions it calls, on this table's ARN, and the
+// room index's ARN to the one function that queries it (never index/*).
 func (c *webSocketChatApi) grantTable() {
-	grant := func(name string, actions ...string) {
-		c.table.Grant(c.fns[name], *jsii.Strings(actions...)...)
+	table := *c.table.TableArn()
+	index := table + "/index/" + roomIndexName
+	allow := func(name, resource string, actions ...string) {
+		c.fns[name].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(actions...),
+			Resources: jsii.Strings(resource),
+		}))
 	}
-	grant(handlerConnect, "dynamodb:PutItem")
-	grant(handlerDisconnect, "dynamodb:Query", "dynamodb:BatchWriteItem")
-	grant(handlerChat, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem")
+	allow(handlerConnect, table, "dynamodb:PutItem")
+	allow(handlerDisconnect, table, "dynamodb:Query", "dynamodb:BatchWriteItem")
+	allow(handlerChat, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem")
+	allow(handlerChat, index, "dynamodb:Query")
 }
 
 // connectionsArn is the ARN of this stage's @connections for one HTTP method ("*" for all).
@@ -269,12 +311,18 @@ func (c *webSocketChatApi) connectionsArn(method string) *string {
 }
 
 // grantPost lets grantee post to this stage's connections, and nothing else.
-func (c *webSocketChatApi) grantPost(grantee awsiam.IGrantable) awsiam.Grant {
-	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-		Grantee:      grantee,
+func (c *webSocketChatApi) grantPost(fn awslambda.Function) awsiam.Grant {
+	g := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      fn,
 		Actions:      jsii.Strings("execute-api:ManageConnections"),
 		ResourceArns: &[]*string{c.connectionsArn("POST")},
 	})
+	if role, ok := fn.Role().(awsiam.Role); ok {
+		if policy := role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
+			suppressConnectionsWildcard(policy.Node().DefaultChild().(awscdk.CfnResource))
+		}
+	}
+	return g
 }
 
 func (c *webSocketChatApi) GrantManageConnections(grantee awsiam.IGrantable) awsiam.Grant {
@@ -317,7 +365,32 @@ func (c *webSocketChatApi) UserPoolClient() awscognito.IUserPoolClient {
 	return c.client
 }
 func (c *webSocketChatApi) WebSocketUrl() *string { return c.stage.Url() }
-func (c *webSocketChatApi) CallbackUrl() *string  { return c.stage.CallbackUrl() }
+
+func (c *webSocketChatApi) AccessLogGroup() awslogs.ILogGroup {
+	if c.accessLogs == nil {
+		return nil
+	}
+	return c.accessLogs
+}
+
+func (c *webSocketChatApi) Alarm(id *string) awscloudwatch.Alarm {
+	if id == nil {
+		return nil
+	}
+	return c.alarms[*id]
+}
+
+func (c *webSocketChatApi) AlarmIds() *[]*string {
+	ids := make([]string, 0, len(c.alarms))
+	for id := range c.alarms {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return jsii.Strings(ids...)
+}
+
+func (c *webSocketChatApi) Dashboard() awscloudwatch.Dashboard { return c.dashboard }
+func (c *webSocketChatApi) CallbackUrl() *string               { return c.stage.CallbackUrl() }
 
 func (c *webSocketChatApi) Route(routeKey *string) awsapigatewayv2.WebSocketRoute {
 	if routeKey == nil {

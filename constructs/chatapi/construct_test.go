@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/chatstack/websocketchatapi/constructs/chatapi"
@@ -290,40 +291,49 @@ func listText(v any) string {
 
 func TestLeastPrivilege(t *testing.T) {
 	tpl, _ := defaultTemplate(t)
-	tableID := tpl.ofType("AWS::DynamoDB::Table")[0]
+	table := tpl.ofType("AWS::DynamoDB::Table")[0] + ".Arn"
 	apiID := tpl.ofType("AWS::ApiGatewayV2::Api")[0]
-	want := map[string][]string{
-		"ChatConnectFunction":    {"dynamodb:PutItem"},
-		"ChatDisconnectFunction": {"dynamodb:BatchWriteItem dynamodb:Query"},
-		"ChatChatFunction":       {"dynamodb:BatchWriteItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query", "execute-api:ManageConnections"},
-		"ChatDefaultFunction":    nil,
-		"ChatAuthorizerFunction": nil,
-	}
-	for prefix, actions := range want {
-		fn := tpl.functionID(t, prefix)
-		sts := tpl.statements(t, fn)
-		var got []string
-		for _, s := range sts {
-			acts := strings.Fields(s["Action"])
-			sort.Strings(acts)
-			got = append(got, strings.Join(acts, " "))
-			if s["Effect"] != "Allow" || strings.Contains(s["Action"], "*") {
-				t.Errorf("%s: statement %v", prefix, s)
-			}
-			switch {
-			case strings.HasPrefix(s["Action"], "dynamodb:"):
-				if s["Resource"] != tableID+".Arn "+tableID+".Arn/index/*" && s["Resource"] != tableID+".Arn" {
-					t.Errorf("%s: dynamodb resource %q, want this table (and its indexes)", prefix, s["Resource"])
-				}
-			case s["Action"] == "execute-api:ManageConnections":
-				if s["Resource"] != "arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:"+apiID+"/prod/POST/@connections/*" {
-					t.Errorf("%s: management resource %q, want POST on this stage's @connections", prefix, s["Resource"])
-				}
+	logs := func(fn string) string {
+		for _, id := range tpl.ofType("AWS::Logs::LogGroup") {
+			if strings.HasPrefix(id, "Chat"+fn+"Logs") {
+				return "logs:CreateLogStream logs:PutLogEvents @ " + id + ".Arn"
 			}
 		}
+		t.Fatalf("no log group for %s", fn)
+		return ""
+	}
+	// Every statement: its actions on exactly these resources, nothing else.
+	want := map[string][]string{
+		"ConnectFunction":    {"dynamodb:PutItem @ " + table, logs("ConnectFunction")},
+		"DisconnectFunction": {"dynamodb:BatchWriteItem dynamodb:Query @ " + table, logs("DisconnectFunction")},
+		"ChatFunction": {
+			"dynamodb:BatchWriteItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem @ " + table,
+			"dynamodb:Query @ " + table + "/index/byRoom",
+			"execute-api:ManageConnections @ arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:" + apiID + "/prod/POST/@connections/*",
+			logs("ChatFunction"),
+		},
+		"DefaultFunction":    {logs("DefaultFunction")},
+		"AuthorizerFunction": {logs("AuthorizerFunction")},
+	}
+	for name, statements := range want {
+		fn := tpl.functionID(t, "Chat"+name)
+		var got []string
+		for _, s := range tpl.statements(t, fn) {
+			acts := strings.Fields(s["Action"])
+			sort.Strings(acts)
+			if s["Effect"] != "Allow" || strings.Contains(s["Action"], "*") {
+				t.Errorf("%s: statement %v", name, s)
+			}
+			got = append(got, strings.Join(acts, " ")+" @ "+s["Resource"])
+		}
 		sort.Strings(got)
-		if strings.Join(got, "|") != strings.Join(actions, "|") {
-			t.Errorf("%s: actions %q, want %q", prefix, got, actions)
+		sort.Strings(statements)
+		if strings.Join(got, "\n") != strings.Join(statements, "\n") {
+			t.Errorf("%s statements:\n%s\nwant:\n%s", name, strings.Join(got, "\n"), strings.Join(statements, "\n"))
+		}
+		role := strings.TrimSuffix(compact(tpl.Resources[fn].Properties["Role"]), ".Arn")
+		if mp := tpl.Resources[role].Properties["ManagedPolicyArns"]; mp != nil {
+			t.Errorf("%s role has managed policies %v", name, mp)
 		}
 	}
 }
@@ -496,6 +506,15 @@ func TestInvalidProps(t *testing.T) {
 			IssuerUrl: jsii.String("https://i.example.com"), Audiences: jsii.Strings("a"), JwksUrl: jsii.String("http://i.example.com/k")})}), "Authentication.JwksUrl"},
 		{"token use", ptr(chatapi.WebSocketChatApiProps{Authentication: chatapi.CognitoAuthentication(&chatapi.CognitoAuthenticationProps{
 			TokenUse: jsii.Strings("refresh")})}), "Authentication.TokenUse"},
+		{"origin path", ptr(chatapi.WebSocketChatApiProps{AllowedOrigins: jsii.Strings("https://a.example.com/app")}), "AllowedOrigins: \"https://a.example.com/app\" must be an origin"},
+		{"origin scheme", ptr(chatapi.WebSocketChatApiProps{AllowedOrigins: jsii.Strings("a.example.com")}), "AllowedOrigins"},
+		{"no origins", ptr(chatapi.WebSocketChatApiProps{AllowedOrigins: &[]*string{}}), "AllowedOrigins: must list at least one"},
+		{"rate", ptr(chatapi.WebSocketChatApiProps{RateLimit: &chatapi.RateLimitProps{PerSecond: jsii.Number(-1)}}), "RateLimit.PerSecond"},
+		{"rate burst", ptr(chatapi.WebSocketChatApiProps{RateLimit: &chatapi.RateLimitProps{Burst: jsii.Number(0)}}), "RateLimit.Burst"},
+		{"route throttle key", ptr(chatapi.WebSocketChatApiProps{RouteThrottling: &map[string]*chatapi.ThrottleProps{"a/b": {RateLimit: jsii.Number(1), BurstLimit: jsii.Number(1)}}}), "RouteThrottling: \"a/b\" is not a route key"},
+		{"route throttle half", ptr(chatapi.WebSocketChatApiProps{RouteThrottling: &map[string]*chatapi.ThrottleProps{"history": {RateLimit: jsii.Number(1)}}}), "needs both RateLimit and BurstLimit"},
+		{"log level", ptr(chatapi.WebSocketChatApiProps{ExecutionLogLevel: "DEBUG"}), "ExecutionLogLevel"},
+		{"topic without alarms", ptr(chatapi.WebSocketChatApiProps{Alarms: jsii.Bool(false), AlarmTopic: awssns.NewTopic(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("T"), nil), jsii.String("T"), nil)}), "AlarmTopic: is set but Alarms is false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
@@ -15,6 +16,17 @@ func (c *webSocketChatApi) newFunction(id, description string, code awslambda.Co
 	logs := awslogs.NewLogGroup(c.Construct, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention: c.cfg.logRetention,
 	})
+	// Its own role, allowed to write to its own log group only (instead of the managed
+	// AWSLambdaBasicExecutionRole, which allows every log group of the account).
+	role := awsiam.NewRole(c.Construct, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(description),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+		Resources: &[]*string{logs.LogGroupArn()},
+	}))
+	c.timeouts[id] = timeoutSeconds
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -34,6 +46,7 @@ func (c *webSocketChatApi) newFunction(id, description string, code awslambda.Co
 		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeoutSeconds)),
 		Environment:   &vars,
 		LogGroup:      logs,
+		Role:          role,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 )
 
 // Defaults of WebSocketChatApiProps.
@@ -16,9 +17,34 @@ const (
 	DefaultFanoutConcurrency        = 32
 	DefaultThrottleRateLimit        = 100
 	DefaultThrottleBurstLimit       = 200
+	DefaultConnectRateLimit         = 50
+	DefaultConnectBurstLimit        = 100
+	DefaultMessageRatePerSecond     = 10
+	DefaultMessageBurst             = 20
 	// MaxRoutes is API Gateway's quota of routes per API.
 	MaxRoutes = 300
 )
+
+// ExecutionLogLevel is the level of API Gateway's execution logs for the stage.
+type ExecutionLogLevel string
+
+const (
+	// ExecutionLogLevelOff writes no execution logs (access logs are separate).
+	ExecutionLogLevelOff ExecutionLogLevel = "OFF"
+	// ExecutionLogLevelError logs failed requests.
+	ExecutionLogLevelError ExecutionLogLevel = "ERROR"
+	// ExecutionLogLevelInfo logs every request. Message bodies are never logged (data trace
+	// stays off).
+	ExecutionLogLevelInfo ExecutionLogLevel = "INFO"
+)
+
+// RateLimitProps is the per-connection limit on chat actions, a token bucket kept in DynamoDB.
+type RateLimitProps struct {
+	// PerSecond is the refill rate; 0 turns the limit off. Default: 10.
+	PerSecond *float64
+	// Burst is the bucket size, a whole number of at least 1. Default: 20.
+	Burst *float64
+}
 
 // TokenSource is where the authorizer looks for the client's token on the $connect handshake.
 // Browsers cannot set headers on a WebSocket handshake, hence these two.
@@ -91,4 +117,34 @@ type WebSocketChatApiProps struct {
 	FanoutConcurrency *float64
 	// Architecture of the functions. Default: ARM_64 (Graviton).
 	Architecture awslambda.Architecture
+	// RouteThrottling sets throttling for single routes, by route key, on top of Throttling.
+	// Default: $connect at 50 requests/s, burst 100 (each connect runs the authorizer and a
+	// write). Give an empty map for none.
+	RouteThrottling *map[string]*ThrottleProps
+	// RateLimit limits each connection's chat actions; over the limit a client gets a
+	// rate_limited error frame and nothing else happens. Default: 10/s, burst 20.
+	RateLimit *RateLimitProps
+	// AllowedOrigins lists the browser origins (scheme://host[:port]) allowed to open a
+	// connection, against Cross-Site WebSocket Hijacking: a handshake whose Origin header is
+	// not listed is refused at $connect with 403. Clients that send no Origin (non-browsers)
+	// are not affected. Default: any origin.
+	AllowedOrigins *[]*string
+	// AccessLogging writes one JSON access log line per connect, message and disconnect to a
+	// log group with LogRetention. Default: true.
+	AccessLogging *bool
+	// ExecutionLogLevel turns on API Gateway's execution logs. Default: OFF.
+	ExecutionLogLevel ExecutionLogLevel
+	// CloudWatchRole sets the account-level role (AWS::ApiGateway::Account) that API Gateway
+	// needs to write WebSocket access or execution logs. It is one setting per account and
+	// region: turn this off when the account already has one (or another stack sets it).
+	// Default: true when any logging is on.
+	CloudWatchRole *bool
+	// Alarms creates CloudWatch alarms, each described with what to do when it fires.
+	// Default: true.
+	Alarms *bool
+	// AlarmTopic receives the alarms' ALARM and OK notifications. Default: no actions.
+	AlarmTopic awssns.ITopic
+	// Dashboard creates a CloudWatch dashboard of connections, messages, errors, latency and
+	// fan-out. Default: true.
+	Dashboard *bool
 }

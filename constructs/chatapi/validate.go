@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -35,7 +36,19 @@ type settings struct {
 	handlerMemory      float64
 	fanoutConcurrency  float64
 	architecture       awslambda.Architecture
+	routeThrottling    map[string]throttle
+	ratePerSecond      float64
+	rateBurst          float64
+	allowedOrigins     []string
+	accessLogging      bool
+	executionLogLevel  ExecutionLogLevel
+	cloudWatchRole     bool
+	alarms             bool
+	alarmTopic         awssns.ITopic
+	dashboard          bool
 }
+
+type throttle struct{ rate, burst float64 }
 
 var (
 	stageNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
@@ -71,6 +84,15 @@ func resolveProps(p *WebSocketChatApiProps) settings {
 		handlerMemory:     DefaultHandlerMemorySize,
 		fanoutConcurrency: DefaultFanoutConcurrency,
 		architecture:      awslambda.Architecture_ARM_64(),
+		routeThrottling:   map[string]throttle{"$connect": {DefaultConnectRateLimit, DefaultConnectBurstLimit}},
+		ratePerSecond:     DefaultMessageRatePerSecond,
+		rateBurst:         DefaultMessageBurst,
+		accessLogging:     true,
+		executionLogLevel: ExecutionLogLevelOff,
+		cloudWatchRole:    true,
+		alarms:            true,
+		alarmTopic:        p.AlarmTopic,
+		dashboard:         true,
 	}
 	if resolved(p.ApiName) && (len(*p.ApiName) == 0 || len(*p.ApiName) > 128) {
 		invalid("ApiName", "must be 1 to 128 characters, got %d", len(*p.ApiName))
@@ -154,16 +176,10 @@ func resolveProps(p *WebSocketChatApiProps) settings {
 	}
 	if t := p.Throttling; t != nil {
 		if t.RateLimit != nil {
-			s.rateLimit = *t.RateLimit
-			if s.rateLimit <= 0 || math.IsNaN(s.rateLimit) {
-				invalid("Throttling.RateLimit", "must be greater than 0, got %g", s.rateLimit)
-			}
+			s.rateLimit = checkRate("Throttling.RateLimit", *t.RateLimit)
 		}
 		if t.BurstLimit != nil {
-			s.burstLimit = *t.BurstLimit
-			if s.burstLimit < 0 || s.burstLimit != math.Trunc(s.burstLimit) {
-				invalid("Throttling.BurstLimit", "must be a whole number of at least 0, got %g", s.burstLimit)
-			}
+			s.burstLimit = checkBurst("Throttling.BurstLimit", *t.BurstLimit)
 		}
 	}
 	if p.LogRetention != "" {
@@ -184,7 +200,90 @@ func resolveProps(p *WebSocketChatApiProps) settings {
 	if p.Architecture != nil {
 		s.architecture = p.Architecture
 	}
+	if p.RouteThrottling != nil {
+		s.routeThrottling = map[string]throttle{}
+		for key, t := range *p.RouteThrottling {
+			if key != "$connect" && key != "$disconnect" && key != "$default" && !routeKeyPattern.MatchString(key) {
+				invalid("RouteThrottling", "%q is not a route key", key)
+			}
+			if t == nil || t.RateLimit == nil || t.BurstLimit == nil {
+				invalid("RouteThrottling", "%q needs both RateLimit and BurstLimit", key)
+			}
+			s.routeThrottling[key] = throttle{checkRate("RouteThrottling["+key+"].RateLimit", *t.RateLimit), checkBurst("RouteThrottling["+key+"].BurstLimit", *t.BurstLimit)}
+		}
+	}
+	if r := p.RateLimit; r != nil {
+		if r.PerSecond != nil {
+			s.ratePerSecond = *r.PerSecond
+			if s.ratePerSecond < 0 || math.IsNaN(s.ratePerSecond) {
+				invalid("RateLimit.PerSecond", "must be 0 (off) or more, got %g", s.ratePerSecond)
+			}
+		}
+		if r.Burst != nil {
+			s.rateBurst = *r.Burst
+			if s.rateBurst < 1 || s.rateBurst != math.Trunc(s.rateBurst) {
+				invalid("RateLimit.Burst", "must be a whole number of at least 1, got %g", s.rateBurst)
+			}
+		}
+	}
+	if p.AllowedOrigins != nil {
+		for _, o := range *p.AllowedOrigins {
+			s.allowedOrigins = append(s.allowedOrigins, checkOrigin(deref(o)))
+		}
+		if len(s.allowedOrigins) == 0 {
+			invalid("AllowedOrigins", "must list at least one origin (omit the prop to allow any)")
+		}
+	}
+	if p.AccessLogging != nil {
+		s.accessLogging = *p.AccessLogging
+	}
+	if p.ExecutionLogLevel != "" {
+		switch p.ExecutionLogLevel {
+		case ExecutionLogLevelOff, ExecutionLogLevelError, ExecutionLogLevelInfo:
+			s.executionLogLevel = p.ExecutionLogLevel
+		default:
+			invalid("ExecutionLogLevel", "%q is not one of OFF, ERROR, INFO", p.ExecutionLogLevel)
+		}
+	}
+	if p.CloudWatchRole != nil {
+		s.cloudWatchRole = *p.CloudWatchRole
+	}
+	if p.Alarms != nil {
+		s.alarms = *p.Alarms
+	}
+	if p.Dashboard != nil {
+		s.dashboard = *p.Dashboard
+	}
+	if p.AlarmTopic != nil && !s.alarms {
+		invalid("AlarmTopic", "is set but Alarms is false")
+	}
 	return s
+}
+
+func checkRate(prop string, v float64) float64 {
+	if v <= 0 || math.IsNaN(v) {
+		invalid(prop, "must be greater than 0, got %g", v)
+	}
+	return v
+}
+
+func checkBurst(prop string, v float64) float64 {
+	if v < 0 || v != math.Trunc(v) {
+		invalid(prop, "must be a whole number of at least 0, got %g", v)
+	}
+	return v
+}
+
+// checkOrigin accepts "*" or scheme://host[:port], as browsers send the Origin header.
+func checkOrigin(o string) string {
+	if o == "*" {
+		return o
+	}
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
+		invalid("AllowedOrigins", "%q must be an origin: scheme://host[:port], no path", o)
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func seconds(prop string, d awscdk.Duration) float64 {

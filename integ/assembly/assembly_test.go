@@ -3,6 +3,7 @@ package assembly_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,8 +27,6 @@ const (
 	defaultFn    = "ChatDefaultFunction831D5DD1"
 	authorizerFn = "ChatAuthorizerFunctionC3C26815"
 	tableID      = "ChatTable4603252B"
-	chatRole     = "ChatChatFunctionServiceRoleA553D125"
-	defaultRole  = "ChatDefaultFunctionServiceRole14F89102"
 )
 
 // loadGolden resolves the reference template with the default local values.
@@ -41,6 +40,90 @@ func loadGolden(t *testing.T, opts assembly.Options) *assembly.Stack {
 		t.Fatalf("LoadTemplate: %v", err)
 	}
 	return st
+}
+
+// roleIDOf returns the logical id of the role the template itself names as the function's Role
+// ({"Fn::GetAtt": [id, "Arn"]} or {"Fn::GetAtt": "id.Arn"}), read from the raw resource so that
+// the model's RoleLogicalID can be checked against it.
+func roleIDOf(t *testing.T, st *assembly.Stack, fnID string) string {
+	t.Helper()
+	res := st.Resources[fnID]
+	if res == nil {
+		t.Fatalf("no resource %s", fnID)
+	}
+	ga, _ := res.Properties["Role"].(map[string]any)
+	var id, attr string
+	switch v := ga["Fn::GetAtt"].(type) {
+	case []any:
+		if len(v) == 2 {
+			id, _ = v[0].(string)
+			attr, _ = v[1].(string)
+		}
+	case string:
+		id, attr, _ = strings.Cut(v, ".")
+	}
+	if id == "" || attr != "Arn" {
+		t.Fatalf("%s Role = %v, want a Fn::GetAtt of a role's Arn", fnID, res.Properties["Role"])
+	}
+	return id
+}
+
+// policiesAttaching returns the logical ids of the AWS::IAM::Policy resources whose Roles name
+// roleID with a Ref, sorted.
+func policiesAttaching(st *assembly.Stack, roleID string) []string {
+	var out []string
+	for id, res := range st.Resources {
+		if res.Type != "AWS::IAM::Policy" {
+			continue
+		}
+		roles, _ := res.Properties["Roles"].([]any)
+		for _, r := range roles {
+			if m, ok := r.(map[string]any); ok && m["Ref"] == roleID {
+				out = append(out, id)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// resourcesOfType returns the logical ids of the stack's resources of type typ, sorted.
+func resourcesOfType(st *assembly.Stack, typ string) []string {
+	var out []string
+	for id, res := range st.Resources {
+		if res.Type == typ {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// logGroupARN is the ARN IAM statements use for the function's log group (GetAtt Arn of an
+// AWS::Logs::LogGroup): arn:...:log-group:<name>:*.
+func logGroupARN(st *assembly.Stack, fn *assembly.Function) string {
+	return st.Env.ARN("logs", st.Env.Region, st.Env.AccountID, "log-group:"+fn.LogGroup+":*")
+}
+
+// grants lists every "action resource" pair the role's policies allow, sorted. Any statement
+// that is not a plain Allow of Action on Resource is reported: it would escape the comparison.
+func grants(t *testing.T, r *assembly.Role) []string {
+	t.Helper()
+	var out []string
+	for _, p := range r.Policies {
+		for i, st := range p.Document.Statements {
+			if st.Effect != "Allow" || st.NotAction != nil || st.NotResource != nil || len(st.Condition) != 0 {
+				t.Errorf("role %s policy %s statement %d is not a plain Allow: %+v", r.LogicalID, p.Name, i, st)
+			}
+			for _, a := range st.Action {
+				for _, res := range st.Resource {
+					out = append(out, a+" "+res)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func TestReferenceAPIRoutes(t *testing.T) {
@@ -118,6 +201,29 @@ func TestReferenceAPIRoutes(t *testing.T) {
 		stage.URL != "wss://localapi01.execute-api.us-east-1.amazonaws.com/prod" {
 		t.Errorf("stage URLs %q %q", stage.CallbackURL, stage.URL)
 	}
+
+	// Access logs go to the one log group of the stack that belongs to no function.
+	var accessLogs []string
+	for _, id := range resourcesOfType(st, "AWS::Logs::LogGroup") {
+		name, err := st.Resolver.PhysicalID(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(st.SortedFunctions(), func(f *assembly.Function) bool { return f.LogGroup == name }) {
+			accessLogs = append(accessLogs, id)
+		}
+	}
+	if len(accessLogs) != 1 {
+		t.Fatalf("log groups of no function = %v, want one for access logs", accessLogs)
+	}
+	if arn, err := st.Resolver.GetAtt(accessLogs[0], "Arn"); err != nil || stage.AccessLogDestination != arn {
+		t.Errorf("stage access log destination = %q, want %s's ARN %q (%v)", stage.AccessLogDestination, accessLogs[0], arn, err)
+	}
+	var format map[string]string
+	if err := json.Unmarshal([]byte(stage.AccessLogFormat), &format); err != nil ||
+		format["connectionId"] != "$context.connectionId" || format["routeKey"] != "$context.routeKey" {
+		t.Errorf("access log format = %q (%v), want JSON with connectionId and routeKey", stage.AccessLogFormat, err)
+	}
 }
 
 func TestReferenceModels(t *testing.T) {
@@ -184,14 +290,41 @@ func TestReferenceFunctions(t *testing.T) {
 		"TABLE_NAME":                table.Name,
 		"FANOUT_CONCURRENCY":        "32",
 		"HISTORY_RETENTION_SECONDS": "2592000",
+		"RATE_LIMIT_PER_SECOND":     "10",
+		"RATE_LIMIT_BURST":          "20",
+		"METRICS_NAMESPACE":         "WebSocketChatApi",
 	}
 	for k, v := range wantEnv {
 		if fn.Environment[k] != v {
 			t.Errorf("chat env %s = %q, want %q", k, fn.Environment[k], v)
 		}
 	}
-	if len(fn.Environment) != len(wantEnv) {
-		t.Errorf("chat env = %v, want exactly %v", fn.Environment, wantEnv)
+	// METRICS_SERVICE is the construct's unique id (<stack><construct id><hash>).
+	service := fn.Environment["METRICS_SERVICE"]
+	if !regexp.MustCompile(`^WebSocketChatApiChat[0-9A-F]{8}$`).MatchString(service) {
+		t.Errorf("chat env METRICS_SERVICE = %q, want the Chat construct's unique id", service)
+	}
+	if len(fn.Environment) != len(wantEnv)+1 {
+		t.Errorf("chat env = %v, want exactly %v plus METRICS_SERVICE", fn.Environment, wantEnv)
+	}
+	// The fan-out alarm watches the metric the function publishes under that namespace and service.
+	var fanout []string
+	for _, id := range resourcesOfType(st, "AWS::CloudWatch::Alarm") {
+		if st.Resources[id].Properties["MetricName"] == "FanoutFailures" {
+			fanout = append(fanout, id)
+		}
+	}
+	if len(fanout) != 1 {
+		t.Fatalf("FanoutFailures alarms = %v, want one", fanout)
+	}
+	alarm, err := st.Resolver.Resolve("Resources."+fanout[0]+".Properties", st.Resources[fanout[0]].Properties)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := alarm.(map[string]any)
+	dims, _ := json.Marshal(props["Dimensions"])
+	if props["Namespace"] != wantEnv["METRICS_NAMESPACE"] || string(dims) != `[{"Name":"Service","Value":"`+service+`"}]` {
+		t.Errorf("alarm %s namespace %v dimensions %s, want %s and Service=%s", fanout[0], props["Namespace"], dims, wantEnv["METRICS_NAMESPACE"], service)
 	}
 	if fn.Name != "WebSocketChatApi-ChatChatFunction21D1B252" ||
 		fn.ARN != "arn:aws:lambda:us-east-1:000000000000:function:WebSocketChatApi-ChatChatFunction21D1B252" {
@@ -204,10 +337,11 @@ func TestReferenceFunctions(t *testing.T) {
 	if fn.LogGroup != "WebSocketChatApi-ChatChatFunctionLogsAE9E086A" {
 		t.Errorf("chat log group = %q", fn.LogGroup)
 	}
-	if fn.RoleLogicalID != chatRole || fn.Role != st.Roles[chatRole] {
-		t.Errorf("chat role = %q, want %s", fn.RoleLogicalID, chatRole)
+	chatRole := roleIDOf(t, st, chatFn)
+	if fn.RoleLogicalID != chatRole || fn.Role == nil || fn.Role != st.Roles[chatRole] {
+		t.Fatalf("chat role = %q (%p), want %s (%p)", fn.RoleLogicalID, fn.Role, chatRole, st.Roles[chatRole])
 	}
-	if want := "arn:aws:sts::000000000000:assumed-role/WebSocketChatApi-ChatChatFunctionServiceRoleA553D125/WebSocketChatApi-ChatChatFunction21D1B252"; fn.SessionARN != want {
+	if want := "arn:aws:sts::000000000000:assumed-role/WebSocketChatApi-" + chatRole + "/WebSocketChatApi-ChatChatFunction21D1B252"; fn.SessionARN != want {
 		t.Errorf("SessionARN = %q, want %q", fn.SessionARN, want)
 	}
 	if fn.Code.S3Key != "<asset-hash>.zip" || fn.Code.S3Bucket != "cdk-hnb659fds-assets-000000000000-us-east-1" || fn.Code.AssetDir != "" {
@@ -307,39 +441,87 @@ func TestReferenceTable(t *testing.T) {
 
 func TestReferenceRoles(t *testing.T) {
 	st := loadGolden(t, assembly.Options{})
-	if len(st.Roles) != 5 {
-		t.Fatalf("%d roles, want 5", len(st.Roles))
+	if len(st.Roles) != 6 {
+		t.Fatalf("%d roles, want 6 (one per function and API Gateway's CloudWatch role)", len(st.Roles))
 	}
-	basic := "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-	for id, r := range st.Roles {
-		if !slices.Equal(r.ManagedPolicyARNs, []string{basic}) {
-			t.Errorf("role %s managed policies %v", id, r.ManagedPolicyARNs)
+	table := st.Tables[tableID].ARN
+	logs := func(fnID string) []string {
+		g := logGroupARN(st, st.Functions[fnID])
+		return []string{"logs:CreateLogStream " + g, "logs:PutLogEvents " + g}
+	}
+	// Every function may write to its own log group only, plus exactly its DynamoDB and
+	// @connections grants.
+	want := map[string][]string{
+		chatFn: append(logs(chatFn),
+			"dynamodb:BatchWriteItem "+table, "dynamodb:DeleteItem "+table, "dynamodb:GetItem "+table,
+			"dynamodb:PutItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
+			"dynamodb:Query "+table+"/index/byRoom",
+			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
+		connectFn:    append(logs(connectFn), "dynamodb:PutItem "+table),
+		disconnectFn: append(logs(disconnectFn), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table),
+		defaultFn:    logs(defaultFn),
+		authorizerFn: logs(authorizerFn),
+	}
+	if len(want) != len(st.Functions) {
+		t.Fatalf("%d functions, want %d", len(st.Functions), len(want))
+	}
+	owner := map[string]string{} // role logical id -> function
+	for _, fnID := range slices.Sorted(maps.Keys(want)) {
+		fn := st.Functions[fnID]
+		roleID := roleIDOf(t, st, fnID)
+		r := st.Roles[roleID]
+		if r == nil || fn.RoleLogicalID != roleID || fn.Role != r {
+			t.Errorf("%s role = %q, want %s from the template", fnID, fn.RoleLogicalID, roleID)
+			continue
+		}
+		if other, ok := owner[roleID]; ok {
+			t.Errorf("%s and %s share role %s, want one role each", other, fnID, roleID)
+		}
+		owner[roleID] = fnID
+		if r.ARN != "arn:aws:iam::000000000000:role/WebSocketChatApi-"+roleID {
+			t.Errorf("%s role ARN %q", fnID, r.ARN)
+		}
+		if len(r.ManagedPolicyARNs) != 0 {
+			t.Errorf("%s role managed policies %v, want none", fnID, r.ManagedPolicyARNs)
 		}
 		if len(r.AssumeRolePolicy.Statements) != 1 || !slices.Equal(r.AssumeRolePolicy.Statements[0].Principal["Service"], []string{"lambda.amazonaws.com"}) {
-			t.Errorf("role %s trust policy %+v", id, r.AssumeRolePolicy)
+			t.Errorf("%s role trust policy %+v", fnID, r.AssumeRolePolicy)
+		}
+		src := policiesAttaching(st, roleID)
+		if len(src) != 1 || len(r.Policies) != 1 || r.Policies[0].Source != src[0] {
+			t.Errorf("%s role policies = %+v, want the one AWS::IAM::Policy attaching it (%v)", fnID, r.Policies, src)
+			continue
+		}
+		slices.Sort(want[fnID])
+		if got := grants(t, r); !slices.Equal(got, want[fnID]) {
+			t.Errorf("%s role grants\n%s\nwant\n%s", fnID, strings.Join(got, "\n"), strings.Join(want[fnID], "\n"))
 		}
 	}
-	if n := len(st.Roles[defaultRole].Policies); n != 0 {
-		t.Errorf("default role has %d policies, want 0", n)
+
+	// The sixth role lets API Gateway push its logs to CloudWatch, set account-wide.
+	var gw []*assembly.Role
+	for id, r := range st.Roles {
+		if _, ok := owner[id]; !ok {
+			gw = append(gw, r)
+		}
 	}
-	chat := st.Roles[chatRole]
-	if chat.ARN != "arn:aws:iam::000000000000:role/WebSocketChatApi-ChatChatFunctionServiceRoleA553D125" {
-		t.Errorf("chat role ARN %q", chat.ARN)
+	if len(gw) != 1 {
+		t.Fatalf("%d roles of no function, want 1", len(gw))
 	}
-	if len(chat.Policies) != 1 || chat.Policies[0].Source != "ChatChatFunctionServiceRoleDefaultPolicyCD2DAAE1" {
-		t.Fatalf("chat role policies = %+v", chat.Policies)
+	r := gw[0]
+	if len(r.AssumeRolePolicy.Statements) != 1 || !slices.Equal(r.AssumeRolePolicy.Statements[0].Principal["Service"], []string{"apigateway.amazonaws.com"}) {
+		t.Errorf("role %s trust policy %+v, want apigateway.amazonaws.com", r.LogicalID, r.AssumeRolePolicy)
 	}
-	stmts := chat.Policies[0].Document.Statements
-	if len(stmts) != 2 {
-		t.Fatalf("chat policy has %d statements, want 2", len(stmts))
+	if want := []string{"arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}; !slices.Equal(r.ManagedPolicyARNs, want) || len(r.Policies) != 0 {
+		t.Errorf("role %s managed policies %v, policies %+v, want only %v", r.LogicalID, r.ManagedPolicyARNs, r.Policies, want)
 	}
-	tableARN := st.Tables[tableID].ARN
-	if !slices.Equal(stmts[0].Resource, []string{tableARN, tableARN + "/index/*"}) || !slices.Contains(stmts[0].Action, "dynamodb:Query") {
-		t.Errorf("dynamodb statement = %+v", stmts[0])
+	accounts := resourcesOfType(st, "AWS::ApiGateway::Account")
+	if len(accounts) != 1 {
+		t.Fatalf("AWS::ApiGateway::Account resources %v, want one", accounts)
 	}
-	if want := []string{"arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"}; !slices.Equal(stmts[1].Resource, want) ||
-		!slices.Equal(stmts[1].Action, []string{"execute-api:ManageConnections"}) || stmts[1].Effect != "Allow" {
-		t.Errorf("execute-api statement = %+v", stmts[1])
+	arn, err := st.Resolver.Resolve("Resources."+accounts[0]+".Properties.CloudWatchRoleArn", st.Resources[accounts[0]].Properties["CloudWatchRoleArn"])
+	if err != nil || arn != r.ARN {
+		t.Errorf("%s CloudWatchRoleArn = %v (%v), want %s", accounts[0], arn, err, r.ARN)
 	}
 }
 

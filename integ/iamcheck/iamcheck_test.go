@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +29,7 @@ const (
 	goldenTemplate = "../../app/testdata/reference-stack.template.json"
 	chatFn         = "ChatChatFunction21D1B252"
 	connectFn      = "ChatConnectFunctionFC713592"
+	disconnectFn   = "ChatDisconnectFunctionFAABE735"
 	defaultFn      = "ChatDefaultFunction831D5DD1"
 	authorizerFn   = "ChatAuthorizerFunctionC3C26815"
 	tableID        = "ChatTable4603252B"
@@ -52,11 +55,31 @@ func policyOf(t *testing.T, st *assembly.Stack, fn string) *iamcheck.Policy {
 	return p
 }
 
+// logsARN is the ARN of a log group, or of a stream in it when stream is not "".
+func logsARN(st *assembly.Stack, group, stream string) string {
+	res := "log-group:" + group
+	if stream != "" {
+		res += ":log-stream:" + stream
+	}
+	return st.Env.ARN("logs", st.Env.Region, st.Env.AccountID, res)
+}
+
+// onlyPolicy returns the one policy document attached to the function's role.
+func onlyPolicy(t *testing.T, st *assembly.Stack, fn string) assembly.AttachedPolicy {
+	t.Helper()
+	r := st.Functions[fn].Role
+	if r == nil || len(r.Policies) != 1 {
+		t.Fatalf("%s role = %+v, want one with one policy", fn, r)
+	}
+	return r.Policies[0]
+}
+
 func TestChatRole(t *testing.T) {
 	st := reference(t)
 	p := policyOf(t, st, chatFn)
 	table := st.Tables[tableID].ARN
 	api := st.API()
+	own, other := st.Functions[chatFn].LogGroup, st.Functions[connectFn].LogGroup
 	for _, c := range []struct {
 		action, resource string
 		allowed          bool
@@ -64,13 +87,23 @@ func TestChatRole(t *testing.T) {
 		{"dynamodb:Query", table + "/index/byRoom", true},
 		{"dynamodb:Query", table, true},
 		{"dynamodb:PutItem", table, true},
+		{"dynamodb:UpdateItem", table, true},
+		{"dynamodb:DeleteItem", table, true},
 		{"dynamodb:BatchWriteItem", table, true},
 		{"DynamoDB:getitem", table, true},
-		{"dynamodb:UpdateItem", table, false},
 		{"dynamodb:Scan", table, false},
+		{"dynamodb:DeleteTable", table, false},
+		{"dynamodb:BatchGetItem", table, false},
+		{"dynamodb:Query", table + "/index/other", false},
+		{"dynamodb:Scan", table + "/index/byRoom", false},
+		{"dynamodb:GetItem", table + "/index/byRoom", false},
 		{"dynamodb:PutItem", st.Env.TableARN("OtherTable"), false},
-		{"logs:PutLogEvents", "arn:aws:logs:us-east-1:000000000000:log-group:x:log-stream:y", true},
-		{"logs:DeleteLogGroup", "arn:aws:logs:us-east-1:000000000000:log-group:x", false},
+		{"logs:CreateLogStream", logsARN(st, own, "y"), true},
+		{"logs:PutLogEvents", logsARN(st, own, "y"), true},
+		{"logs:PutLogEvents", logsARN(st, other, "y"), false},
+		{"logs:PutLogEvents", logsARN(st, own+"-x", "y"), false},
+		{"logs:CreateLogGroup", logsARN(st, "/aws/lambda/"+st.Functions[chatFn].Name, ""), false},
+		{"logs:DeleteLogGroup", logsARN(st, own, ""), false},
 	} {
 		d := p.Allowed(c.action, c.resource)
 		if d.Allowed != c.allowed {
@@ -95,9 +128,14 @@ func TestChatRole(t *testing.T) {
 			t.Errorf("%s /%s/@connections: allowed = %v, want %v (%s)", c.method, c.stage, d.Allowed, c.allowed, d)
 		}
 	}
+	// The index query is allowed by the statement naming the index, not by a wildcard.
+	pol := onlyPolicy(t, st, chatFn)
+	idx := slices.IndexFunc(pol.Document.Statements, func(s assembly.Statement) bool {
+		return slices.Equal(s.Resource, []string{table + "/index/byRoom"})
+	})
 	d := p.Allowed("dynamodb:Query", table+"/index/byRoom")
-	if !strings.Contains(d.Statement, "ChatChatFunctionServiceRoleDefaultPolicyCD2DAAE1 statement 0") {
-		t.Errorf("allowing statement = %q", d.Statement)
+	if want := fmt.Sprintf("policy %s statement %d", pol.Name, idx); idx < 0 || d.Statement != want {
+		t.Errorf("allowing statement = %q, want %q", d.Statement, want)
 	}
 }
 
@@ -109,7 +147,7 @@ func TestConnectRoleMessage(t *testing.T) {
 		t.Errorf("connect PutItem denied: %s", d)
 	}
 	d := p.Allowed("dynamodb:Query", table)
-	want := "User: arn:aws:sts::000000000000:assumed-role/WebSocketChatApi-ChatConnectFunctionServiceRoleDBBED849/WebSocketChatApi-ChatConnectFunctionFC713592" +
+	want := "User: arn:aws:sts::000000000000:assumed-role/WebSocketChatApi-" + st.Functions[connectFn].RoleLogicalID + "/WebSocketChatApi-ChatConnectFunctionFC713592" +
 		" is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:000000000000:table/WebSocketChatApi-ChatTable4603252B" +
 		" because no identity-based policy allows the dynamodb:Query action"
 	if d.Allowed || d.ExplicitDeny || d.Reason != want {
@@ -120,8 +158,12 @@ func TestConnectRoleMessage(t *testing.T) {
 func TestDefaultRoleHasNoDynamoDB(t *testing.T) {
 	st := reference(t)
 	p := policyOf(t, st, defaultFn)
-	if len(p.Documents) != 1 || p.Documents[0].Name != "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" {
-		t.Errorf("default role documents = %+v, want only the basic execution role", p.Documents)
+	fn := st.Functions[defaultFn]
+	own := logsARN(st, fn.LogGroup+":*", "")
+	pol := onlyPolicy(t, st, defaultFn)
+	want := []assembly.Statement{{Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{own}}}
+	if len(p.Documents) != 1 || p.Documents[0].Name != pol.Name || !reflect.DeepEqual(p.Documents[0].Document.Statements, want) {
+		t.Errorf("default role documents = %+v, want only %s allowing %+v", p.Documents, pol.Name, want)
 	}
 	table := st.Tables[tableID].ARN
 	for _, a := range []string{"PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem", "DescribeTable"} {
@@ -131,8 +173,65 @@ func TestDefaultRoleHasNoDynamoDB(t *testing.T) {
 			}
 		}
 	}
-	if d := p.Allowed("logs:CreateLogStream", "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/x:*"); !d.Allowed {
-		t.Errorf("basic execution role does not allow logs:CreateLogStream: %s", d)
+	if d := p.Allowed("logs:CreateLogStream", logsARN(st, fn.LogGroup, "2026/01/01/[$LATEST]abc")); !d.Allowed {
+		t.Errorf("default role may not create a stream in its log group: %s", d)
+	}
+	if d := p.Allowed("logs:CreateLogStream", logsARN(st, "/aws/lambda/"+fn.Name, "x")); d.Allowed {
+		t.Errorf("default role may create streams in /aws/lambda/%s, want its own log group only", fn.Name)
+	}
+}
+
+// TestLogsOwnGroupOnly checks that each function writes to its own log group and to no other.
+func TestLogsOwnGroupOnly(t *testing.T) {
+	st := reference(t)
+	fns := st.SortedFunctions()
+	if len(fns) != 5 {
+		t.Fatalf("%d functions, want 5", len(fns))
+	}
+	for _, fn := range fns {
+		p := policyOf(t, st, fn.LogicalID)
+		for _, other := range fns {
+			for _, a := range []string{"logs:CreateLogStream", "logs:PutLogEvents"} {
+				d := p.Allowed(a, logsARN(st, other.LogGroup, "s"))
+				if d.Allowed != (other == fn) {
+					t.Errorf("%s %s in %s's log group: allowed = %v, want %v (%s)", fn.LogicalID, a, other.LogicalID, d.Allowed, other == fn, d)
+				}
+			}
+		}
+		for _, a := range []string{"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy"} {
+			if d := p.Allowed(a, logsARN(st, fn.LogGroup, "")); d.Allowed {
+				t.Errorf("%s may %s its log group: %s", fn.LogicalID, a, d)
+			}
+		}
+	}
+}
+
+// TestDisconnectRole checks the disconnect function's exact table grants.
+func TestDisconnectRole(t *testing.T) {
+	st := reference(t)
+	p := policyOf(t, st, disconnectFn)
+	table := st.Tables[tableID].ARN
+	for _, c := range []struct {
+		action, resource string
+		allowed          bool
+	}{
+		{"dynamodb:Query", table, true},
+		{"dynamodb:BatchWriteItem", table, true},
+		{"dynamodb:Query", table + "/index/byRoom", false},
+		{"dynamodb:DeleteItem", table, false},
+		{"dynamodb:PutItem", table, false},
+		{"dynamodb:Scan", table, false},
+	} {
+		if d := p.Allowed(c.action, c.resource); d.Allowed != c.allowed {
+			t.Errorf("%s on %s: allowed = %v, want %v (%s)", c.action, c.resource, d.Allowed, c.allowed, d)
+		}
+	}
+	chk, err := iamcheck.ConnectionsCheck(st.Env, st.API().ID, "POST", "/prod/@connections/abc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Allowed(chk.Action, chk.Resource); d.Allowed {
+		t.Errorf("disconnect may post to connections: %s", d)
 	}
 }
 
@@ -487,9 +586,10 @@ func TestDynamoDBProxy(t *testing.T) {
 	if apiErr.ErrorMessage() != want {
 		t.Errorf("message = %q, want %q", apiErr.ErrorMessage(), want)
 	}
-	_, err = client("AKIACHAT").UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table), Key: item})
-	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
-		t.Errorf("chat UpdateItem error = %v, want AccessDeniedException", err)
+	_, err = client("AKIACHAT").Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(table)})
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" ||
+		!strings.HasSuffix(apiErr.ErrorMessage(), "because no identity-based policy allows the dynamodb:Scan action") {
+		t.Errorf("chat Scan error = %v, want AccessDeniedException for dynamodb:Scan", err)
 	}
 	_, err = client("AKIANOBODY").GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: item})
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "UnrecognizedClientException" {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/chatstack/websocketchatapi/app/chatstack"
+)
+
+// TestCdkNagAwsSolutions applies cdk-nag's AwsSolutions pack to the reference stack: no
+// unsuppressed finding (error or warning) may remain. Every suppression lives in the construct,
+// scoped to one resource with a specific reason.
+func TestCdkNagAwsSolutions(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: cdkContext(t)})
+	stack := chatstack.New(app, "Nag", nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	// cdk-nag's errors fail the synth (they go into the validation report), so a panic here
+	// means unsuppressed errors; its message and the printed annotations name them.
+	var annotations assertions.Annotations
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("cdk-nag reported errors (see the ERROR AwsSolutions-* annotations above): %v", r)
+			}
+		}()
+		annotations = assertions.Annotations_FromStack(stack.Stack)
+	}()
+	var findings []string
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	for _, m := range *annotations.FindError(jsii.String("*"), match) {
+		findings = append(findings, fmt.Sprintf("error %s: %v", *m.Id, firstLine(m.Entry.Data)))
+	}
+	for _, m := range *annotations.FindWarning(jsii.String("*"), match) {
+		findings = append(findings, fmt.Sprintf("warning %s: %v", *m.Id, firstLine(m.Entry.Data)))
+	}
+	sort.Strings(findings)
+	if len(findings) > 0 {
+		t.Fatalf("%d unsuppressed cdk-nag findings:\n%s", len(findings), strings.Join(findings, "\n"))
+	}
+	// The suppressions are specific: count them so a blanket one would show.
+	tpl := assertions.Template_FromStack(stack.Stack, nil).ToJSON()
+	raw, _ := json.Marshal(tpl)
+	if n := strings.Count(string(raw), `"id":"AwsSolutions-`); n != 10 {
+		t.Errorf("%d cdk-nag suppressions, want 10 (APIG4 on 6 routes, IAM5 on the chat policy, IAM4 on the CloudWatch role, COG2 and COG8 on the user pool)", n)
+	}
+}
+
+func firstLine(v any) string {
+	s := fmt.Sprint(v)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

@@ -1,0 +1,176 @@
+package chatapi_test
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/chatstack/websocketchatapi/constructs/chatapi"
+)
+
+func TestAccessLogsAndCloudWatchRole(t *testing.T) {
+	tpl, c := defaultTemplate(t)
+	_, st := tpl.one(t, "AWS::ApiGatewayV2::Stage", nil)
+	als, _ := st.Properties["AccessLogSettings"].(map[string]any)
+	if als == nil {
+		t.Fatal("no access log settings")
+	}
+	var format map[string]string
+	if err := json.Unmarshal([]byte(als["Format"].(string)), &format); err != nil {
+		t.Fatalf("access log format is not JSON: %v", err)
+	}
+	for field, variable := range map[string]string{
+		"requestId": "$context.requestId", "extendedRequestId": "$context.extendedRequestId",
+		"connectionId": "$context.connectionId", "eventType": "$context.eventType", "routeKey": "$context.routeKey",
+		"status": "$context.status", "error": "$context.error.message", "integrationError": "$context.integration.error",
+		"integrationLatency": "$context.integration.latency", "sourceIp": "$context.identity.sourceIp",
+	} {
+		if format[field] != variable {
+			t.Errorf("access log field %s = %q, want %q", field, format[field], variable)
+		}
+	}
+	group := strings.TrimSuffix(compact(als["DestinationArn"]), ".Arn")
+	if tpl.Resources[group].Properties["RetentionInDays"] != float64(30) {
+		t.Errorf("access log group %s retention %v", group, tpl.Resources[group].Properties["RetentionInDays"])
+	}
+	if c.AccessLogGroup() == nil {
+		t.Error("AccessLogGroup() is nil")
+	}
+	accountID, account := tpl.one(t, "AWS::ApiGateway::Account", nil)
+	role := strings.TrimSuffix(compact(account.Properties["CloudWatchRoleArn"]), ".Arn")
+	if !strings.Contains(compact(tpl.Resources[role].Properties["ManagedPolicyArns"]), "AmazonAPIGatewayPushToCloudWatchLogs") {
+		t.Errorf("cloudwatch role %v", tpl.Resources[role].Properties)
+	}
+	deps, _ := json.Marshal(st.DependsOn)
+	if !strings.Contains(string(deps), accountID) {
+		t.Errorf("stage does not wait for the account's CloudWatch role: %s", deps)
+	}
+	rs, _ := json.Marshal(st.Properties["RouteSettings"])
+	if string(rs) != `{"$connect":{"ThrottlingBurstLimit":100,"ThrottlingRateLimit":50}}` {
+		t.Errorf("route settings %s", rs)
+	}
+	drs := st.Properties["DefaultRouteSettings"].(map[string]any)
+	if _, ok := drs["LoggingLevel"]; ok {
+		t.Errorf("execution logging is on by default: %v", drs)
+	}
+}
+
+func TestLoggingOptions(t *testing.T) {
+	stack := newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{
+		ExecutionLogLevel: chatapi.ExecutionLogLevelError,
+		CloudWatchRole:    jsii.Bool(false),
+		RouteThrottling:   &map[string]*chatapi.ThrottleProps{"sendmessage": {RateLimit: jsii.Number(5), BurstLimit: jsii.Number(5)}},
+	})
+	tpl := synth(t, stack)
+	_, st := tpl.one(t, "AWS::ApiGatewayV2::Stage", nil)
+	drs := st.Properties["DefaultRouteSettings"].(map[string]any)
+	if drs["LoggingLevel"] != "ERROR" || drs["DataTraceEnabled"] != false {
+		t.Errorf("default route settings %v", drs)
+	}
+	if n := len(tpl.ofType("AWS::ApiGateway::Account")); n != 0 {
+		t.Errorf("CloudWatchRole false still made %d accounts", n)
+	}
+	rs, _ := json.Marshal(st.Properties["RouteSettings"])
+	if string(rs) != `{"sendmessage":{"ThrottlingBurstLimit":5,"ThrottlingRateLimit":5}}` {
+		t.Errorf("route settings %s", rs)
+	}
+
+	stack = newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{
+		AccessLogging: jsii.Bool(false), Alarms: jsii.Bool(false), Dashboard: jsii.Bool(false),
+	})
+	tpl = synth(t, stack)
+	_, st = tpl.one(t, "AWS::ApiGatewayV2::Stage", nil)
+	if st.Properties["AccessLogSettings"] != nil || len(tpl.ofType("AWS::ApiGateway::Account")) != 0 ||
+		len(tpl.ofType("AWS::CloudWatch::Alarm")) != 0 || len(tpl.ofType("AWS::CloudWatch::Dashboard")) != 0 {
+		t.Errorf("logging/alarms/dashboard off still synthesized them")
+	}
+}
+
+func TestAlarmsAndDashboard(t *testing.T) {
+	stack := newStack(t)
+	topic := awssns.NewTopic(stack, jsii.String("OnCall"), nil)
+	c := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{AlarmTopic: topic})
+	tpl := synth(t, stack)
+	alarms := map[string]map[string]any{}
+	for _, id := range tpl.ofType("AWS::CloudWatch::Alarm") {
+		p := tpl.Resources[id].Properties
+		alarms[id] = p
+		if d, _ := p["AlarmDescription"].(string); len(d) < 40 {
+			t.Errorf("alarm %s has no runbook: %q", id, d)
+		}
+		if a, _ := json.Marshal(p["AlarmActions"]); !strings.Contains(string(a), "OnCall") {
+			t.Errorf("alarm %s does not notify the topic: %s", id, a)
+		}
+	}
+	var metrics []string
+	for _, p := range alarms {
+		if name, ok := p["MetricName"].(string); ok {
+			metrics = append(metrics, name+"/"+compact(p["Namespace"]))
+		} else {
+			metrics = append(metrics, "expression")
+		}
+	}
+	sort.Strings(metrics)
+	joined := strings.Join(metrics, " ")
+	for _, want := range []string{"IntegrationError/AWS/ApiGateway", "ExecutionError/AWS/ApiGateway", "Errors/AWS/Lambda", "Throttles/AWS/Lambda", "Duration/AWS/Lambda", "FanoutFailures/WebSocketChatApi", "expression"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("no alarm on %s; alarms on: %s", want, joined)
+		}
+	}
+	// 2 API + 3 per function × 5 + DynamoDB throttles + fan-out failures.
+	if len(alarms) != 2+15+2 || len(*c.AlarmIds()) != len(alarms) {
+		t.Errorf("%d alarms (AlarmIds %d), want 19", len(alarms), len(*c.AlarmIds()))
+	}
+	for id, p := range alarms {
+		if strings.Contains(id, "ChatFunctionDurationNearTimeout") && p["Threshold"] != float64(28*1000*0.8) {
+			t.Errorf("chat duration alarm threshold %v, want 80%% of 28 s", p["Threshold"])
+		}
+	}
+	_, dash := tpl.one(t, "AWS::CloudWatch::Dashboard", nil)
+	body := compact(dash.Properties["DashboardBody"])
+	for _, w := range []string{"Connections", "Messages", "API errors", "Lambda errors", "Latency", "Fan-out", "ConnectCount", "FanoutRecipients", "FanoutDurationMs"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("dashboard lacks %q", w)
+		}
+	}
+	if c.Dashboard() == nil || c.Alarm(jsii.String("FanoutFailures")) == nil {
+		t.Error("Dashboard() or Alarm(FanoutFailures) is nil")
+	}
+	chat := tpl.Resources[tpl.functionID(t, "ChatChatFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	if chat["METRICS_NAMESPACE"] != "WebSocketChatApi" || chat["METRICS_SERVICE"] == "" || chat["RATE_LIMIT_PER_SECOND"] != "10" || chat["RATE_LIMIT_BURST"] != "20" {
+		t.Errorf("chat env %v", chat)
+	}
+}
+
+func TestAllowedOriginsAndRateLimit(t *testing.T) {
+	stack := newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{
+		AllowedOrigins: jsii.Strings("https://chat.example.com", "http://localhost:3000"),
+		RateLimit:      &chatapi.RateLimitProps{PerSecond: jsii.Number(0.5), Burst: jsii.Number(3)},
+	})
+	tpl := synth(t, stack)
+	env := func(fn string) map[string]any {
+		return tpl.Resources[tpl.functionID(t, fn)].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
+	}
+	if got := env("ChatConnectFunction")["ALLOWED_ORIGINS"]; got != "https://chat.example.com,http://localhost:3000" {
+		t.Errorf("ALLOWED_ORIGINS %v", got)
+	}
+	if c := env("ChatChatFunction"); c["RATE_LIMIT_PER_SECOND"] != "0.5" || c["RATE_LIMIT_BURST"] != "3" {
+		t.Errorf("rate limit env %v", c)
+	}
+	if _, ok := env("ChatConnectFunction")["ALLOWED_ORIGINS"]; !ok {
+		t.Error("unset")
+	}
+	stack = newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), nil)
+	tpl = synth(t, stack)
+	if _, ok := env("ChatConnectFunction")["ALLOWED_ORIGINS"]; ok {
+		t.Error("ALLOWED_ORIGINS set by default (any origin is the default)")
+	}
+}
