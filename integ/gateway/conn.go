@@ -49,6 +49,10 @@ type conn struct {
 	closeCode      int
 	closeReason    string
 	closingCh      chan struct{}
+	// ready is closed once the upgrade has finished (ws is set) or failed (ws stays nil).
+	// The connection is registered before the 101 is written, so @connections calls that
+	// arrive as soon as the client has it wait for ready instead of answering 410.
+	ready chan struct{}
 	closeDone      chan struct{} // closed when a close this side initiated is complete
 
 	queue chan []byte
@@ -69,15 +73,13 @@ func newConn(g *Gateway, h *handshake) *conn {
 		lastActiveMono: now,
 		closingCh:      make(chan struct{}),
 		queue:          make(chan []byte, queueLength),
+		ready:          make(chan struct{}),
 	}
 }
 
 // serve runs an upgraded connection: it reads messages and hands them, in order, to a worker,
 // until the connection closes; then it runs $disconnect.
 func (c *conn) serve() {
-	if !c.g.register(c) {
-		c.initiateClose(closeGoingAway, reasonGoingAway)
-	}
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)

@@ -301,7 +301,10 @@ func (g *Gateway) Close() error {
 	g.mu.Unlock()
 	g.cancel()
 	for _, c := range conns {
-		c.initiateClose(closeGoingAway, reasonGoingAway)
+		<-c.ready
+		if c.ws != nil {
+			c.initiateClose(closeGoingAway, reasonGoingAway)
+		}
 	}
 	g.wg.Wait()
 	return nil
@@ -327,11 +330,25 @@ func (g *Gateway) forget(c *conn) {
 	}
 }
 
-// lookup returns the open connection with the given id, or nil.
+// lookup returns the open connection with the given id, or nil. A connection whose upgrade
+// is still being written is waited for (briefly), as API Gateway answers for a connection the
+// client already has.
 func (g *Gateway) lookup(id string) *conn {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.conns[id]
+	c := g.conns[id]
+	g.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	select {
+	case <-c.ready:
+	case <-time.After(5 * time.Second):
+		return nil
+	}
+	if c.ws == nil {
+		return nil
+	}
+	return c
 }
 
 // methodARN is the execute-api ARN of a route of the served stage.

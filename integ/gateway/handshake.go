@@ -334,12 +334,19 @@ func (g *Gateway) upgrade(w http.ResponseWriter, r *http.Request, h *handshake, 
 	hw := &hijackWriter{ResponseWriter: w, onOversize: func() {
 		c.initiateClose(websocket.StatusMessageTooBig, reasonFrameTooBig)
 	}}
+	if !g.register(c) {
+		close(c.ready)
+		return c, errors.New("upgrade: the gateway is closed")
+	}
 	ws, err := websocket.Accept(hw, r, opts)
 	if err != nil {
+		g.forget(c)
+		close(c.ready)
 		return c, fmt.Errorf("upgrade: %w", err)
 	}
 	ws.SetReadLimit(MaxMessageBytes)
 	c.ws = ws
+	close(c.ready)
 	return c, nil
 }
 
