@@ -1,6 +1,6 @@
 # The two commands of the README. Each does its own set-up on a fresh machine: npm packages
 # (the pinned CDK CLI and DynamoDB Local) and Go modules.
-.PHONY: synth test deps
+.PHONY: synth test deps local
 
 GO_TEST_FLAGS ?= -timeout 45m
 
@@ -9,8 +9,15 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# The handlers are built for linux/arm64; on another host the local emulator runs them through
+# qemu-user (qemu-aarch64-static), installed here when missing and apt-get is available.
 deps: node_modules/.installed
 	go mod download
+	@if [ "$$(uname -m)" != aarch64 ] && ! command -v qemu-aarch64-static >/dev/null 2>&1 \
+		&& command -v apt-get >/dev/null 2>&1; then \
+		echo "installing qemu-user-static (runs the arm64 Lambda binaries locally)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y qemu-user-static; \
+	fi
 
 # Synthesizes the reference stack into cdk.out/ (no AWS credentials needed).
 synth: deps
@@ -20,3 +27,8 @@ synth: deps
 test: deps
 	go vet ./...
 	go test $(GO_TEST_FLAGS) ./...
+
+# Runs the synthesized reference stack locally (WebSocket API, Lambda, DynamoDB Local) until
+# Ctrl-C, and prints the ws:// URL and ready tokens.
+local: deps
+	go run ./integ/cmd/localchat

@@ -97,6 +97,9 @@ const (
 	CodeNotMember      = "not_member"
 	CodeUnauthorized   = "unauthorized"
 	CodeInternal       = "internal_error"
+	// CodeRateLimited refuses a message sent faster than the connection's rate limit allows;
+	// the message had no effect, and the client may send it again later.
+	CodeRateLimited = "rate_limited"
 )
 
 // Presence events.

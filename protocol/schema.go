@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -63,12 +64,16 @@ type InvalidError struct {
 	Reason string
 }
 
+// Error names the action and the reason.
 func (e *InvalidError) Error() string {
 	return e.Action + ": " + e.Reason
 }
 
 // Validate checks body against the schema of action and, when it passes, decodes it into out
-// (a pointer to the action's request struct, or nil).
+// (a pointer to the action's request struct, or nil). Property names are case-sensitive: a key
+// that differs from a schema property only in letter case is refused, since encoding/json
+// would decode it into that property's field past the schema's checks. The decoded request is
+// checked against the schema again.
 func (v *Validator) Validate(action string, body []byte, out any) error {
 	s, ok := v.schemas[action]
 	if !ok {
@@ -81,10 +86,61 @@ func (v *Validator) Validate(action string, body []byte, out any) error {
 	if err := s.Validate(inst); err != nil {
 		return &InvalidError{Action: action, Reason: describe(err)}
 	}
+	// encoding/json matches object keys to struct fields without regard to letter case, so
+	// {"roomId":"ok","ROOMID":"any thing"} would pass the schema (ROOMID is just another
+	// property to it) and then decode "any thing" as the room id. Refuse such keys.
+	if reason := caseVariant(inst, s); reason != "" {
+		return &InvalidError{Action: action, Reason: reason}
+	}
 	if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
 			return &InvalidError{Action: action, Reason: err.Error()}
 		}
+		// What the handler uses is the decoded value: it must satisfy the schema too.
+		if err := recheck(s, out); err != nil {
+			return &InvalidError{Action: action, Reason: err.Error()}
+		}
+	}
+	return nil
+}
+
+// caseVariant returns why inst has a key that differs from one of the schema's properties
+// only in letter case (as encoding/json folds it), or "" when it has none.
+func caseVariant(inst any, s *jsonschema.Schema) string {
+	obj, ok := inst.(map[string]any)
+	if !ok {
+		return ""
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if _, exact := s.Properties[k]; exact {
+			continue
+		}
+		for p := range s.Properties {
+			if strings.EqualFold(k, p) {
+				return fmt.Sprintf("/%s: property names are case-sensitive: write %q", k, p)
+			}
+		}
+	}
+	return ""
+}
+
+// recheck validates the JSON encoding of a decoded request against s.
+func recheck(s *jsonschema.Schema, decoded any) error {
+	b, err := json.Marshal(decoded)
+	if err != nil {
+		return fmt.Errorf("re-encode the decoded body: %w", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return fmt.Errorf("re-read the decoded body: %w", err)
+	}
+	if err := s.Validate(inst); err != nil {
+		return fmt.Errorf("the decoded body breaks the schema: %s", describe(err))
 	}
 	return nil
 }

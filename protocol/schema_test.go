@@ -66,6 +66,12 @@ func TestValidate(t *testing.T) {
 		{ActionHistory, `{"roomId":"r1","limit":1.5}`, "/limit", false},
 		{ActionHistory, `{"roomId":"r1","limit":0}`, "/limit", false},
 		{ActionLeaveRoom, `["r1"]`, "object", false},
+		// encoding/json would decode these keys into the fields, past the schema's limits.
+		{ActionJoinRoom, `{"roomId":"ok","ROOMID":"#bad room!"}`, "/ROOMID: property names are case-sensitive", false},
+		{ActionSendMessage, `{"roomId":"r1","text":"x","Text":"` + strings.Repeat("x", MaxTextLength+1) + `"}`, "/Text", false},
+		{ActionSendMessage, `{"roomId":"r1","text":"x","clientMe\u017f\u017fageId":""}`, "clientMeſſageId", false},
+		{ActionHistory, `{"roomId":"r1","LIMIT":1000}`, "/LIMIT", false},
+		{ActionHistory, `{"roomId":"r1","ACTION":"history","limitless":true}`, "", false},
 	}
 	for _, tt := range tests {
 		err := v.Validate(tt.action, []byte(tt.body), nil)

@@ -123,8 +123,10 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 		connectEnv["ALLOWED_ORIGINS"] = strings.Join(cfg.allowedOrigins, ",")
 	}
 	c.fns[handlerConnect] = c.newFunction("ConnectFunction", "Stores a connection on $connect", code[handlerConnect], cfg.handlerMemory, 10, connectEnv)
-	c.fns[handlerDisconnect] = c.newFunction("DisconnectFunction", "Removes a connection and its memberships on $disconnect", code[handlerDisconnect], cfg.handlerMemory, 10, map[string]string{
-		"TABLE_NAME": *c.table.TableName(),
+	// CALLBACK_URL is added once the stage exists: $disconnect tells the rooms the user left.
+	c.fns[handlerDisconnect] = c.newFunction("DisconnectFunction", "Removes a connection and its memberships on $disconnect and tells its rooms", code[handlerDisconnect], cfg.handlerMemory, 28, map[string]string{
+		"TABLE_NAME":         *c.table.TableName(),
+		"FANOUT_CONCURRENCY": strconv.FormatFloat(cfg.fanoutConcurrency, 'f', 0, 64),
 	})
 	c.fns[handlerDefault] = c.newFunction("DefaultFunction", "Answers unknown actions and non-JSON messages on $default", code[handlerDefault], cfg.handlerMemory, 10, map[string]string{
 		"ROUTE_SELECTION_EXPRESSION": cfg.routeSelection,
@@ -202,8 +204,10 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 		c.addRoute(action, chatIntegration, true, schemaOf(action))
 	}
 
+	c.fns[handlerDisconnect].AddEnvironment(jsii.String("CALLBACK_URL"), c.stage.CallbackUrl(), nil)
 	c.grantTable()
 	c.grantPost(chat)
+	c.grantPost(c.fns[handlerDisconnect])
 	c.updateDefaultEnvironment()
 	c.configureStageLogging()
 	if cfg.alarms {
@@ -284,7 +288,7 @@ func modelName(key string) string {
 }
 
 // grantTable gives each function the DynamoDB actions it calls, on this table's ARN, and the
-// room index's ARN to the one function that queries it (never index/*).
+// room index's ARN to the functions that list a room (never index/*).
 func (c *webSocketChatApi) grantTable() {
 	table := *c.table.TableArn()
 	index := table + "/index/" + roomIndexName
@@ -298,6 +302,7 @@ func (c *webSocketChatApi) grantTable() {
 	allow(handlerDisconnect, table, "dynamodb:Query", "dynamodb:BatchWriteItem")
 	allow(handlerChat, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem")
 	allow(handlerChat, index, "dynamodb:Query")
+	allow(handlerDisconnect, index, "dynamodb:Query")
 }
 
 // connectionsArn is the ARN of this stage's @connections for one HTTP method ("*" for all).

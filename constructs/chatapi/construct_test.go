@@ -304,8 +304,13 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	// Every statement: its actions on exactly these resources, nothing else.
 	want := map[string][]string{
-		"ConnectFunction":    {"dynamodb:PutItem @ " + table, logs("ConnectFunction")},
-		"DisconnectFunction": {"dynamodb:BatchWriteItem dynamodb:Query @ " + table, logs("DisconnectFunction")},
+		"ConnectFunction": {"dynamodb:PutItem @ " + table, logs("ConnectFunction")},
+		"DisconnectFunction": {
+			"dynamodb:BatchWriteItem dynamodb:Query @ " + table,
+			"dynamodb:Query @ " + table + "/index/byRoom",
+			"execute-api:ManageConnections @ arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:" + apiID + "/prod/POST/@connections/*",
+			logs("DisconnectFunction"),
+		},
 		"ChatFunction": {
 			"dynamodb:BatchWriteItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem @ " + table,
 			"dynamodb:Query @ " + table + "/index/byRoom",

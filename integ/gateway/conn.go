@@ -52,8 +52,8 @@ type conn struct {
 	// ready is closed once the upgrade has finished (ws is set) or failed (ws stays nil).
 	// The connection is registered before the 101 is written, so @connections calls that
 	// arrive as soon as the client has it wait for ready instead of answering 410.
-	ready chan struct{}
-	closeDone      chan struct{} // closed when a close this side initiated is complete
+	ready     chan struct{}
+	closeDone chan struct{} // closed when a close this side initiated is complete
 
 	queue chan []byte
 }

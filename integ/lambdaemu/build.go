@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -61,11 +62,17 @@ func BuildHost(ctx context.Context, pkgDir, outDir string) (string, error) {
 	return target, nil
 }
 
-// CheckRunnable reports whether this machine can execute the file at path as a bootstrap: a
-// regular executable file that is either a script ("#!") or an ELF executable for this
-// machine's architecture. A mismatch wraps ErrNotRunnable and says how to build for the host.
-// A binfmt_misc emulator (qemu-user) is not taken into account.
-func CheckRunnable(path string) error {
+// CheckRunnable reports whether this machine can execute the file at path as a bootstrap,
+// directly when interpreter is "", else as "<interpreter> <path>".
+//
+// Without an interpreter the file must be a regular executable file that is either a script
+// ("#!") or an ELF executable for this machine's architecture. With one, the interpreter must
+// be an executable file and the bootstrap an executable ELF file; when the interpreter is a
+// qemu-user emulator (qemu-<arch>[-static]), the ELF must be built for the architecture it
+// emulates. A mismatch wraps ErrNotRunnable and says what to do (build for the host with
+// BuildHost, or run through the interpreter that FindInterpreter finds). A binfmt_misc
+// registration is not taken into account: name the interpreter.
+func CheckRunnable(path, interpreter string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotRunnable, err)
@@ -75,6 +82,11 @@ func CheckRunnable(path string) error {
 	}
 	if st.Mode().Perm()&0o111 == 0 {
 		return fmt.Errorf("%w: %s is not executable (mode %v)", ErrNotRunnable, path, st.Mode().Perm())
+	}
+	if interpreter != "" {
+		if err := checkInterpreter(interpreter); err != nil {
+			return err
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -86,6 +98,9 @@ func CheckRunnable(path string) error {
 		return fmt.Errorf("%w: read %s: %w", ErrNotRunnable, path, err)
 	}
 	if magic[0] == '#' && magic[1] == '!' {
+		if interpreter != "" {
+			return fmt.Errorf("%w: %s is a script; only an ELF executable runs through the interpreter %s", ErrNotRunnable, path, interpreter)
+		}
 		return nil
 	}
 	if string(magic[:]) != elf.ELFMAG {
@@ -95,13 +110,100 @@ func CheckRunnable(path string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrNotRunnable, path, err)
 	}
+	if interpreter != "" {
+		emulated, known := qemuMachine(interpreter)
+		if !known || ef.Machine == emulated {
+			return nil
+		}
+		return fmt.Errorf("%w: %s is a linux/%s executable (ELF machine %v) but the interpreter %s runs %s executables",
+			ErrNotRunnable, path, goarchOf(ef.Machine), ef.Machine, interpreter, goarchOf(emulated))
+	}
 	want, known := elfMachine(runtime.GOARCH)
 	if runtime.GOOS == "linux" && known && ef.Machine == want {
 		return nil
 	}
 	return fmt.Errorf("%w: %s is a linux/%s executable (ELF machine %v) but this host is %s/%s; "+
-		"build the handler for the host with lambdaemu.BuildHost (GOOS=%s GOARCH=%s, same flags)",
+		"build the handler for the host with lambdaemu.BuildHost (GOOS=%s GOARCH=%s, same flags), "+
+		"or run it through an emulator (Function.Interpreter, see lambdaemu.FindInterpreter)",
 		ErrNotRunnable, path, goarchOf(ef.Machine), ef.Machine, runtime.GOOS, runtime.GOARCH, runtime.GOOS, runtime.GOARCH)
+}
+
+// checkInterpreter checks that interpreter is an executable regular file.
+func checkInterpreter(interpreter string) error {
+	if !filepath.IsAbs(interpreter) {
+		return fmt.Errorf("%w: interpreter %q is not an absolute path", ErrNotRunnable, interpreter)
+	}
+	st, err := os.Stat(interpreter)
+	if err != nil {
+		return fmt.Errorf("%w: interpreter: %w", ErrNotRunnable, err)
+	}
+	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%w: interpreter %s is not an executable file (mode %v)", ErrNotRunnable, interpreter, st.Mode())
+	}
+	return nil
+}
+
+// qemuMachine returns the ELF machine that a qemu-user interpreter (qemu-<arch> or
+// qemu-<arch>-static) runs; known is false for any other interpreter.
+func qemuMachine(interpreter string) (m elf.Machine, known bool) {
+	name, ok := strings.CutPrefix(filepath.Base(interpreter), "qemu-")
+	if !ok {
+		return elf.EM_NONE, false
+	}
+	name = strings.TrimSuffix(name, "-static")
+	for _, q := range qemuArchs {
+		if q.qemu == name {
+			return q.machine, true
+		}
+	}
+	return elf.EM_NONE, false
+}
+
+// qemuArchs maps Lambda and Go architecture names to qemu-user's names and ELF machines.
+var qemuArchs = []struct {
+	names   []string // Lambda's name first, then aliases
+	goarch  string
+	qemu    string
+	machine elf.Machine
+}{
+	{[]string{"arm64", "aarch64"}, "arm64", "aarch64", elf.EM_AARCH64},
+	{[]string{"x86_64", "amd64", "x86-64"}, "amd64", "x86_64", elf.EM_X86_64},
+}
+
+// FindInterpreter returns what runs executables built for the Lambda architecture arch
+// ("arm64" or "x86_64"; the Go names "amd64" and "aarch64" are accepted too) on this machine:
+// "" when this machine runs them natively, else the path of a qemu-user emulator
+// (qemu-<arch>-static, then qemu-<arch>) found on PATH. An
+// empty arch means x86_64, Lambda's default. When no emulator is installed, the error says
+// which package to install.
+func FindInterpreter(arch string) (string, error) {
+	if arch == "" {
+		arch = "x86_64"
+	}
+	for _, q := range qemuArchs {
+		if !slices.Contains(q.names, strings.ToLower(arch)) {
+			continue
+		}
+		if runtime.GOOS == "linux" && runtime.GOARCH == q.goarch {
+			return "", nil
+		}
+		if runtime.GOOS != "linux" {
+			return "", fmt.Errorf("run %s Lambda binaries: this host is %s/%s; qemu-user emulation needs linux", arch, runtime.GOOS, runtime.GOARCH)
+		}
+		for _, name := range []string{"qemu-" + q.qemu + "-static", "qemu-" + q.qemu} {
+			p, err := exec.LookPath(name)
+			if err != nil {
+				continue
+			}
+			if abs, err := filepath.Abs(p); err == nil {
+				return abs, nil
+			}
+		}
+		return "", fmt.Errorf("run %s Lambda binaries on this %s host: neither qemu-%s-static nor qemu-%s is installed; "+
+			"install qemu-user-static (Debian) to run the %s Lambda binaries locally (apt-get install -y qemu-user-static)",
+			arch, runtime.GOARCH, q.qemu, q.qemu, arch)
+	}
+	return "", fmt.Errorf("run Lambda binaries: unknown architecture %q (want arm64 or x86_64)", arch)
 }
 
 // elfMachine returns the ELF machine of executables for a GOARCH.

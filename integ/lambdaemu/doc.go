@@ -19,7 +19,10 @@
 // (Emulator.Logs), copied to an optional sink with the function name as prefix, and returned
 // per invocation in Result.Log, between Lambda's own START, END and REPORT lines.
 //
-// The construct builds handlers for linux/arm64. BuildHost builds the same package, with the
-// same flags, for the machine that runs the emulator; Add refuses (ErrNotRunnable) a bootstrap
-// that this machine cannot execute.
+// The construct builds handlers for linux/arm64. Such a bootstrap runs on another machine
+// through an emulator: Function.Interpreter (qemu-user, found by FindInterpreter) starts it as
+// "<interpreter> <dir>/bootstrap", so the very binary that would be uploaded is what runs.
+// Alternatively BuildHost builds the same package, with the same flags, for the machine that
+// runs the emulator. Add refuses (ErrNotRunnable) a bootstrap that this machine cannot execute,
+// natively or through the interpreter given.
 package lambdaemu

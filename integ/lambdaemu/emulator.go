@@ -66,7 +66,8 @@ type function struct {
 
 // Add registers a function. Defaults apply to its zero fields. It fails if the name is
 // invalid or taken, if the environment sets a key that Lambda reserves, or if Dir holds no
-// bootstrap that this machine runs (ErrNotRunnable: build it with BuildHost).
+// bootstrap that this machine runs, directly or through fn.Interpreter (ErrNotRunnable:
+// build it with BuildHost, or name an Interpreter that FindInterpreter finds).
 func (e *Emulator) Add(fn Function) error {
 	if err := checkName(fn.Name); err != nil {
 		return fmt.Errorf("add function: %w", err)
@@ -85,7 +86,7 @@ func (e *Emulator) Add(fn Function) error {
 	}
 	fn.Dir = dir
 	bootstrap := filepath.Join(dir, BootstrapName)
-	if err := CheckRunnable(bootstrap); err != nil {
+	if err := CheckRunnable(bootstrap, fn.Interpreter); err != nil {
 		return fmt.Errorf("add function %s: %w", fn.Name, err)
 	}
 	if fn.Handler == "" {

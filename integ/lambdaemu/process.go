@@ -125,7 +125,12 @@ func (f *function) startProcess() (*process, error) {
 		ErrorLog:          log.New(lineWriter(f.emit), "lambdaemu: runtime API: ", 0),
 	}
 	now := time.Now()
-	cmd := exec.Command(f.bootstrap)
+	var cmd *exec.Cmd
+	if f.cfg.Interpreter != "" {
+		cmd = exec.Command(f.cfg.Interpreter, f.bootstrap)
+	} else {
+		cmd = exec.Command(f.bootstrap)
+	}
 	cmd.Dir = f.cfg.Dir
 	cmd.Env = f.environ(ln.Addr().String(), newLogStream(now))
 	cmd.Stdout = pw

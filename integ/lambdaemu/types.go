@@ -98,8 +98,15 @@ type Function struct {
 	// Default DefaultMemorySize.
 	MemorySize int
 	// Architecture is the function's configured architecture ("arm64" or "x86_64"). It is
-	// informational: Dir must hold a bootstrap that this machine runs (see BuildHost).
+	// informational: Dir must hold a bootstrap that this machine runs, natively (see
+	// BuildHost) or through Interpreter.
 	Architecture string
+	// Interpreter, when set, is the absolute path of an emulator that runs the bootstrap
+	// (built for another architecture) as "<Interpreter> <Dir>/bootstrap", such as
+	// /usr/bin/qemu-aarch64-static for an arm64 bootstrap on an amd64 host; FindInterpreter
+	// finds it. qemu-user runs the program in its own process, so the process, its group and
+	// its signals behave as for a native bootstrap.
+	Interpreter string
 	// MaxConcurrency is how many processes may serve the function at once; invocations
 	// beyond it wait for a free process. Default DefaultMaxConcurrency.
 	MaxConcurrency int

@@ -4,7 +4,12 @@
 //
 // Environment: TABLE_NAME, CALLBACK_URL (the stage's https URL, from API id + region +
 // stage), HISTORY_RETENTION_SECONDS (default 30 days), FANOUT_CONCURRENCY (default 32),
-// LOG_LEVEL (default info).
+// RATE_LIMIT_PER_SECOND (default 10; 0 turns the per-connection rate limit off),
+// RATE_LIMIT_BURST (default 20), METRICS_NAMESPACE (default WebSocketChatApi),
+// METRICS_SERVICE (default chat), LOG_LEVEL (default info).
+//
+// Metrics go to standard output as CloudWatch Embedded Metric Format records, one line each,
+// beside the JSON log lines. The rate limit needs dynamodb:UpdateItem on the table.
 package main
 
 import (
@@ -19,6 +24,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
@@ -47,10 +53,15 @@ func newHandler(ctx context.Context) (*wsevent.ChatHandler, error) {
 	svc, err := chat.NewService(store, poster, chat.Options{
 		HistoryRetention: env.HistoryRetention,
 		Fanout:           chat.FanoutOptions{Concurrency: env.FanoutConcurrency},
+		RateLimit:        env.RateLimit,
 		Logger:           logger,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &wsevent.ChatHandler{Service: svc, Logger: logger}, nil
+	metrics, err := emf.New(os.Stdout, env.MetricsNamespace, []emf.Dimension{{Name: "Service", Value: env.MetricsService}})
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return &wsevent.ChatHandler{Service: svc, Logger: logger, Metrics: metrics}, nil
 }

@@ -2,7 +2,9 @@
 // the authorizer established, in the connections table.
 //
 // Environment: TABLE_NAME, CONNECTION_TTL_SECONDS (default 7800), SUBPROTOCOL (default
-// chat.v1), LOG_LEVEL (default info).
+// chat.v1), ALLOWED_ORIGINS (comma-separated browser origins such as
+// https://chat.example.com that may connect; unset or * allows any), LOG_LEVEL (default
+// info).
 package main
 
 import (
@@ -44,5 +46,5 @@ func newHandler(ctx context.Context) (*wsevent.ConnectHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wsevent.ConnectHandler{Service: svc, Subprotocol: env.Subprotocol, Logger: logger}, nil
+	return &wsevent.ConnectHandler{Service: svc, Subprotocol: env.Subprotocol, Origins: env.Origins, Logger: logger}, nil
 }

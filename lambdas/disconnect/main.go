@@ -1,7 +1,12 @@
 // Command disconnect is the $disconnect handler: it deletes the connection and its room
-// memberships from the connections table.
+// memberships from the connections table and, when CALLBACK_URL is set, tells each room the
+// connection was in that its user left (presence "left", best effort).
 //
-// Environment: TABLE_NAME, LOG_LEVEL (default info).
+// Environment: TABLE_NAME, CALLBACK_URL (optional: the stage's https URL, as for the chat
+// function), FANOUT_CONCURRENCY (default 32), LOG_LEVEL (default info). With CALLBACK_URL the
+// function needs execute-api:ManageConnections on the stage's @connections and dynamodb:Query
+// on the table's byRoom index, besides dynamodb:Query and dynamodb:BatchWriteItem on the
+// table.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
 
@@ -39,7 +45,14 @@ func newHandler(ctx context.Context) (*wsevent.DisconnectHandler, error) {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
 	store := dynamostore.New(dynamodb.NewFromConfig(awsCfg), env.TableName)
-	svc, err := chat.NewService(store, nil, chat.Options{Logger: logger})
+	var poster chat.Poster // nil: nobody is told
+	if env.CallbackURL != "" {
+		poster = managementapi.New(awsCfg, env.CallbackURL)
+	}
+	svc, err := chat.NewService(store, poster, chat.Options{
+		Fanout: chat.FanoutOptions{Concurrency: env.FanoutConcurrency},
+		Logger: logger,
+	})
 	if err != nil {
 		return nil, err
 	}

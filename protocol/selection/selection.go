@@ -7,13 +7,15 @@
 //     literal text and any number of variables; "\$" writes a literal "$";
 //   - the expression is evaluated once: a value that itself looks like an expression is not
 //     evaluated again;
-//   - a body that is not a JSON object, or a variable that is missing, null, an object or an
+//   - a body that is not a JSON object (trailing data included), or a variable that is missing, null, an object or an
 //     array, matches no route, and the message goes to $default.
 package selection
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -109,12 +111,17 @@ func (e *Expression) Fields() []string {
 
 // Evaluate returns the key that body selects, and false when body selects nothing (not a JSON
 // object, or a variable missing or not a string, number or boolean): such a message goes to the
-// $default route.
+// $default route. A body with anything but white space after its JSON object is not JSON, and
+// selects nothing.
 func (e *Expression) Evaluate(body []byte) (string, bool) {
 	var doc map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return "", false
+	}
+	// A JSON object followed by anything but white space is not JSON.
+	if _, err := dec.Token(); err != io.EOF {
 		return "", false
 	}
 	var out strings.Builder

@@ -113,6 +113,18 @@ type FanoutStats struct {
 	Duration time.Duration
 }
 
+// add adds the counts of o to f.
+func (f *FanoutStats) add(o FanoutStats) {
+	f.Members += o.Members
+	f.Targets += o.Targets
+	f.Delivered += o.Delivered
+	f.Undelivered += o.Undelivered
+	f.Gone += o.Gone
+	f.Retries += o.Retries
+	f.Incomplete = f.Incomplete || o.Incomplete
+	f.Duration += o.Duration
+}
+
 // errOutOfTime stops the reading of a room's members when no time is left to post.
 var errOutOfTime = errors.New("chat: fan-out out of time")
 

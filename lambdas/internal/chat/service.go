@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -17,6 +19,11 @@ const (
 	DefaultConnectionTTL = 2*time.Hour + 10*time.Minute
 	// DefaultHistoryRetention is how long messages are kept for history.
 	DefaultHistoryRetention = 30 * 24 * time.Hour
+	// DefaultRateLimitPerSecond and DefaultRateLimitBurst are the chat handler's default
+	// per-connection rate limit (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST). A Service's zero
+	// RateLimit does not limit.
+	DefaultRateLimitPerSecond = 10
+	DefaultRateLimitBurst     = 20
 )
 
 // Identity is who a connection belongs to, as the $connect authorizer established it. It never
@@ -59,10 +66,37 @@ type Options struct {
 	HistoryRetention time.Duration
 	// Fanout tunes the delivery of messages and presence events to a room.
 	Fanout FanoutOptions
+	// RateLimit limits how fast each connection may send chat actions. The zero value does
+	// not limit.
+	RateLimit RateLimit
 	// Now is the clock of timestamps and expiry times. Default time.Now.
 	Now func() time.Time
 	// Logger receives fan-out summaries and delivery failures. Default: discard.
 	Logger *slog.Logger
+}
+
+// RateLimit is a token bucket per connection: every chat action takes one token; the bucket
+// holds up to Burst tokens (a new connection's is full) and refills at PerSecond tokens per
+// second. An action that finds no token is refused with a rate_limited error frame and has no
+// other effect.
+type RateLimit struct {
+	// PerSecond is the sustained rate, in actions per second. Zero disables rate limiting.
+	PerSecond float64
+	// Burst is how many actions a connection may send at once after a quiet spell. At least 1
+	// when PerSecond is set.
+	Burst float64
+}
+
+func (r RateLimit) validate() error {
+	switch {
+	case r.PerSecond == 0:
+		return nil
+	case !(r.PerSecond > 0) || math.IsInf(r.PerSecond, 0):
+		return fmt.Errorf("chat: rate limit of %v per second, want a finite number >= 0", r.PerSecond)
+	case !(r.Burst >= 1) || math.IsInf(r.Burst, 0):
+		return fmt.Errorf("chat: rate limit burst %v, want a finite number >= 1", r.Burst)
+	}
+	return nil
 }
 
 // Service is the chat: it connects and disconnects connections and serves the chat actions.
@@ -70,23 +104,30 @@ type Options struct {
 type Service struct {
 	store     Store
 	poster    Poster
+	announce  bool // a Poster was given: Disconnect tells the rooms
 	validator *protocol.Validator
 	ttl       time.Duration
 	retention time.Duration
 	fanout    FanoutOptions
+	rate      RateLimit
 	now       func() time.Time
 	log       *slog.Logger
 	ids       idSource
 }
 
 // NewService returns a Service over store and poster. poster may be nil for handlers that
-// never post ($connect, $disconnect): every post then fails as undelivered.
+// never post ($connect, and $disconnect when it does not announce departures): every post
+// then fails as undelivered.
 func NewService(store Store, poster Poster, o Options) (*Service, error) {
 	if store == nil {
 		return nil, errors.New("chat: NewService needs a Store")
 	}
+	announce := poster != nil
 	if poster == nil {
 		poster = noPoster{}
+	}
+	if err := o.RateLimit.validate(); err != nil {
+		return nil, err
 	}
 	if o.ConnectionTTL < 0 || o.HistoryRetention < 0 {
 		return nil, fmt.Errorf("chat: negative ConnectionTTL (%v) or HistoryRetention (%v)", o.ConnectionTTL, o.HistoryRetention)
@@ -114,10 +155,12 @@ func NewService(store Store, poster Poster, o Options) (*Service, error) {
 	return &Service{
 		store:     store,
 		poster:    poster,
+		announce:  announce,
 		validator: v,
 		ttl:       o.ConnectionTTL,
 		retention: o.HistoryRetention,
 		fanout:    fo,
+		rate:      o.RateLimit,
 		now:       o.Now,
 		log:       o.Logger,
 	}, nil
@@ -143,15 +186,40 @@ func (s *Service) Connect(ctx context.Context, connectionID string, id Identity)
 	return c, nil
 }
 
-// Disconnect removes a connection and all its memberships. It is idempotent.
+// DisconnectResult says what Disconnect did.
+type DisconnectResult struct {
+	// Rooms counts the rooms that were told the connection left.
+	Rooms int
+	// Fanout sums the deliveries of those presence events.
+	Fanout FanoutStats
+}
+
+// Disconnect removes a connection and every item kept for it. It is idempotent.
 //
-// It does not tell the rooms that the user left: the Store offers no way to list a
-// connection's rooms without a scan, and $disconnect is best effort anyway.
-func (s *Service) Disconnect(ctx context.Context, connectionID string) error {
-	if err := s.store.DeleteConnection(ctx, connectionID); err != nil {
-		return fmt.Errorf("chat: disconnect %s: %w", connectionID, err)
+// When the Service has a Poster, it first reads the rooms the connection had joined and, once
+// the connection is deleted, tells each room's other members that the user left (presence
+// "left"). That is best effort, like $disconnect itself: a failure to read the rooms or to
+// deliver is logged, never returned.
+func (s *Service) Disconnect(ctx context.Context, connectionID string) (DisconnectResult, error) {
+	var rooms []Membership
+	if s.announce {
+		ms, err := s.store.ConnectionMemberships(ctx, connectionID)
+		if err != nil {
+			s.log.WarnContext(ctx, "rooms of a closing connection unreadable: nobody is told it left", "error", err.Error())
+		}
+		rooms = ms
 	}
-	return nil
+	if err := s.store.DeleteConnection(ctx, connectionID); err != nil {
+		return DisconnectResult{}, fmt.Errorf("chat: disconnect %s: %w", connectionID, err)
+	}
+	var res DisconnectResult
+	for _, m := range rooms {
+		c := Connection{ID: connectionID, UserID: m.UserID, DisplayName: m.DisplayName}
+		stats := s.presence(ctx, c, m.RoomID, protocol.PresenceLeft)
+		res.Rooms++
+		res.Fanout.add(*stats)
+	}
+	return res, nil
 }
 
 // clientError is a failure the caller is told about in an error frame.
@@ -166,30 +234,43 @@ func notMember(roomID string) error {
 	return &clientError{protocol.CodeNotMember, fmt.Sprintf("this connection has not joined room %q", roomID)}
 }
 
-// Handle serves one chat action and returns the frame to answer it with. Failures become
-// error frames: invalid_json, invalid_request (naming the field), unauthorized (the connection
-// is unknown, expired or belongs to another user), not_member, unknown_action, and
-// internal_error for anything unexpected (Result.Err then holds the cause).
+// action serves one chat action for the caller's connection c.
+type action func(ctx context.Context, req Request, c Connection) (frame any, stats *FanoutStats, err error)
+
+// Handle serves one chat action and returns the frame to answer it with. It checks, in this
+// order, that the action exists, that the connection is registered to the caller, that the
+// connection's rate limit has a token left, and then that the body is valid. Failures become
+// error frames: unknown_action, unauthorized (the connection is unknown, expired or belongs to
+// another user), rate_limited (nothing else was done), invalid_json, invalid_request (naming
+// the field), not_member, and internal_error for anything unexpected (Result.Err then holds
+// the cause).
 func (s *Service) Handle(ctx context.Context, req Request) Result {
-	var (
-		frame any
-		stats *FanoutStats
-		err   error
-	)
+	var act action
 	switch req.Action {
 	case protocol.ActionJoinRoom:
-		frame, stats, err = s.joinRoom(ctx, req)
+		act = s.joinRoom
 	case protocol.ActionLeaveRoom:
-		frame, stats, err = s.leaveRoom(ctx, req)
+		act = s.leaveRoom
 	case protocol.ActionSendMessage:
-		frame, stats, err = s.sendMessage(ctx, req)
+		act = s.sendMessage
 	case protocol.ActionHistory:
-		frame, err = s.history(ctx, req)
+		act = s.history
 	default:
 		e := protocol.NewError(protocol.CodeUnknownAction, fmt.Sprintf("unknown action %q", req.Action))
 		e.Action = req.Action
 		e.ValidActions = protocol.Actions()
 		return Result{Frame: e, Code: e.Code}
+	}
+	var (
+		frame any
+		stats *FanoutStats
+	)
+	c, err := s.caller(ctx, req)
+	if err == nil {
+		err = s.admit(ctx, c)
+	}
+	if err == nil {
+		frame, stats, err = act(ctx, req, c)
 	}
 	if err == nil {
 		return Result{Frame: frame, Fanout: stats}
@@ -237,6 +318,28 @@ func (s *Service) caller(ctx context.Context, req Request) (Connection, error) {
 	return c, nil
 }
 
+// admit takes a token from the rate limit bucket of c, and returns a rate_limited error when
+// there is none.
+func (s *Service) admit(ctx context.Context, c Connection) error {
+	if s.rate.PerSecond == 0 {
+		return nil
+	}
+	ok, err := s.store.TakeToken(ctx, c.ID, s.now(), s.rate.PerSecond, s.rate.Burst, c.ExpiresAt)
+	if errors.Is(err, ErrTokenContention) {
+		s.log.WarnContext(ctx, "rate limit bucket contended: message refused", "error", err.Error())
+		ok, err = false, nil
+	}
+	if err != nil {
+		return fmt.Errorf("take a token of %s: %w", c.ID, err)
+	}
+	if !ok {
+		return &clientError{protocol.CodeRateLimited, fmt.Sprintf(
+			"too many messages: a connection may send %s per second, in bursts of up to %s; this message was dropped, send it again later",
+			strconv.FormatFloat(s.rate.PerSecond, 'g', -1, 64), strconv.FormatFloat(s.rate.Burst, 'g', -1, 64))}
+	}
+	return nil
+}
+
 // membership returns the caller's membership of roomID, or a not_member error.
 func (s *Service) membership(ctx context.Context, connectionID, roomID string) (Membership, error) {
 	m, err := s.store.GetMembership(ctx, connectionID, roomID)
@@ -249,13 +352,9 @@ func (s *Service) membership(ctx context.Context, connectionID, roomID string) (
 	return m, nil
 }
 
-func (s *Service) joinRoom(ctx context.Context, req Request) (any, *FanoutStats, error) {
+func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.JoinRoom
 	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	c, err := s.caller(ctx, req)
-	if err != nil {
 		return nil, nil, err
 	}
 	joined := protocol.Joined{Type: protocol.FrameJoined, RoomID: in.RoomID}
@@ -280,13 +379,9 @@ func (s *Service) joinRoom(ctx context.Context, req Request) (any, *FanoutStats,
 	return joined, stats, nil
 }
 
-func (s *Service) leaveRoom(ctx context.Context, req Request) (any, *FanoutStats, error) {
+func (s *Service) leaveRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.LeaveRoom
 	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	c, err := s.caller(ctx, req)
-	if err != nil {
 		return nil, nil, err
 	}
 	existed, err := s.store.DeleteMembership(ctx, c.ID, in.RoomID)
@@ -317,13 +412,9 @@ func (s *Service) presence(ctx context.Context, c Connection, roomID, event stri
 	return &stats
 }
 
-func (s *Service) sendMessage(ctx context.Context, req Request) (any, *FanoutStats, error) {
+func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.SendMessage
 	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	c, err := s.caller(ctx, req)
-	if err != nil {
 		return nil, nil, err
 	}
 	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
@@ -361,17 +452,13 @@ func (s *Service) sendMessage(ctx context.Context, req Request) (any, *FanoutSta
 	}, &stats, nil
 }
 
-func (s *Service) history(ctx context.Context, req Request) (any, error) {
+func (s *Service) history(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.History
 	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, err
-	}
-	c, err := s.caller(ctx, req)
-	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	limit := in.Limit
 	if limit <= 0 {
@@ -380,13 +467,13 @@ func (s *Service) history(ctx context.Context, req Request) (any, error) {
 	limit = min(limit, protocol.MaxHistoryLimit)
 	stored, err := s.store.RecentMessages(ctx, in.RoomID, limit)
 	if err != nil {
-		return nil, fmt.Errorf("recent messages of %s: %w", in.RoomID, err)
+		return nil, nil, fmt.Errorf("recent messages of %s: %w", in.RoomID, err)
 	}
 	page := protocol.HistoryPage{Type: protocol.FrameHistory, RoomID: in.RoomID, Messages: make([]protocol.Message, 0, len(stored))}
 	for _, m := range stored {
 		page.Messages = append(page.Messages, messageFrame(m))
 	}
-	return page, nil
+	return page, nil, nil
 }
 
 func messageFrame(m StoredMessage) protocol.Message {

@@ -17,8 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
@@ -62,6 +62,13 @@ func (c *fakeClock) Now() time.Time {
 	defer c.mu.Unlock()
 	c.now = c.now.Add(time.Millisecond)
 	return c.now
+}
+
+// Advance moves the clock d ahead.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 // fastRetry keeps retries of tests in milliseconds.
@@ -199,7 +206,7 @@ func TestConnectAndDisconnect(t *testing.T) {
 	e.join("A", "r1")
 	e.join("A", "r2")
 	for range 2 { // idempotent
-		if err := e.svc.Disconnect(ctx, "A"); err != nil {
+		if _, err := e.svc.Disconnect(ctx, "A"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,6 +9,11 @@ import (
 // ErrNotFound is returned by a Store for an item that does not exist or has expired.
 var ErrNotFound = errors.New("chat: not found")
 
+// ErrTokenContention is returned (wrapped) by Store.TakeToken when concurrent requests of the
+// same connection kept changing its bucket until the store gave up retrying. The Service then
+// refuses the message as rate limited: only a connection flooding the API gets there.
+var ErrTokenContention = errors.New("chat: rate limit bucket contended")
+
 // Connection is one open WebSocket connection.
 type Connection struct {
 	ID          string
@@ -49,7 +54,8 @@ type Store interface {
 	PutConnection(ctx context.Context, c Connection) error
 	// GetConnection returns ErrNotFound when the connection is absent or expired.
 	GetConnection(ctx context.Context, connectionID string) (Connection, error)
-	// DeleteConnection removes the connection and all its memberships. It is idempotent.
+	// DeleteConnection removes the connection and every item kept for it (memberships, rate
+	// limit bucket). It is idempotent.
 	DeleteConnection(ctx context.Context, connectionID string) error
 	// PutMembership stores (or replaces) a membership.
 	PutMembership(ctx context.Context, m Membership) error
@@ -58,6 +64,9 @@ type Store interface {
 	GetMembership(ctx context.Context, connectionID, roomID string) (Membership, error)
 	// DeleteMembership removes a membership and reports whether it existed.
 	DeleteMembership(ctx context.Context, connectionID, roomID string) (bool, error)
+	// ConnectionMemberships returns the connection's live memberships, reading only the
+	// connection's own items.
+	ConnectionMemberships(ctx context.Context, connectionID string) ([]Membership, error)
 	// RoomMembers calls fn with each page of the room's live memberships, in pages of at most
 	// pageSize, reading only the room's own items (never a scan of the table). It stops at
 	// the first error fn returns.
@@ -66,6 +75,13 @@ type Store interface {
 	PutMessage(ctx context.Context, m StoredMessage) error
 	// RecentMessages returns the room's last limit live messages, oldest first.
 	RecentMessages(ctx context.Context, roomID string, limit int) ([]StoredMessage, error)
+	// TakeToken takes one token from the connection's token bucket at time now and reports
+	// whether there was one. The bucket holds up to burst tokens (a new bucket is full) and
+	// refills at rate tokens per second; it expires at expiresAt, with its connection, and
+	// DeleteConnection removes it. Concurrent calls for one connection never spend the same
+	// token twice. A refusal changes nothing. It returns an error wrapping ErrTokenContention
+	// when concurrent calls kept it from deciding.
+	TakeToken(ctx context.Context, connectionID string, now time.Time, rate, burst float64, expiresAt time.Time) (bool, error)
 }
 
 // ErrGone is returned (wrapped) by a Poster when the target connection no longer exists: API
@@ -78,6 +94,7 @@ type TransientError struct {
 	Err error
 }
 
+// Error describes the failure as transient.
 func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
 
 // Unwrap returns the underlying error.

@@ -8,8 +8,14 @@
 //	membership  pk=CONN#<connectionId>  sk=ROOM#<roomId>
 //	            gsi1pk=ROOM#<roomId>  gsi1sk=CONN#<connectionId>
 //	            userId, displayName, joinedAt (epoch ms), expiresAt
+//	rate limit  pk=CONN#<connectionId>  sk=RATE
+//	            tokens (N, fractional), updatedAt (epoch ms), expiresAt (the connection's)
 //	message     pk=ROOM#<roomId>  sk=MSG#<unix nanos of sentAt, 19 digits>#<messageId>
 //	            messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
+//
+// The rate limit bucket lives in the connection's partition, so DeleteConnection removes it
+// with the rest and TTL removes it with its connection. It is the only item the Store writes
+// with UpdateItem.
 //
 // expiresAt (epoch seconds) is the table's TTL attribute. TTL deletion lags, so readers treat an
 // item whose expiresAt is not after now as absent. An item stored with a zero ExpiresAt has no
@@ -53,6 +59,10 @@ const (
 	// AttrSentAt is when a message was sent (N, epoch milliseconds; the exact time, to the
 	// nanosecond, is in the sort key).
 	AttrSentAt = "sentAt"
+	// AttrTokens is the tokens left in a rate limit bucket (N, fractional) at AttrUpdatedAt.
+	AttrTokens = "tokens"
+	// AttrUpdatedAt is when a rate limit bucket last gave a token (N, epoch milliseconds).
+	AttrUpdatedAt = "updatedAt"
 )
 
 // Index and key values.
@@ -69,6 +79,8 @@ const (
 	PrefixMessage = "MSG#"
 	// SortKeyConnection is the sort key of a connection item.
 	SortKeyConnection = "CONN"
+	// SortKeyRate is the sort key of a connection's rate limit bucket.
+	SortKeyRate = "RATE"
 )
 
 // ByRoomProjection returns the non-key attributes that IndexByRoom projects (INCLUDE).

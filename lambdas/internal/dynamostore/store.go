@@ -29,9 +29,10 @@ var _ chat.Store = (*Store)(nil)
 // Store is a chat.Store backed by one DynamoDB table laid out as the package documentation
 // describes. It is safe for concurrent use.
 type Store struct {
-	client *dynamodb.Client
-	table  string
-	now    func() time.Time
+	client        *dynamodb.Client
+	table         string
+	now           func() time.Time
+	tokenAttempts int
 
 	consumedRead  capacity
 	consumedWrite capacity
@@ -48,7 +49,7 @@ func WithClock(now func() time.Time) Option {
 
 // New returns a Store that keeps its items in table through client.
 func New(client *dynamodb.Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: table, now: time.Now}
+	s := &Store{client: client, table: table, now: time.Now, tokenAttempts: DefaultTokenAttempts}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -103,8 +104,9 @@ func (s *Store) GetConnection(ctx context.Context, connectionID string) (chat.Co
 	return c, nil
 }
 
-// DeleteConnection deletes every item under the connection's partition key: the connection
-// and all its memberships. Deleting a connection that does not exist is not an error.
+// DeleteConnection deletes every item under the connection's partition key: the connection,
+// all its memberships and its rate limit bucket. Deleting a connection that does not exist is
+// not an error.
 func (s *Store) DeleteConnection(ctx context.Context, connectionID string) error {
 	if connectionID == "" {
 		return errors.New("dynamostore: delete connection: empty connection id")
@@ -226,6 +228,47 @@ func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID strin
 	}
 	s.consumedWrite.addFrom(out.ConsumedCapacity)
 	return len(out.Attributes) > 0 && s.live(out.Attributes), nil
+}
+
+// ConnectionMemberships returns the connection's live memberships, in room id order, from a
+// strongly consistent Query of the connection's partition (sort keys beginning with ROOM#).
+func (s *Store) ConnectionMemberships(ctx context.Context, connectionID string) ([]chat.Membership, error) {
+	if connectionID == "" {
+		return nil, errors.New("dynamostore: memberships: empty connection id")
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                aws.String(s.table),
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :room)"),
+		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":   str(PrefixConnection + connectionID),
+			":room": str(PrefixRoom),
+		},
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+	var out []chat.Membership
+	for {
+		page, err := s.client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("dynamostore: memberships of %s: query: %w", connectionID, err)
+		}
+		s.consumedRead.addFrom(page.ConsumedCapacity)
+		for _, item := range page.Items {
+			if !s.live(item) {
+				continue
+			}
+			m, err := decodeMembership(item)
+			if err != nil {
+				return nil, fmt.Errorf("dynamostore: memberships of %s: %w", connectionID, err)
+			}
+			out = append(out, m)
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
 }
 
 // RoomMembers queries the byRoom index for the room, pageSize items per request, and calls fn

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
 // ddb is the DynamoDB Local shared by this package's tests; each test makes its own table.
@@ -222,6 +222,10 @@ func TestDeleteConnection(t *testing.T) {
 		}
 	}
 
+	if ok, err := e.store.TakeToken(ctx, "gone", now, 1, 5, exp); err != nil || !ok {
+		t.Fatalf("TakeToken: %v, %v", ok, err)
+	}
+
 	if err := e.store.DeleteConnection(ctx, "gone"); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +233,7 @@ func TestDeleteConnection(t *testing.T) {
 		t.Errorf("GetConnection after delete = %v, want ErrNotFound", err)
 	}
 	if n := countPartition(t, e, "CONN#gone"); n != 0 {
-		t.Errorf("%d items left under CONN#gone", n)
+		t.Errorf("%d items left under CONN#gone (connection, memberships, rate limit bucket)", n)
 	}
 	if n := countPartition(t, e, "CONN#stays"); n != 61 {
 		t.Errorf("%d items under CONN#stays, want 61 (connection + 60 memberships)", n)

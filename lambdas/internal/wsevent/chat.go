@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
 	"github.com/chatstack/websocketchatapi/protocol"
 	"github.com/chatstack/websocketchatapi/protocol/selection"
 )
@@ -21,7 +22,36 @@ import (
 type ChatHandler struct {
 	Service *chat.Service
 	Logger  *slog.Logger
+	// Metrics, when not nil, receives one EMF record after each broadcast (a message or a
+	// presence event fanned out to a room) and one for each message refused by the rate
+	// limit. See the Metric constants.
+	Metrics *emf.Emitter
 }
+
+// Names of the chat handler's metrics (CloudWatch namespace METRICS_NAMESPACE, one dimension
+// Service = METRICS_SERVICE). A broadcast's record holds every Fanout metric and
+// MessagesSent; a refused message's record holds RateLimited. Each record also carries the
+// route key as the property "action".
+const (
+	// MetricMessagesSent counts chat messages stored and broadcast (1 per sendmessage; 0 for
+	// presence events).
+	MetricMessagesSent = "MessagesSent"
+	// MetricFanoutRecipients counts the connections a broadcast was posted to (the room's
+	// members but the sender).
+	MetricFanoutRecipients = "FanoutRecipients"
+	// MetricFanoutDelivered counts the posts that reached their connection.
+	MetricFanoutDelivered = "FanoutDelivered"
+	// MetricFanoutFailures counts the recipients still unreached after retries.
+	MetricFanoutFailures = "FanoutFailures"
+	// MetricFanoutGone counts the recipients found closed (410), whose items were deleted.
+	MetricFanoutGone = "FanoutGone"
+	// MetricFanoutRetries counts retried posts.
+	MetricFanoutRetries = "FanoutRetries"
+	// MetricFanoutDurationMs is a broadcast's wall time, in milliseconds.
+	MetricFanoutDurationMs = "FanoutDurationMs"
+	// MetricRateLimited counts messages refused by the per-connection rate limit.
+	MetricRateLimited = "RateLimited"
+)
 
 // Handle answers every event with status 200 and one protocol frame in the body, which API
 // Gateway's route response sends to the client: the action's answer or an error frame. It
@@ -64,9 +94,42 @@ func (h *ChatHandler) Handle(ctx context.Context, req events.APIGatewayWebsocket
 				slog.Int("retries", f.Retries),
 			)
 		}
+		h.emitMetrics(r, res)
 		r.done(r.userID, outcome, res.Err, extra...)
 		return frameResponse(res.Frame)
 	})
+}
+
+// emitMetrics writes the EMF record of a broadcast or of a rate-limited message, if any. A
+// failure to write is logged.
+func (h *ChatHandler) emitMetrics(r *request, res chat.Result) {
+	if h.Metrics == nil {
+		return
+	}
+	var metrics []emf.Metric
+	switch f := res.Fanout; {
+	case res.Code == protocol.CodeRateLimited:
+		metrics = []emf.Metric{{Name: MetricRateLimited, Unit: emf.Count, Value: 1}}
+	case f != nil:
+		sent := 0.0
+		if r.rc.RouteKey == protocol.ActionSendMessage {
+			sent = 1
+		}
+		metrics = []emf.Metric{
+			{Name: MetricMessagesSent, Unit: emf.Count, Value: sent},
+			{Name: MetricFanoutRecipients, Unit: emf.Count, Value: float64(f.Targets)},
+			{Name: MetricFanoutDelivered, Unit: emf.Count, Value: float64(f.Delivered)},
+			{Name: MetricFanoutFailures, Unit: emf.Count, Value: float64(f.Undelivered)},
+			{Name: MetricFanoutGone, Unit: emf.Count, Value: float64(f.Gone)},
+			{Name: MetricFanoutRetries, Unit: emf.Count, Value: float64(f.Retries)},
+			{Name: MetricFanoutDurationMs, Unit: emf.Milliseconds, Value: float64(f.Duration.Microseconds()) / 1000},
+		}
+	default:
+		return
+	}
+	if err := h.Metrics.Emit(metrics, emf.Property{Name: "action", Value: r.rc.RouteKey}); err != nil {
+		r.log.WarnContext(r.ctx, "metrics not written", "error", err.Error())
+	}
 }
 
 // DefaultHandler serves $default: messages whose action matches no route, or that are not

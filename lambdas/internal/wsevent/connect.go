@@ -22,16 +22,30 @@ type ConnectHandler struct {
 	Service *chat.Service
 	// Subprotocol is the WebSocket subprotocol the chat speaks (SUBPROTOCOL, e.g. chat.v1).
 	Subprotocol string
-	Logger      *slog.Logger
+	// Origins lists the browser origins that may connect (ALLOWED_ORIGINS); nil allows any.
+	Origins *OriginPolicy
+	Logger  *slog.Logger
 }
+
+// maxLoggedOrigin bounds how much of a refused Origin header the log and the answer repeat.
+const maxLoggedOrigin = 200
 
 // Handle answers 200 when the connection is stored, echoing Subprotocol in
 // Sec-WebSocket-Protocol when the client offered it (browsers fail the handshake otherwise);
-// 400 when the client offered subprotocols but not Subprotocol; 403 when the authorizer
-// context names no user; 500 when the connection cannot be stored (API Gateway then refuses
-// the connection). It never posts to the connection.
+// 403 when the handshake's Origin is not allowed (see OriginPolicy.Allows: nothing is
+// stored) or when the authorizer context names no user; 400 when the client offered
+// subprotocols but not Subprotocol; 500 when the connection cannot be stored (API Gateway
+// then refuses the connection). It never posts to the connection.
 func (h *ConnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return serve(ctx, req, h.Logger, internalErrorText, func(r *request) events.APIGatewayProxyResponse {
+		if origin, ok := h.Origins.Allows(req); !ok {
+			if len(origin) > maxLoggedOrigin {
+				origin = origin[:maxLoggedOrigin]
+			}
+			r.done(r.userID, outcomeRefused, nil, slog.String("reason", "origin not allowed"), slog.String("origin", origin))
+			return textResponse(http.StatusForbidden, fmt.Sprintf("forbidden: origin %q may not open connections to this API (see %s)", origin, EnvAllowedOrigins))
+		}
+
 		offered := OfferedSubprotocols(req)
 		chosen := ""
 		if len(offered) > 0 {
@@ -91,23 +105,29 @@ func OfferedSubprotocols(req events.APIGatewayWebsocketProxyRequest) []string {
 	return out
 }
 
-// DisconnectHandler serves $disconnect: it deletes the connection and its memberships.
+// DisconnectHandler serves $disconnect: it deletes the connection and its memberships and,
+// when its Service has a Poster, tells the rooms the connection was in that its user left.
 type DisconnectHandler struct {
 	Service *chat.Service
 	Logger  *slog.Logger
 }
 
-// Handle deletes the connection's items; deleting a connection that is already gone
-// succeeds. API Gateway ignores the response; a store failure answers 500 and is logged (the
-// items then expire by TTL).
+// Handle deletes the connection's items (see chat.Service.Disconnect); deleting a connection
+// that is already gone succeeds. API Gateway ignores the response; a store failure answers
+// 500 and is logged (the items then expire by TTL).
 func (h *DisconnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
 	return serve(ctx, req, h.Logger, internalErrorText, func(r *request) events.APIGatewayProxyResponse {
-		if err := h.Service.Disconnect(r.ctx, r.rc.ConnectionID); err != nil {
+		res, err := h.Service.Disconnect(r.ctx, r.rc.ConnectionID)
+		if err != nil {
 			r.done(r.userID, "store_failed", err)
 			return textResponse(http.StatusInternalServerError, "internal error")
 		}
 		r.done(r.userID, outcomeOK, nil,
-			slog.Int64("disconnectStatusCode", r.rc.DisconnectStatusCode))
+			slog.Int64("disconnectStatusCode", r.rc.DisconnectStatusCode),
+			slog.Int("roomsTold", res.Rooms),
+			slog.Int("delivered", res.Fanout.Delivered),
+			slog.Int("undelivered", res.Fanout.Undelivered),
+			slog.Int("gone", res.Fanout.Gone))
 		return events.APIGatewayProxyResponse{StatusCode: http.StatusOK}
 	})
 }

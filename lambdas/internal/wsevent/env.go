@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
 	"github.com/chatstack/websocketchatapi/protocol/selection"
 )
 
@@ -24,6 +25,11 @@ const (
 	EnvFanoutConcurrency       = "FANOUT_CONCURRENCY"
 	EnvChatActions             = "CHAT_ACTIONS"
 	EnvRouteSelection          = "ROUTE_SELECTION_EXPRESSION"
+	EnvAllowedOrigins          = "ALLOWED_ORIGINS"
+	EnvRateLimitPerSecond      = "RATE_LIMIT_PER_SECOND"
+	EnvRateLimitBurst          = "RATE_LIMIT_BURST"
+	EnvMetricsNamespace        = "METRICS_NAMESPACE"
+	EnvMetricsService          = "METRICS_SERVICE"
 )
 
 // Defaults and bounds of the environment.
@@ -35,6 +41,12 @@ const (
 	MinConnectionTTL = 2 * time.Hour
 	// MaxFanoutConcurrency bounds FANOUT_CONCURRENCY.
 	MaxFanoutConcurrency = 1000
+	// MaxRateLimit bounds RATE_LIMIT_PER_SECOND and RATE_LIMIT_BURST.
+	MaxRateLimit = 1_000_000
+	// DefaultMetricsNamespace and DefaultMetricsService are the CloudWatch namespace and the
+	// Service dimension of the chat handler's metrics.
+	DefaultMetricsNamespace = "WebSocketChatApi"
+	DefaultMetricsService   = "chat"
 )
 
 // Getenv reads one environment variable, as os.Getenv does.
@@ -46,10 +58,14 @@ type ConnectConfig struct {
 	TableName     string
 	ConnectionTTL time.Duration
 	Subprotocol   string
+	// Origins says which browser origins may connect (ALLOWED_ORIGINS).
+	Origins *OriginPolicy
 }
 
-// LoadConnectConfig reads LOG_LEVEL, TABLE_NAME, CONNECTION_TTL_SECONDS (default 7800) and
-// SUBPROTOCOL (default chat.v1). Its error names every variable that is wrong.
+// LoadConnectConfig reads LOG_LEVEL, TABLE_NAME, CONNECTION_TTL_SECONDS (default 7800),
+// SUBPROTOCOL (default chat.v1) and ALLOWED_ORIGINS (comma-separated origins such as
+// https://chat.example.com; unset or * allows any, see ParseOriginPolicy). Its error names
+// every variable that is wrong.
 func LoadConnectConfig(getenv Getenv) (ConnectConfig, error) {
 	r := reader{getenv: getenv}
 	c := ConnectConfig{
@@ -57,6 +73,7 @@ func LoadConnectConfig(getenv Getenv) (ConnectConfig, error) {
 		TableName:     r.required(EnvTableName),
 		ConnectionTTL: r.seconds(EnvConnectionTTLSeconds, chat.DefaultConnectionTTL, MinConnectionTTL),
 		Subprotocol:   r.token(EnvSubprotocol, DefaultSubprotocol),
+		Origins:       r.origins(EnvAllowedOrigins),
 	}
 	return c, r.err()
 }
@@ -65,12 +82,24 @@ func LoadConnectConfig(getenv Getenv) (ConnectConfig, error) {
 type DisconnectConfig struct {
 	LogLevel  slog.Level
 	TableName string
+	// CallbackURL, when set, makes $disconnect tell the rooms of a closing connection that
+	// its user left; "" turns that off.
+	CallbackURL       string
+	FanoutConcurrency int
 }
 
-// LoadDisconnectConfig reads LOG_LEVEL and TABLE_NAME.
+// LoadDisconnectConfig reads LOG_LEVEL, TABLE_NAME, and optionally CALLBACK_URL (as for the
+// chat handler) and FANOUT_CONCURRENCY (default 32, at most 1000). With CALLBACK_URL set the
+// function also needs execute-api:ManageConnections on the stage's connections and
+// dynamodb:Query on the table's byRoom index.
 func LoadDisconnectConfig(getenv Getenv) (DisconnectConfig, error) {
 	r := reader{getenv: getenv}
-	c := DisconnectConfig{LogLevel: r.logLevel(), TableName: r.required(EnvTableName)}
+	c := DisconnectConfig{
+		LogLevel:          r.logLevel(),
+		TableName:         r.required(EnvTableName),
+		CallbackURL:       r.optionalCallbackURL(EnvCallbackURL),
+		FanoutConcurrency: r.intRange(EnvFanoutConcurrency, chat.DefaultFanoutConcurrency, 1, MaxFanoutConcurrency),
+	}
 	return c, r.err()
 }
 
@@ -81,12 +110,20 @@ type ChatConfig struct {
 	CallbackURL       string
 	HistoryRetention  time.Duration
 	FanoutConcurrency int
+	// RateLimit is each connection's token bucket; PerSecond 0 turns it off.
+	RateLimit chat.RateLimit
+	// MetricsNamespace and MetricsService are the CloudWatch namespace and Service dimension
+	// of the EMF metrics the handler writes.
+	MetricsNamespace string
+	MetricsService   string
 }
 
 // LoadChatConfig reads LOG_LEVEL, TABLE_NAME, CALLBACK_URL (an absolute http(s) URL of the
 // stage, such as https://abc123.execute-api.us-east-1.amazonaws.com/prod),
-// HISTORY_RETENTION_SECONDS (default 30 days) and FANOUT_CONCURRENCY (default 32, at most
-// 1000).
+// HISTORY_RETENTION_SECONDS (default 30 days), FANOUT_CONCURRENCY (default 32, at most 1000),
+// RATE_LIMIT_PER_SECOND (default 10, fractions allowed, 0 turns rate limiting off),
+// RATE_LIMIT_BURST (a whole number, default 20), METRICS_NAMESPACE (default WebSocketChatApi)
+// and METRICS_SERVICE (the Service dimension, default chat).
 //
 // CONNECTION_TTL_SECONDS is not read: the chat handler never creates a connection item, it
 // requires the one $connect stored, and memberships expire with it.
@@ -98,6 +135,12 @@ func LoadChatConfig(getenv Getenv) (ChatConfig, error) {
 		CallbackURL:       r.callbackURL(EnvCallbackURL),
 		HistoryRetention:  r.seconds(EnvHistoryRetentionSeconds, chat.DefaultHistoryRetention, time.Second),
 		FanoutConcurrency: r.intRange(EnvFanoutConcurrency, chat.DefaultFanoutConcurrency, 1, MaxFanoutConcurrency),
+		RateLimit: chat.RateLimit{
+			PerSecond: r.number(EnvRateLimitPerSecond, chat.DefaultRateLimitPerSecond, 0, MaxRateLimit),
+			Burst:     float64(r.intRange(EnvRateLimitBurst, chat.DefaultRateLimitBurst, 1, MaxRateLimit)),
+		},
+		MetricsNamespace: r.checked(EnvMetricsNamespace, DefaultMetricsNamespace, emf.CheckNamespace),
+		MetricsService:   r.checked(EnvMetricsService, DefaultMetricsService, emf.CheckDimensionValue),
 	}
 	return c, r.err()
 }
@@ -172,6 +215,43 @@ func (r *reader) intRange(key string, def, lo, hi int) int {
 	return n
 }
 
+// number reads a finite decimal number from lo to hi.
+func (r *reader) number(key string, def, lo, hi float64) float64 {
+	s := strings.TrimSpace(r.getenv(key))
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(n >= lo && n <= hi) {
+		r.fail(key, "%q is not a number from %g to %g", s, lo, hi)
+		return def
+	}
+	return n
+}
+
+// checked reads a value that check accepts.
+func (r *reader) checked(key, def string, check func(string) error) string {
+	v := strings.TrimSpace(r.getenv(key))
+	if v == "" {
+		return def
+	}
+	if err := check(v); err != nil {
+		r.fail(key, "%v", err)
+		return def
+	}
+	return v
+}
+
+// origins reads an origin allowlist (see ParseOriginPolicy).
+func (r *reader) origins(key string) *OriginPolicy {
+	p, err := ParseOriginPolicy(r.getenv(key))
+	if err != nil {
+		r.fail(key, "%v", err)
+		return nil
+	}
+	return p
+}
+
 // seconds reads a whole number of seconds of at least lo.
 func (r *reader) seconds(key string, def, lo time.Duration) time.Duration {
 	s := strings.TrimSpace(r.getenv(key))
@@ -203,7 +283,16 @@ func (r *reader) token(key, def string) string {
 }
 
 func (r *reader) callbackURL(key string) string {
-	v := strings.TrimRight(r.required(key), "/")
+	return r.stageURL(key, strings.TrimRight(r.required(key), "/"))
+}
+
+// optionalCallbackURL reads a stage URL as callbackURL does, or "" when the variable is unset.
+func (r *reader) optionalCallbackURL(key string) string {
+	return r.stageURL(key, strings.TrimRight(strings.TrimSpace(r.getenv(key)), "/"))
+}
+
+// stageURL checks v, the value of key, as the https URL of a stage ("" passes).
+func (r *reader) stageURL(key, v string) string {
 	if v == "" {
 		return ""
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
@@ -29,9 +30,34 @@ import (
 	"github.com/chatstack/websocketchatapi/protocol/selection"
 )
 
-var ddb *ddblocal.Server
+// The DynamoDB Local of this package's tests starts with the first test that needs it, so
+// that fuzzing (whose workers run TestMain too) does not start one per process.
+var (
+	ddbOnce sync.Once
+	ddb     *ddblocal.Server
+	ddbErr  error
+)
 
-func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
+// endpoint returns the shared emulator's endpoint, starting it on first use.
+func endpoint(t *testing.T) string {
+	t.Helper()
+	ddbOnce.Do(func() { ddb, ddbErr = ddblocal.Start(context.Background()) })
+	if ddbErr != nil {
+		t.Fatal(ddbErr)
+	}
+	return ddb.Endpoint()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if ddb != nil {
+		if err := ddb.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = max(code, 1)
+		}
+	}
+	os.Exit(code)
+}
 
 var tableSeq atomic.Int64
 
@@ -50,7 +76,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
+	client, err := ddblocal.NewClient(ctx, endpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +293,7 @@ func TestConnectIdentityCases(t *testing.T) {
 
 func TestConnectStoreFailureIs500(t *testing.T) {
 	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
+	client, err := ddblocal.NewClient(ctx, endpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}
