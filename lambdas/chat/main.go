@@ -19,9 +19,8 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/chatstack/websocketchatapi/lambdas/internal/awsenv"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
@@ -44,11 +43,11 @@ func newHandler(ctx context.Context) (*wsevent.ChatHandler, error) {
 		return nil, err
 	}
 	logger := wsevent.NewLogger(os.Stdout, env.LogLevel)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(awsCfg), env.TableName)
+	store := dynamostore.New(awsenv.DynamoDB(awsCfg, os.Getenv), env.TableName)
 	poster := managementapi.New(awsCfg, env.CallbackURL)
 	svc, err := chat.NewService(store, poster, chat.Options{
 		HistoryRetention: env.HistoryRetention,
