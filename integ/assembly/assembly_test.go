@@ -457,7 +457,7 @@ func TestReferenceRoles(t *testing.T) {
 			"dynamodb:PutItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
 			"dynamodb:Query "+table+"/index/byRoom",
 			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
-		connectFn:    append(logs(connectFn), "dynamodb:PutItem "+table),
+		connectFn: append(logs(connectFn), "dynamodb:PutItem "+table),
 		disconnectFn: append(logs(disconnectFn), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table,
 			"dynamodb:Query "+table+"/index/byRoom",
 			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),

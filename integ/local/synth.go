@@ -19,6 +19,9 @@ const ModulePath = "github.com/chatstack/websocketchatapi"
 // synthOutputTail bounds how much of the app's output a failed Synth reports.
 const synthOutputTail = 8 << 10
 
+// ReferenceApp is the main package of the reference app, relative to the module root.
+const ReferenceApp = "./app"
+
 // Synth synthesizes the reference stack into outDir, as `cdk synth` does: it runs `go run ./app`
 // at the module root (found by walking up from the working directory to the go.mod of
 // ModulePath) with CDK_OUTDIR=outDir, CDK_CONTEXT_JSON set to the "context" of cdk.json, and
@@ -27,6 +30,16 @@ const synthOutputTail = 8 << 10
 // bundled as for a deployment (linux/arm64), so outDir holds the very binaries that would be
 // uploaded. A failure reports the end of the app's output.
 func Synth(ctx context.Context, outDir string, extraEnv ...string) error {
+	return SynthApp(ctx, outDir, ReferenceApp, extraEnv...)
+}
+
+// SynthApp is Synth for another CDK app of the module: appPackage is its main package as `go
+// run` takes it, relative to the module root, such as ./integ/e2e/testdata/brokenapp (a variant
+// of the reference stack for a test). It runs the same way, with the same environment.
+func SynthApp(ctx context.Context, outDir, appPackage string, extraEnv ...string) error {
+	if appPackage == "" {
+		return errors.New("synth: empty app package")
+	}
 	root, err := ModuleRoot()
 	if err != nil {
 		return fmt.Errorf("synth: %w", err)
@@ -46,7 +59,7 @@ func Synth(ctx context.Context, outDir string, extraEnv ...string) error {
 	if err != nil {
 		return fmt.Errorf("synth: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, goBin, "run", "./app")
+	cmd := exec.CommandContext(ctx, goBin, "run", appPackage)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
 		"CDK_OUTDIR="+out,
@@ -58,7 +71,7 @@ func Synth(ctx context.Context, outDir string, extraEnv ...string) error {
 	cmd.Stdout = output
 	cmd.Stderr = output
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("synth: go run ./app in %s: %w\n%s", root, err, output.String())
+		return fmt.Errorf("synth: go run %s in %s: %w\n%s", appPackage, root, err, output.String())
 	}
 	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err != nil {
 		return fmt.Errorf("synth: the app wrote no cloud assembly to %s: %w\n%s", out, err, output.String())

@@ -16,9 +16,18 @@ import (
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
-// DefaultTokenAttempts is how many conditional updates TakeToken tries before it gives up
-// with chat.ErrTokenContention.
-const DefaultTokenAttempts = 10
+// tokenAttempts is how many conditional updates TakeToken tries before it gives up with
+// chat.ErrTokenContention, unless WithTokenAttempts sets it: a request loses a round only to a
+// request that took a token, and at most burst tokens (plus the refill during the race) can
+// be taken, so 2×burst+5 rounds let every concurrent request of a connection finish with a
+// token or an honest refusal. A fixed small number refused legitimate concurrent bursts
+// (API Gateway runs one connection's messages concurrently).
+func tokenAttempts(configured int, burst float64) int {
+	if configured > 0 {
+		return configured
+	}
+	return int(2*burst) + 5
+}
 
 // tokenRetryStep is the ceiling of the random wait before TakeToken's second attempt; before
 // attempt n the ceiling is (n-1) times this.
@@ -28,8 +37,8 @@ const tokenRetryStep = 2 * time.Millisecond
 // sums of refills do not drift below a whole token by float rounding.
 const tokenPrecision = 1e6
 
-// WithTokenAttempts sets how many conditional updates TakeToken tries (default
-// DefaultTokenAttempts, at least 1).
+// WithTokenAttempts sets how many conditional updates TakeToken tries (default: 2×burst+5,
+// see tokenAttempts; at least 1).
 func WithTokenAttempts(n int) Option {
 	return func(s *Store) { s.tokenAttempts = max(n, 1) }
 }
@@ -43,7 +52,7 @@ func WithTokenAttempts(n int) Option {
 // there is none). Every successful update changes that pair, so of two requests that read the
 // same bucket only one can write it: the other's condition fails, DynamoDB returns the bucket
 // the winner left (ReturnValuesOnConditionCheckFailure ALL_OLD), and it decides again from
-// there after a short random wait. After the Store's token attempts (DefaultTokenAttempts) it
+// there after a short random wait. After the Store's token attempts (2×burst+5 unless WithTokenAttempts) it
 // returns an error wrapping chat.ErrTokenContention. A refusal writes nothing.
 //
 // The only write action it needs is dynamodb:UpdateItem (and dynamodb:GetItem to read).
@@ -80,7 +89,7 @@ func (s *Store) TakeToken(ctx context.Context, connectionID string, now time.Tim
 		if !errors.As(err, &failed) {
 			return false, fmt.Errorf("dynamostore: take token of %s: update: %w", connectionID, err)
 		}
-		if attempt >= s.tokenAttempts {
+		if attempt >= tokenAttempts(s.tokenAttempts, burst) {
 			return false, fmt.Errorf("dynamostore: take token of %s: the bucket changed under each of %d attempts: %w", connectionID, attempt, chat.ErrTokenContention)
 		}
 		// Another request of the connection wrote the bucket first. DynamoDB returns the

@@ -49,7 +49,7 @@ func WithClock(now func() time.Time) Option {
 
 // New returns a Store that keeps its items in table through client.
 func New(client *dynamodb.Client, table string, opts ...Option) *Store {
-	s := &Store{client: client, table: table, now: time.Now, tokenAttempts: DefaultTokenAttempts}
+	s := &Store{client: client, table: table, now: time.Now}
 	for _, opt := range opts {
 		opt(s)
 	}
