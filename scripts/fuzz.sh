@@ -29,6 +29,7 @@ targets=(
 	"./protocol/selection FuzzEvaluate"
 	"./lambdas/internal/wsevent FuzzDefaultHandler"
 	"./lambdas/internal/wsevent FuzzChatDecode"
+	"./integ/gateway FuzzRouteAndValidate"
 )
 
 status=0
