@@ -655,3 +655,75 @@ func TestStoreFailureIsInternalError(t *testing.T) {
 		t.Fatalf("result %+v: want an internal_error frame that hides the cause, and the cause in Err", res)
 	}
 }
+
+// TestFanoutUnderMixedFailures is the broadcast an on-call engineer cares about: in a room of
+// 40, @connections throttles some posts (429), fails others for a while (500, 503), answers
+// 410 for stale connections and keeps failing for a few. Every live member still receives the
+// message exactly once, the stale connections are deleted (and only they), and the sender's
+// ack counts the members that could not be reached after the retries.
+func TestFanoutUnderMixedFailures(t *testing.T) {
+	e := newEnv(t, chat.Options{})
+	ctx := context.Background()
+	var ids []string
+	for i := range 40 {
+		id := fmt.Sprintf("M%02d", i)
+		ids = append(ids, id)
+		e.connect(id, "user-"+id)
+		e.join(id, "big")
+	}
+	e.api.Reset()
+	want := map[string]string{}  // id -> expected outcome
+	for i, id := range ids[1:] { // ids[0] sends
+		switch {
+		case i < 8:
+			e.api.Set(id, managementapitest.FailFirst(2, http.StatusTooManyRequests))
+			want[id] = "delivered"
+		case i < 14:
+			e.api.Set(id, managementapitest.FailFirst(3, http.StatusInternalServerError))
+			want[id] = "delivered"
+		case i < 17:
+			e.api.Set(id, managementapitest.FailFirst(1, http.StatusServiceUnavailable))
+			want[id] = "delivered"
+		case i < 22:
+			e.api.Set(id, managementapitest.Always(http.StatusGone))
+			want[id] = "gone"
+		case i < 25:
+			e.api.Set(id, managementapitest.Always(http.StatusInternalServerError))
+			want[id] = "undelivered"
+		default:
+			want[id] = "delivered"
+		}
+	}
+	ack := e.send(ids[0], "big", "through the storm")
+	counts := map[string]int{}
+	for id, outcome := range want {
+		counts[outcome]++
+		posts := len(e.api.Posts(id))
+		switch outcome {
+		case "delivered":
+			if posts != 1 {
+				t.Errorf("live member %s received %d copies, want exactly 1", id, posts)
+			}
+			if _, err := e.store.GetConnection(ctx, id); err != nil {
+				t.Errorf("live member %s lost its connection: %v", id, err)
+			}
+		case "gone":
+			if _, err := e.store.GetConnection(ctx, id); !errors.Is(err, chat.ErrNotFound) {
+				t.Errorf("stale connection %s still stored: %v", id, err)
+			}
+			if _, err := e.store.GetMembership(ctx, id, "big"); !errors.Is(err, chat.ErrNotFound) {
+				t.Errorf("stale connection %s still in the room: %v", id, err)
+			}
+		case "undelivered":
+			if posts != 0 {
+				t.Errorf("failing member %s received %d copies", id, posts)
+			}
+			if _, err := e.store.GetConnection(ctx, id); err != nil {
+				t.Errorf("a member that could not be reached (not gone) was deleted: %v", err)
+			}
+		}
+	}
+	if ack.Delivered != counts["delivered"] || ack.Gone != counts["gone"] || ack.Undelivered != counts["undelivered"] {
+		t.Errorf("ack %+v, want delivered %d, gone %d, undelivered %d", ack, counts["delivered"], counts["gone"], counts["undelivered"])
+	}
+}
