@@ -148,7 +148,6 @@ func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byt
 		g     errgroup.Group
 		mu    sync.Mutex
 		stats FanoutStats
-		seen  = map[string]bool{}
 	)
 	g.SetLimit(s.fanout.Concurrency)
 	// Posts (and their retries) must end DeadlineReserve before the invocation's deadline,
@@ -159,44 +158,76 @@ func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byt
 		postCtx, cancel = context.WithDeadline(ctx, d.Add(-s.fanout.Retry.DeadlineReserve))
 		defer cancel()
 	}
-	readErr := s.store.RoomMembers(ctx, roomID, s.fanout.PageSize, func(page []Membership) error {
-		if postCtx.Err() != nil {
-			// Out of time: reading more members would only count them as undelivered.
-			return errOutOfTime
-		}
-		for _, m := range page {
-			mu.Lock()
-			stats.Members++
-			skip := m.ConnectionID == exclude || seen[m.ConnectionID]
-			if !skip {
-				seen[m.ConnectionID] = true
-				stats.Targets++
+	// The room is read one page ahead of the posts. The calling goroutine reads the pages and
+	// hands each to the dispatcher goroutine, which starts the page's posts (g.Go blocks while
+	// Concurrency posts are in flight) while the next page is read: the posts do not wait for
+	// a Query at every page. A page is counted when the dispatcher takes it, so a page read
+	// ahead but never taken (out of time) is in no count, as if it had not been read.
+	pages := make(chan []Membership)
+	stopped := make(chan struct{}) // closed when the dispatcher returns
+	outOfTime := false             // set by the dispatcher before it closes stopped
+	go func() {
+		defer close(stopped)
+		seen := map[string]bool{}
+		for page := range pages {
+			if postCtx.Err() != nil {
+				// Out of time: taking more members would only count them as undelivered.
+				outOfTime = true
+				return
 			}
-			mu.Unlock()
-			if skip {
-				continue
-			}
-			target := m.ConnectionID
-			// Go blocks while Concurrency posts are in flight, so the next page is read
-			// only once this one is (nearly) posted.
-			g.Go(func() error {
-				out, retries := s.deliverSafely(postCtx, target, data)
+			for _, m := range page {
 				mu.Lock()
-				defer mu.Unlock()
-				stats.Retries += retries
-				switch out {
-				case delivered:
-					stats.Delivered++
-				case gone:
-					stats.Gone++
-				default:
-					stats.Undelivered++
+				stats.Members++
+				skip := m.ConnectionID == exclude || seen[m.ConnectionID]
+				if !skip {
+					seen[m.ConnectionID] = true
+					stats.Targets++
 				}
-				return nil
-			})
+				mu.Unlock()
+				if skip {
+					continue
+				}
+				target := m.ConnectionID
+				g.Go(func() error {
+					out, retries := s.deliverSafely(postCtx, target, data)
+					mu.Lock()
+					defer mu.Unlock()
+					stats.Retries += retries
+					switch out {
+					case delivered:
+						stats.Delivered++
+					case gone:
+						stats.Gone++
+					default:
+						stats.Undelivered++
+					}
+					return nil
+				})
+			}
 		}
-		return nil
-	})
+	}()
+	readErr := func() error {
+		// Closed even if the Store panics, so that the dispatcher ends.
+		defer close(pages)
+		return s.store.RoomMembers(ctx, roomID, s.fanout.PageSize, func(page []Membership) error {
+			if postCtx.Err() != nil {
+				return errOutOfTime
+			}
+			select {
+			case pages <- page:
+				return nil
+			case <-stopped: // the dispatcher ran out of time
+				return errOutOfTime
+			}
+		})
+	}()
+	<-stopped
+	if outOfTime {
+		// The dispatcher found no time left when it took a page: the reading stops there, as
+		// it did when pages were dispatched as read. Whatever the read ahead met after (a
+		// failed Query included) concerns members in no count.
+		readErr = errOutOfTime
+	}
 	_ = g.Wait() // the goroutines never fail: outcomes are counted
 	stats.Duration = time.Since(start)
 	if errors.Is(readErr, errOutOfTime) {
