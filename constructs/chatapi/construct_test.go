@@ -375,7 +375,7 @@ func TestFunctions(t *testing.T) {
 		}
 	}
 	chat := fns[tpl.functionID(t, "ChatChatFunction")].Properties
-	if chat["MemorySize"] != float64(256) || chat["Timeout"] != float64(28) {
+	if chat["MemorySize"] != float64(512) || chat["Timeout"] != float64(28) {
 		t.Errorf("chat memory %v timeout %v", chat["MemorySize"], chat["Timeout"])
 	}
 	env := chat["Environment"].(map[string]any)["Variables"].(map[string]any)

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Key attributes and values of the chat table, as lambdas/internal/dynamostore lays it out
+// (that package is internal to lambdas/, so the names are repeated here).
+const (
+	attrPK      = "pk"
+	attrSK      = "sk"
+	attrGSI1PK  = "gsi1pk"
+	indexByRoom = "byRoom"
+	skConn      = "CONN"
+	skRate      = "RATE"
+	prefixRoom  = "ROOM#"
+	prefixMsg   = "MSG#"
+	probePrefix = "LOADPROBE#"
+)
+
+// capacityRow is one request of a handler's code path and the capacity it consumed.
+type capacityRow struct {
+	request string
+	units   float64 // RRU or WRU, as DynamoDB Local reported
+	write   bool
+	bytes   int // item size (per item for a Query), by DynamoDB's rules
+	items   int // items a Query returned
+	note    string
+}
+
+// probeCapacity replays, against items that the load wrote (a connection, its rate bucket,
+// its membership, a message), each request of the sendmessage path with
+// ReturnConsumedCapacity, plus the writes of connect and joinroom, and reports what DynamoDB
+// Local charged. Writes go to copies under a probe key and are deleted afterwards. Without a
+// rate bucket in the table (the rate limit off), the bucket's requests are left out.
+func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) ([]capacityRow, error) {
+	items, err := findItems(ctx, client, table)
+	if err != nil {
+		return nil, err
+	}
+	conn, rate, member, msg := items[skConn], items[skRate], items[prefixRoom], items[prefixMsg]
+	var rows []capacityRow
+	get := func(label string, item map[string]types.AttributeValue) error {
+		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:              aws.String(table),
+			Key:                    keyOf(item),
+			ConsistentRead:         aws.Bool(true),
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+		})
+		if err != nil {
+			return fmt.Errorf("probe %s: %w", label, err)
+		}
+		rows = append(rows, capacityRow{request: label, units: units(out.ConsumedCapacity), bytes: itemSize(out.Item), items: 1})
+		return nil
+	}
+	if err := get("GetItem connection (strongly consistent)", conn); err != nil {
+		return nil, err
+	}
+	if rate != nil {
+		if err := get("GetItem rate bucket (strongly consistent)", rate); err != nil {
+			return nil, err
+		}
+	}
+	if err := get("GetItem membership (strongly consistent)", member); err != nil {
+		return nil, err
+	}
+
+	// The room's members, as Store.RoomMembers reads them: the byRoom index, eventually
+	// consistent, 100 per page.
+	q, err := client.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		IndexName:                 aws.String(indexByRoom),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": member[attrGSI1PK]},
+		Limit:                     aws.Int32(100),
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("probe room query: %w", err)
+	}
+	per := 0
+	for _, it := range q.Items {
+		per += itemSize(it)
+	}
+	if len(q.Items) > 0 {
+		per /= len(q.Items)
+	}
+	rows = append(rows, capacityRow{request: "Query byRoom index (eventually consistent)", units: units(q.ConsumedCapacity), bytes: per, items: len(q.Items),
+		note: fmt.Sprintf("%d members, %d B per index item", len(q.Items), per)})
+
+	// Writes, on copies under a probe key; an empty label writes without recording.
+	probe := func(label string, item map[string]types.AttributeValue, pk string) error {
+		cp := clone(item)
+		cp[attrPK] = &types.AttributeValueMemberS{Value: probePrefix + pk}
+		out, err := client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:              aws.String(table),
+			Item:                   cp,
+			ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes,
+		})
+		if err != nil {
+			return fmt.Errorf("probe write %s: %w", pk, err)
+		}
+		if label == "" {
+			return nil
+		}
+		row := capacityRow{request: label, units: units(out.ConsumedCapacity), write: true, bytes: itemSize(cp), items: 1}
+		if out.ConsumedCapacity != nil && len(out.ConsumedCapacity.GlobalSecondaryIndexes) > 0 {
+			row.note = "includes the byRoom index write"
+		}
+		rows = append(rows, row)
+		return nil
+	}
+	if err := probe("PutItem message", msg, "msg"); err != nil {
+		return nil, err
+	}
+	if err := probe("PutItem connection ($connect)", conn, "conn"); err != nil {
+		return nil, err
+	}
+	if err := probe("PutItem membership (joinroom)", member, "member"); err != nil {
+		return nil, err
+	}
+	probed := map[string]map[string]types.AttributeValue{"msg": msg, "conn": conn, "member": member}
+	if rate != nil {
+		if err := probeRateUpdate(ctx, client, table, rate, probe, &rows); err != nil {
+			return nil, err
+		}
+		probed["rate"] = rate
+	}
+	for pk, src := range probed {
+		_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(table),
+			Key:       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: probePrefix + pk}, attrSK: src[attrSK]},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("probe clean-up: %w", err)
+		}
+	}
+	return rows, nil
+}
+
+// probeRateUpdate writes a copy of the rate bucket under the probe key and updates it as
+// TakeToken does (a conditional UpdateItem), recording the update's capacity.
+func probeRateUpdate(ctx context.Context, client *dynamodb.Client, table string, rate map[string]types.AttributeValue,
+	probe func(label string, item map[string]types.AttributeValue, pk string) error, rows *[]capacityRow) error {
+	if err := probe("", rate, "rate"); err != nil {
+		return err
+	}
+	up, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(table),
+		Key:                       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: probePrefix + "rate"}, attrSK: rate[attrSK]},
+		UpdateExpression:          aws.String("SET #t = :t, #u = :u"),
+		ConditionExpression:       aws.String("#t = :rt AND #u = :ru"),
+		ExpressionAttributeNames:  map[string]string{"#t": "tokens", "#u": "updatedAt"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberN{Value: "18.5"}, ":u": &types.AttributeValueMemberN{Value: "1"}, ":rt": rate["tokens"], ":ru": rate["updatedAt"]},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return fmt.Errorf("probe rate bucket update: %w", err)
+	}
+	*rows = append(*rows, capacityRow{request: "UpdateItem rate bucket (conditional)", units: units(up.ConsumedCapacity), write: true, bytes: itemSize(rate), items: 1})
+	return nil
+}
+
+// findItems scans the table for one item of each kind: a connection, a rate bucket, a
+// membership and a message (keyed skConn, skRate, prefixRoom, prefixMsg). The connection,
+// bucket and membership belong to the same connection when possible.
+func findItems(ctx context.Context, client *dynamodb.Client, table string) (map[string]map[string]types.AttributeValue, error) {
+	byConn := map[string]map[string]map[string]types.AttributeValue{}
+	var msg map[string]types.AttributeValue
+	in := &dynamodb.ScanInput{TableName: aws.String(table), Limit: aws.Int32(500)}
+	for range 50 {
+		out, err := client.Scan(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("probe: scan: %w", err)
+		}
+		for _, it := range out.Items {
+			pk, sk := str(it[attrPK]), str(it[attrSK])
+			var kind string
+			switch {
+			case strings.HasPrefix(sk, prefixMsg):
+				if msg == nil {
+					msg = it
+				}
+				continue
+			case sk == skConn, sk == skRate:
+				kind = sk
+			case strings.HasPrefix(sk, prefixRoom):
+				kind = prefixRoom
+			default:
+				continue
+			}
+			if byConn[pk] == nil {
+				byConn[pk] = map[string]map[string]types.AttributeValue{}
+			}
+			byConn[pk][kind] = it
+			if c := byConn[pk]; msg != nil && c[skConn] != nil && c[skRate] != nil && c[prefixRoom] != nil {
+				return map[string]map[string]types.AttributeValue{skConn: c[skConn], skRate: c[skRate], prefixRoom: c[prefixRoom], prefixMsg: msg}, nil
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	// No rate bucket anywhere: the stack runs without the rate limit.
+	for _, c := range byConn {
+		if msg != nil && c[skConn] != nil && c[prefixRoom] != nil {
+			return map[string]map[string]types.AttributeValue{skConn: c[skConn], prefixRoom: c[prefixRoom], prefixMsg: msg}, nil
+		}
+	}
+	return nil, errors.New("probe: found no connection with a membership, and no message (did any message get through?)")
+}
+
+// units returns the consumed capacity units, or 0.
+func units(c *types.ConsumedCapacity) float64 {
+	if c == nil || c.CapacityUnits == nil {
+		return 0
+	}
+	return *c.CapacityUnits
+}
+
+// keyOf returns an item's primary key.
+func keyOf(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]}
+}
+
+// clone copies an item's top-level map.
+func clone(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(item))
+	for k, v := range item {
+		out[k] = v
+	}
+	return out
+}
+
+// str returns a string attribute's value, or "".
+func str(v types.AttributeValue) string {
+	if s, ok := v.(*types.AttributeValueMemberS); ok {
+		return s.Value
+	}
+	return ""
+}
+
+// itemSize is an item's size as DynamoDB counts it: per attribute, the name's UTF-8 bytes plus
+// the value's (a string its bytes, a number about one byte per two significant digits plus
+// one).
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for k, v := range item {
+		n += len(k)
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			n += len(v.Value)
+		case *types.AttributeValueMemberN:
+			digits := len(strings.TrimLeft(strings.NewReplacer("-", "", ".", "").Replace(v.Value), "0"))
+			n += (digits+1)/2 + 1
+		case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+			n++
+		case *types.AttributeValueMemberB:
+			n += len(v.Value)
+		default:
+			n += 8 // not used by the chat table
+		}
+	}
+	return n
+}
