@@ -331,7 +331,7 @@ func TestReferenceFunctions(t *testing.T) {
 		t.Errorf("chat name %q arn %q", fn.Name, fn.ARN)
 	}
 	if fn.Runtime != "provided.al2023" || fn.Architecture != "arm64" || fn.Handler != "bootstrap" ||
-		fn.MemoryMB != 256 || fn.Timeout != 28*time.Second || fn.LogFormat != "JSON" {
+		fn.MemoryMB != 512 || fn.Timeout != 28*time.Second || fn.LogFormat != "JSON" {
 		t.Errorf("chat function config = %+v", fn)
 	}
 	if fn.LogGroup != "WebSocketChatApi-ChatChatFunctionLogsAE9E086A" {
