@@ -612,12 +612,15 @@ func createTable(ctx context.Context, client *dynamodb.Client, t *assembly.Table
 func (e *Env) Close() error {
 	e.closeOnce.Do(func() {
 		var errs []error
-		shutdown(e.gwSrv)
+		// Close the connections first, while @connections still answers: their $disconnect
+		// runs now and may post to the closing rooms (410 for closing connections). Shutting
+		// the listener first left those posts retrying against a closed port for ~30 s.
 		if e.Gateway != nil {
 			if err := e.Gateway.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close gateway: %w", err))
 			}
 		}
+		shutdown(e.gwSrv)
 		shutdown(e.proxySrv)
 		for _, ln := range []net.Listener{e.gwLn, e.proxyLn} {
 			if ln != nil {
