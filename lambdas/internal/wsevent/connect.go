@@ -81,21 +81,8 @@ func (h *ConnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsoc
 // OfferedSubprotocols returns the subprotocols the client offered in Sec-WebSocket-Protocol
 // (any letter case, comma-separated, possibly over several header lines), in order.
 func OfferedSubprotocols(req events.APIGatewayWebsocketProxyRequest) []string {
-	var values []string
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, SubprotocolHeader) {
-			values = append(values, vs...)
-		}
-	}
-	if len(values) == 0 {
-		for k, v := range req.Headers {
-			if strings.EqualFold(k, SubprotocolHeader) {
-				values = append(values, v)
-			}
-		}
-	}
 	var out []string
-	for _, v := range values {
+	for _, v := range headerValues(req, SubprotocolHeader) {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
 				out = append(out, p)

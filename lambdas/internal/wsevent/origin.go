@@ -86,20 +86,26 @@ func (p *OriginPolicy) Allows(req events.APIGatewayWebsocketProxyRequest) (refus
 // RequestOrigins returns the non-empty values of the request's Origin header (any letter
 // case), from multiValueHeaders when present there, else from headers.
 func RequestOrigins(req events.APIGatewayWebsocketProxyRequest) []string {
+	return slices.DeleteFunc(headerValues(req, OriginHeader), func(v string) bool { return strings.TrimSpace(v) == "" })
+}
+
+// headerValues returns the values of a request header (name in any letter case) from
+// multiValueHeaders when present there, else from headers, as API Gateway sends both.
+func headerValues(req events.APIGatewayWebsocketProxyRequest, name string) []string {
 	var values []string
 	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, OriginHeader) {
+		if strings.EqualFold(k, name) {
 			values = append(values, vs...)
 		}
 	}
 	if len(values) == 0 {
 		for k, v := range req.Headers {
-			if strings.EqualFold(k, OriginHeader) {
+			if strings.EqualFold(k, name) {
 				values = append(values, v)
 			}
 		}
 	}
-	return slices.DeleteFunc(values, func(v string) bool { return strings.TrimSpace(v) == "" })
+	return values
 }
 
 // defaultPorts are the ports an origin leaves out.
