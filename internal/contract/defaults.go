@@ -1,0 +1,35 @@
+package contract
+
+import "time"
+
+// Defaults and bounds that the construct and the handlers both apply: the construct's props
+// default to them, and a handler whose variable is unset falls back to the same value.
+const (
+	// Subprotocol is the WebSocket subprotocol of the chat protocol.
+	Subprotocol = "chat.v1"
+	// DefaultRouteSelection is the API's default route selection expression.
+	DefaultRouteSelection = "$request.body.action"
+
+	// MaxConnectionDuration is API Gateway's cap on a connection's life. A connection item
+	// must not expire while its connection may still be open.
+	MaxConnectionDuration = 2 * time.Hour
+	// DefaultConnectionTTL is how long a connection item lives: a little over
+	// [MaxConnectionDuration], since $disconnect is best effort.
+	DefaultConnectionTTL = MaxConnectionDuration + 10*time.Minute
+	// MaxConnectionTTL is the longest connection item life the construct accepts.
+	MaxConnectionTTL = 24 * time.Hour
+
+	// DefaultHistoryRetention is how long messages are kept for history.
+	DefaultHistoryRetention = 30 * 24 * time.Hour
+
+	// DefaultFanoutConcurrency bounds the posts in flight of one broadcast.
+	DefaultFanoutConcurrency = 32
+	// MaxFanoutConcurrency is the largest fan-out concurrency.
+	MaxFanoutConcurrency = 1000
+
+	// DefaultRateLimitPerSecond and DefaultRateLimitBurst are each connection's token bucket.
+	DefaultRateLimitPerSecond = 10
+	DefaultRateLimitBurst     = 20
+	// MaxRateLimit bounds the rate limit's rate and burst.
+	MaxRateLimit = 1_000_000
+)

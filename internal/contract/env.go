@@ -1,0 +1,50 @@
+package contract
+
+// Environment variables of the handlers. The construct sets each on the functions that read
+// it; [EnvLogLevel] is the one exception, an operator's override that the construct leaves
+// unset.
+const (
+	// EnvLogLevel is the handlers' log level (debug, info, warn, error). Default: info.
+	EnvLogLevel = "LOG_LEVEL"
+	// EnvTableName is the chat table's name.
+	EnvTableName = "TABLE_NAME"
+	// EnvConnectionTTLSeconds is how long a connection item lives, in whole seconds.
+	EnvConnectionTTLSeconds = "CONNECTION_TTL_SECONDS"
+	// EnvSubprotocol is the WebSocket subprotocol $connect echoes when a client offers a token
+	// in Sec-WebSocket-Protocol.
+	EnvSubprotocol = "SUBPROTOCOL"
+	// EnvCallbackURL is the stage's https URL, built from API id, region and stage, that the
+	// handlers post to (its @connections endpoint).
+	EnvCallbackURL = "CALLBACK_URL"
+	// EnvHistoryRetentionSeconds is how long messages are kept, in whole seconds.
+	EnvHistoryRetentionSeconds = "HISTORY_RETENTION_SECONDS"
+	// EnvFanoutConcurrency bounds the posts in flight of one broadcast.
+	EnvFanoutConcurrency = "FANOUT_CONCURRENCY"
+	// EnvChatActions lists the route keys a client may send, comma-separated.
+	EnvChatActions = "CHAT_ACTIONS"
+	// EnvRouteSelection is the API's route selection expression.
+	EnvRouteSelection = "ROUTE_SELECTION_EXPRESSION"
+	// EnvAllowedOrigins lists the browser origins allowed to connect, comma-separated; unset
+	// allows any.
+	EnvAllowedOrigins = "ALLOWED_ORIGINS"
+	// EnvRateLimitPerSecond is each connection's token refill rate; 0 turns the limit off.
+	EnvRateLimitPerSecond = "RATE_LIMIT_PER_SECOND"
+	// EnvRateLimitBurst is each connection's token bucket size.
+	EnvRateLimitBurst = "RATE_LIMIT_BURST"
+	// EnvMetricsNamespace is the CloudWatch namespace of the chat handler's metrics.
+	EnvMetricsNamespace = "METRICS_NAMESPACE"
+	// EnvMetricsService is the value of the metrics' [DimensionService].
+	EnvMetricsService = "METRICS_SERVICE"
+)
+
+// Environment variables of the authorizer.
+const (
+	// EnvAuthIssuer is the expected "iss" claim, an https URL.
+	EnvAuthIssuer = "AUTH_ISSUER"
+	// EnvAuthAudiences lists the accepted audiences or client ids, comma-separated.
+	EnvAuthAudiences = "AUTH_AUDIENCES"
+	// EnvAuthJWKSURL is the issuer's JWKS URL. Default: <issuer>/.well-known/jwks.json.
+	EnvAuthJWKSURL = "AUTH_JWKS_URL"
+	// EnvAuthTokenUse lists the accepted "token_use" claims (id, access), comma-separated.
+	EnvAuthTokenUse = "AUTH_TOKEN_USE"
+)

@@ -1,0 +1,72 @@
+package contract
+
+// The chat table: one on-demand table in a single-table design, with a sparse global
+// secondary index that lists a room's members.
+//
+//	connection  pk=CONN#<connectionId>  sk=CONN
+//	            userId, displayName, connectedAt (epoch ms), expiresAt
+//	membership  pk=CONN#<connectionId>  sk=ROOM#<roomId>
+//	            gsi1pk=ROOM#<roomId>  gsi1sk=CONN#<connectionId>
+//	            userId, displayName, joinedAt (epoch ms), expiresAt
+//	rate limit  pk=CONN#<connectionId>  sk=RATE
+//	            tokens (N, fractional), updatedAt (epoch ms), expiresAt (the connection's)
+//	message     pk=ROOM#<roomId>  sk=MSG#<unix nanos of sentAt, 19 digits>#<messageId>
+//	            messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
+//
+// [AttrExpiresAt] (epoch seconds) is the TTL attribute. TTL deletion lags, so readers treat an
+// item whose expiresAt is not after now as absent.
+const (
+	// AttrPK is the table's partition key (S).
+	AttrPK = "pk"
+	// AttrSK is the table's sort key (S).
+	AttrSK = "sk"
+	// AttrGSI1PK is the partition key (S) of [IndexByRoom]; only memberships have it.
+	AttrGSI1PK = "gsi1pk"
+	// AttrGSI1SK is the sort key (S) of [IndexByRoom].
+	AttrGSI1SK = "gsi1sk"
+	// AttrExpiresAt is the TTL attribute (N, epoch seconds).
+	AttrExpiresAt = "expiresAt"
+	// AttrUserID is the user's id (S).
+	AttrUserID = "userId"
+	// AttrDisplayName is the user's display name (S).
+	AttrDisplayName = "displayName"
+	// AttrConnectedAt is when a connection opened (N, epoch milliseconds).
+	AttrConnectedAt = "connectedAt"
+	// AttrJoinedAt is when a connection joined a room (N, epoch milliseconds).
+	AttrJoinedAt = "joinedAt"
+	// AttrMessageID is a message's id (S).
+	AttrMessageID = "messageId"
+	// AttrText is a message's text (S).
+	AttrText = "text"
+	// AttrSentAt is when a message was sent (N, epoch milliseconds; the exact time, to the
+	// nanosecond, is in the sort key).
+	AttrSentAt = "sentAt"
+	// AttrTokens is the tokens left in a rate limit bucket (N, fractional) at AttrUpdatedAt.
+	AttrTokens = "tokens"
+	// AttrUpdatedAt is when a rate limit bucket last gave a token (N, epoch milliseconds).
+	AttrUpdatedAt = "updatedAt"
+)
+
+// Index and key values.
+const (
+	// IndexByRoom is the global secondary index that lists a room's memberships.
+	IndexByRoom = "byRoom"
+	// PrefixConnection starts the partition key of connection and membership items and the
+	// byRoom sort key.
+	PrefixConnection = "CONN#"
+	// PrefixRoom starts the partition key of message items, the sort key of memberships and
+	// the byRoom partition key.
+	PrefixRoom = "ROOM#"
+	// PrefixMessage starts the sort key of message items.
+	PrefixMessage = "MSG#"
+	// SortKeyConnection is the sort key of a connection item.
+	SortKeyConnection = "CONN"
+	// SortKeyRate is the sort key of a connection's rate limit bucket.
+	SortKeyRate = "RATE"
+)
+
+// ByRoomProjection returns the non-key attributes that [IndexByRoom] projects (INCLUDE), in
+// the order the template lists them.
+func ByRoomProjection() []string {
+	return []string{AttrUserID, AttrDisplayName, AttrExpiresAt, AttrJoinedAt}
+}
