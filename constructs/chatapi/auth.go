@@ -1,8 +1,16 @@
 package chatapi
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // Authentication decides how clients authenticate on $connect. Make one with
@@ -69,3 +77,169 @@ func OidcAuthentication(props *OidcAuthenticationProps) Authentication {
 // NoAuthentication lets anyone connect, as an anonymous user. The construct then leaves a
 // warning annotation on itself, since a public chat is rarely what a deployment wants.
 func NoAuthentication() Authentication { return noAuth{} }
+
+// authentication checks the Authentication prop.
+func (v validator) authentication(a Authentication) {
+	switch a := a.(type) {
+	case cognitoAuth:
+		v.cognito(a.props)
+	case oidcAuth:
+		v.oidc(a.props)
+	case noAuth:
+	default:
+		v.fail("Authentication", "unknown kind %T: use CognitoAuthentication, OidcAuthentication or NoAuthentication", a)
+	}
+}
+
+func (v validator) cognito(p CognitoAuthenticationProps) {
+	if p.UserPool != nil && (p.UserPoolClients == nil || len(*p.UserPoolClients) == 0) {
+		v.fail("Authentication.UserPoolClients", "must name the app clients whose tokens are accepted when UserPool is given")
+	}
+	if p.TokenUse == nil {
+		return
+	}
+	if len(*p.TokenUse) == 0 {
+		v.fail("Authentication.TokenUse", "must name at least one of id, access")
+	}
+	for _, u := range *p.TokenUse {
+		if u == nil || (*u != "id" && *u != "access") {
+			v.fail("Authentication.TokenUse", "%q is not a Cognito token use; valid: id, access", deref(u))
+		}
+	}
+}
+
+func (v validator) oidc(p OidcAuthenticationProps) {
+	if p.IssuerUrl == nil || *p.IssuerUrl == "" {
+		v.fail("Authentication.IssuerUrl", "is required")
+	}
+	if resolved(p.IssuerUrl) {
+		v.https("Authentication.IssuerUrl", *p.IssuerUrl)
+	}
+	if p.Audiences == nil || len(*p.Audiences) == 0 {
+		v.fail("Authentication.Audiences", "must name at least one accepted audience (client id)")
+	}
+	for _, aud := range *p.Audiences {
+		if aud == nil || *aud == "" || strings.Contains(*aud, ",") {
+			v.fail("Authentication.Audiences", "%q must be non-empty and contain no comma", deref(aud))
+		}
+	}
+	if resolved(p.JwksUrl) {
+		v.https("Authentication.JwksUrl", *p.JwksUrl)
+	}
+}
+
+// authorizerEnv returns the authorizer function's environment for the configured
+// authentication, making the Cognito user pool and app client first when none is given. It
+// returns nil with NoAuthentication: then there is no authorizer.
+func (c *webSocketChatApi) authorizerEnv() map[string]string {
+	switch a := c.cfg.auth.(type) {
+	case cognitoAuth:
+		pool, clients := a.props.UserPool, []awscognito.IUserPoolClient(nil)
+		if pool == nil {
+			var client awscognito.IUserPoolClient
+			pool, client = c.newUserPool(a.props)
+			clients = []awscognito.IUserPoolClient{client}
+		} else {
+			clients = *a.props.UserPoolClients
+		}
+		c.userPool, c.client = pool, clients[0]
+		ids := make([]string, len(clients))
+		for i, cl := range clients {
+			ids[i] = *cl.UserPoolClientId()
+		}
+		tokenUse := []string{"id", "access"}
+		if a.props.TokenUse != nil {
+			tokenUse = derefAll(*a.props.TokenUse)
+		}
+		return map[string]string{
+			// Cognito's issuer: https://cognito-idp.{region}.amazonaws.com/{userPoolId}
+			contract.EnvAuthIssuer:    "https://cognito-idp." + *pool.Env().Region + ".amazonaws.com/" + *pool.UserPoolId(),
+			contract.EnvAuthAudiences: strings.Join(ids, ","),
+			contract.EnvAuthTokenUse:  strings.Join(tokenUse, ","),
+		}
+	case oidcAuth:
+		env := map[string]string{
+			contract.EnvAuthIssuer:    *a.props.IssuerUrl,
+			contract.EnvAuthAudiences: strings.Join(derefAll(*a.props.Audiences), ","),
+		}
+		if a.props.JwksUrl != nil {
+			env[contract.EnvAuthJWKSURL] = *a.props.JwksUrl
+		}
+		return env
+	}
+	return nil
+}
+
+// newUserPool makes the user pool and web app client of CognitoAuthentication without a
+// UserPool: email sign-in, strong passwords, no client secret.
+func (c *webSocketChatApi) newUserPool(p CognitoAuthenticationProps) (awscognito.IUserPool, awscognito.IUserPoolClient) {
+	removal := p.UserPoolRemovalPolicy
+	if removal == "" {
+		removal = awscdk.RemovalPolicy_RETAIN
+	}
+	up := awscognito.NewUserPool(c.Construct, jsii.String("UserPool"), &awscognito.UserPoolProps{
+		SelfSignUpEnabled: jsii.Bool(p.SelfSignUpEnabled != nil && *p.SelfSignUpEnabled),
+		SignInAliases:     &awscognito.SignInAliases{Email: jsii.Bool(true)},
+		AutoVerify:        &awscognito.AutoVerifiedAttrs{Email: jsii.Bool(true)},
+		PasswordPolicy: &awscognito.PasswordPolicy{
+			MinLength:        jsii.Number(12),
+			RequireLowercase: jsii.Bool(true),
+			RequireUppercase: jsii.Bool(true),
+			RequireDigits:    jsii.Bool(true),
+			RequireSymbols:   jsii.Bool(true),
+		},
+		AccountRecovery: awscognito.AccountRecovery_EMAIL_ONLY,
+		RemovalPolicy:   removal,
+	})
+	cfnPool := up.Node().DefaultChild().(awscdk.CfnResource)
+	suppressNag(cfnPool, "AwsSolutions-COG2",
+		"MFA is the deploying team's choice for its users; pass your own UserPool (CognitoAuthenticationProps.UserPool) with Mfa REQUIRED to enforce it.")
+	suppressNag(cfnPool, "AwsSolutions-COG8",
+		"The Plus feature plan (threat protection) is billed per monthly active user; pass your own UserPool on the Plus plan to use it.")
+	client := up.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
+		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
+		GenerateSecret:             jsii.Bool(false),
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		IdTokenValidity:            awscdk.Duration_Hours(jsii.Number(1)),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+	})
+	return up, client
+}
+
+// identitySources maps the token sources to the authorizer's identity sources. API Gateway
+// requires ALL identity sources to be present (401 otherwise, without calling the
+// authorizer), so with both sources there is none, and the authorizer answers 401 itself.
+func identitySources(sources []TokenSource) []*string {
+	if len(sources) != 1 {
+		return nil
+	}
+	if sources[0] == TokenSourceQueryString {
+		return *jsii.Strings("route.request.querystring.token")
+	}
+	return *jsii.Strings("route.request.header.Sec-WebSocket-Protocol")
+}
+
+// newRequestAuthorizer makes the $connect REQUEST authorizer backed by fn.
+func newRequestAuthorizer(fn awslambda.IFunction, sources []TokenSource) awsapigatewayv2.IWebSocketRouteAuthorizer {
+	ids := identitySources(sources)
+	if ids == nil {
+		ids = []*string{}
+	}
+	return awsapigatewayv2authorizers.NewWebSocketLambdaAuthorizer(jsii.String("Authorizer"), fn, &awsapigatewayv2authorizers.WebSocketLambdaAuthorizerProps{
+		AuthorizerName: jsii.String("JwtAuthorizer"),
+		IdentitySource: &ids,
+	})
+}
+
+// omitEmptyIdentitySource drops the authorizer's IdentitySource when there is none: the L2
+// still renders an empty list, and CloudFormation documents the property as optional for
+// REQUEST authorizers.
+func (c *webSocketChatApi) omitEmptyIdentitySource() {
+	if identitySources(c.cfg.tokenSources) != nil {
+		return
+	}
+	if auth := c.api.Node().TryFindChild(jsii.String("Authorizer")); auth != nil {
+		auth.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(jsii.String("IdentitySource"))
+	}
+}

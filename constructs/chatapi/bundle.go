@@ -17,14 +17,15 @@ import (
 // keyed by a hash of their sources, so an unchanged handler is neither rebuilt nor re-uploaded.
 type bundler struct {
 	arch string // GOARCH
+	v    validator
 }
 
-func newBundler(arch awslambda.Architecture) *bundler {
+func newBundler(arch awslambda.Architecture, v validator) *bundler {
 	goarch := "arm64"
 	if *arch.Name() == *awslambda.Architecture_X86_64().Name() {
 		goarch = "amd64"
 	}
-	return &bundler{arch: goarch}
+	return &bundler{arch: goarch, v: v}
 }
 
 // ownHandlers builds this module's handlers (lambdas/<name>), wherever the module's sources
@@ -58,14 +59,14 @@ func (b *bundler) ownHandlers(names []string) map[string]awslambda.Code {
 func (b *bundler) goPackage(dir string) awslambda.Code {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		invalid("AddRoute.GoPackage", "%q: %v", dir, err)
+		b.v.fail("AddRoute.GoPackage", "%q: %v", dir, err)
 	}
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		invalid("AddRoute.GoPackage", "%q is not a folder", dir)
+		b.v.fail("AddRoute.GoPackage", "%q is not a folder (resolved to %s)", dir, abs)
 	}
 	results, err := bundling.Build(context.Background(), bundling.Options{}, bundling.Request{Dir: abs, Arch: b.arch})
 	if err != nil {
-		invalid("AddRoute.GoPackage", "%v", err)
+		b.v.fail("AddRoute.GoPackage", "%v", err)
 	}
 	return asset(results[0])
 }

@@ -172,13 +172,13 @@ func TestAddRouteRefusesBadInput(t *testing.T) {
 		{"authorizer", "x", &chatapi.AddRouteOptions{Handler: fn, Authorizer: awsapigatewayv2authorizers.NewWebSocketLambdaAuthorizer(jsii.String("Extra"), fn, nil)}, "AddRoute.Authorizer"},
 		{"schema json", "x", &chatapi.AddRouteOptions{Handler: fn, RequestSchema: jsii.String("{")}, "AddRoute.RequestSchema"},
 		{"schema draft", "x", &chatapi.AddRouteOptions{Handler: fn, RequestSchema: jsii.String(`{"type":"nope"}`)}, "not a valid JSON Schema draft-04"},
-		{"no folder", "x", &chatapi.AddRouteOptions{GoPackage: jsii.String("testdata/missing")}, "AddRoute.GoPackage"},
+		{"no folder", "x", &chatapi.AddRouteOptions{GoPackage: jsii.String("testdata/missing")}, "AddRoute.GoPackage: \"testdata/missing\" is not a folder (resolved to /"},
 		{"nil options", "x", nil, "options with Handler or GoPackage are required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			msg := mustPanic(t, func() { chat.AddRoute(jsii.String(tt.key), tt.opts) })
-			if !strings.Contains(msg, tt.want) {
+			if !strings.HasPrefix(msg, "chatapi: Test/Chat: AddRoute") || !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q, want %q", msg, tt.want)
 			}
 		})
@@ -213,4 +213,48 @@ func TestThreeHundredRoutes(t *testing.T) {
 		t.Errorf("template is %d bytes: over CloudFormation's 1 MB", len(raw))
 	}
 	t.Logf("300 routes: %d resources, %d bytes", len(tpl.Resources), len(raw))
+}
+
+// TestAddRouteGoPackageIDs gives every route key its own function, whatever punctuation or
+// case tells keys apart, and keeps the readable id of a plain key.
+func TestAddRouteGoPackageIDs(t *testing.T) {
+	stack := newStack(t)
+	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{Alarms: jsii.Bool(false), Dashboard: jsii.Bool(false)})
+	keys := []string{"ab", "a-b", "a.b", "Ab", "_", "-", "a:b", "9lives"}
+	for _, k := range keys {
+		chat.AddRoute(jsii.String(k), &chatapi.AddRouteOptions{GoPackage: jsii.String("testdata/echo")})
+	}
+	tpl := synth(t, stack)
+	described := map[string]string{}
+	for id, fn := range tpl.functions() {
+		if d, _ := fn.Properties["Description"].(string); strings.HasPrefix(d, "Serves the ") && strings.HasSuffix(d, " route") {
+			described[strings.TrimSuffix(strings.TrimPrefix(d, "Serves the "), " route")] = id
+		}
+	}
+	if len(described) != len(keys) {
+		t.Fatalf("%d route functions %v, want one for each of %q", len(described), described, keys)
+	}
+	if id := described["ab"]; !strings.HasPrefix(id, "ChatRouteAbFunction") {
+		t.Errorf("route ab's function is %s, want the id it always had (ChatRouteAbFunction...)", id)
+	}
+}
+
+// TestGrantManageConnections grants the stage's own @connections access: every method, this
+// stage only.
+func TestGrantManageConnections(t *testing.T) {
+	stack := newStack(t)
+	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{StageName: jsii.String("live")})
+	backend := userFunction(stack, "Backend")
+	chat.GrantManageConnections(backend)
+	tpl := synth(t, stack)
+	var found []string
+	for _, s := range tpl.statements(t, tpl.functionID(t, "Backend")) {
+		if s["Action"] == "execute-api:ManageConnections" {
+			found = append(found, s["Resource"])
+		}
+	}
+	apiID := tpl.ofType("AWS::ApiGatewayV2::Api")[0]
+	if len(found) != 1 || !strings.Contains(found[0], apiID) || !strings.HasSuffix(found[0], "/live/*/@connections/*") {
+		t.Errorf("ManageConnections on %q, want this API's live stage, every method", found)
+	}
 }

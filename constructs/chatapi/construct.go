@@ -1,11 +1,6 @@
 package chatapi
 
 import (
-	"fmt"
-	"sort"
-	"strconv"
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -55,7 +50,7 @@ type WebSocketChatApi interface {
 	// the construct bundles like its own handlers.
 	AddRoute(routeKey *string, options *AddRouteOptions) awsapigatewayv2.WebSocketRoute
 	// GrantManageConnections lets grantee post to, read and delete this stage's connections
-	// through the @connections API.
+	// through the @connections API (the stage's own GrantManagementApiAccess).
 	GrantManageConnections(grantee awsiam.IGrantable) awsiam.Grant
 	// AccessLogGroup is the stage's access log group; nil with AccessLogging off.
 	AccessLogGroup() awslogs.ILogGroup
@@ -70,144 +65,44 @@ type WebSocketChatApi interface {
 type webSocketChatApi struct {
 	constructs.Construct
 	cfg          settings
+	v            validator
 	api          awsapigatewayv2.WebSocketApi
 	stage        awsapigatewayv2.WebSocketStage
 	table        awsdynamodb.Table
 	userPool     awscognito.IUserPool
 	client       awscognito.IUserPoolClient
+	authEnv      map[string]string             // the authorizer's environment; nil without one
 	fns          map[string]awslambda.Function // by handler name
 	routes       map[string]awsapigatewayv2.WebSocketRoute
 	integrations map[string]*lambdaIntegration // by function node address
 	bundler      *bundler
-	timeouts     map[string]float64 // seconds, by function construct id
 	accessLogs   awslogs.LogGroup
 	alarms       map[string]awscloudwatch.Alarm
 	dashboard    awscloudwatch.Dashboard
 }
 
-// The handlers this module bundles, by folder name under lambdas/.
-const (
-	handlerAuthorizer = "authorizer"
-	handlerConnect    = "connect"
-	handlerDisconnect = "disconnect"
-	handlerChat       = "chat"
-	handlerDefault    = "default"
-)
-
 // NewWebSocketChatApi creates the chat backend. props may be nil: every prop has a default.
+// Invalid props panic with a message that starts with "chatapi: <construct path>: <prop>:".
 func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocketChatApiProps) WebSocketChatApi {
-	cfg := resolveProps(props)
+	base := constructs.NewConstruct(scope, id)
+	v := newValidator(base)
+	cfg := resolveProps(v, props)
 	c := &webSocketChatApi{
-		Construct:    constructs.NewConstruct(scope, id),
+		Construct:    base,
 		cfg:          cfg,
+		v:            v,
 		fns:          map[string]awslambda.Function{},
 		routes:       map[string]awsapigatewayv2.WebSocketRoute{},
 		integrations: map[string]*lambdaIntegration{},
-		timeouts:     map[string]float64{},
+		alarms:       map[string]awscloudwatch.Alarm{},
+		bundler:      newBundler(cfg.architecture, v),
 	}
-	c.bundler = newBundler(cfg.architecture)
-
-	c.table = newTable(c, cfg)
-	names := []string{handlerConnect, handlerDisconnect, handlerChat, handlerDefault}
-	if _, none := cfg.auth.(noAuth); !none {
-		names = append([]string{handlerAuthorizer}, names...)
-	}
-	code := c.bundler.ownHandlers(names)
-
-	connectEnv := map[string]string{
-		"TABLE_NAME":             *c.table.TableName(),
-		"CONNECTION_TTL_SECONDS": strconv.FormatFloat(cfg.connectionTTL, 'f', 0, 64),
-		"SUBPROTOCOL":            DefaultSubprotocol,
-	}
-	if len(cfg.allowedOrigins) > 0 {
-		connectEnv["ALLOWED_ORIGINS"] = strings.Join(cfg.allowedOrigins, ",")
-	}
-	c.fns[handlerConnect] = c.newFunction("ConnectFunction", "Stores a connection on $connect", code[handlerConnect], cfg.handlerMemory, 10, connectEnv)
-	// CALLBACK_URL is added once the stage exists: $disconnect tells the rooms the user left.
-	c.fns[handlerDisconnect] = c.newFunction("DisconnectFunction", "Removes a connection and its memberships on $disconnect and tells its rooms", code[handlerDisconnect], cfg.handlerMemory, 28, map[string]string{
-		"TABLE_NAME":         *c.table.TableName(),
-		"FANOUT_CONCURRENCY": strconv.FormatFloat(cfg.fanoutConcurrency, 'f', 0, 64),
-	})
-	c.fns[handlerDefault] = c.newFunction("DefaultFunction", "Answers unknown actions and non-JSON messages on $default", code[handlerDefault], cfg.handlerMemory, 10, map[string]string{
-		"ROUTE_SELECTION_EXPRESSION": cfg.routeSelection,
-	})
-
-	var authorizer awsapigatewayv2.IWebSocketRouteAuthorizer
-	if fn := c.newAuthorizer(code); fn != nil {
-		c.fns[handlerAuthorizer] = fn
-		authorizer = newRequestAuthorizer(fn, cfg.tokenSources)
-	} else {
-		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:authenticationDisabled"),
-			jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."))
-	}
-
-	apiName := cfg.apiName
-	if apiName == nil {
-		apiName = awscdk.Names_UniqueResourceName(c.Construct, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(128)})
-	}
-	c.api = awsapigatewayv2.NewWebSocketApi(c.Construct, jsii.String("Api"), &awsapigatewayv2.WebSocketApiProps{
-		ApiName:                  apiName,
-		Description:              jsii.String("Real-time chat (WebSocketChatApi)"),
-		RouteSelectionExpression: jsii.String(cfg.routeSelection),
-		ConnectRouteOptions: &awsapigatewayv2.WebSocketRouteOptions{
-			Integration: c.integrationFor(c.fns[handlerConnect], "ConnectIntegration"),
-			Authorizer:  authorizer,
-		},
-		DisconnectRouteOptions: &awsapigatewayv2.WebSocketRouteOptions{
-			Integration: c.integrationFor(c.fns[handlerDisconnect], "DisconnectIntegration"),
-		},
-		DefaultRouteOptions: &awsapigatewayv2.WebSocketRouteOptions{
-			Integration:    c.integrationFor(c.fns[handlerDefault], "DefaultIntegration"),
-			ReturnResponse: jsii.Bool(true),
-		},
-	})
-	if authorizer != nil && identitySources(cfg.tokenSources) == nil {
-		// With no identity source the L2 still renders an empty list; omit the property,
-		// which CloudFormation documents as optional for REQUEST authorizers.
-		cfn := c.api.Node().FindChild(jsii.String("Authorizer")).Node().DefaultChild().(awscdk.CfnResource)
-		cfn.AddPropertyDeletionOverride(jsii.String("IdentitySource"))
-	}
-	// The route integrations made before the API existed get their permission now.
-	for _, name := range []string{handlerConnect, handlerDisconnect, handlerDefault} {
-		c.allowInvoke(c.fns[name])
-	}
-	for _, key := range []string{"$connect", "$disconnect", "$default"} {
-		c.routes[key] = c.api.Node().FindChild(jsii.String(key + "-Route")).(awsapigatewayv2.WebSocketRoute)
-		if key != "$connect" {
-			suppressRouteAuthorization(c.routes[key].Node().DefaultChild().(awscdk.CfnResource))
-		}
-	}
-	c.stage = awsapigatewayv2.NewWebSocketStage(c.Construct, jsii.String("Stage"), &awsapigatewayv2.WebSocketStageProps{
-		WebSocketApi:           c.api,
-		StageName:              jsii.String(cfg.stageName),
-		AutoDeploy:             jsii.Bool(true),
-		DetailedMetricsEnabled: jsii.Bool(true),
-		Throttle: &awsapigatewayv2.ThrottleSettings{
-			RateLimit:  jsii.Number(cfg.rateLimit),
-			BurstLimit: jsii.Number(cfg.burstLimit),
-		},
-	})
-
-	chat := c.newFunction("ChatFunction", "Serves the chat actions: rooms, messages, history, fan-out", code[handlerChat], cfg.chatMemory, 28, map[string]string{
-		"TABLE_NAME":                *c.table.TableName(),
-		"CALLBACK_URL":              *c.stage.CallbackUrl(),
-		"HISTORY_RETENTION_SECONDS": strconv.FormatFloat(cfg.historyRetention, 'f', 0, 64),
-		"FANOUT_CONCURRENCY":        strconv.FormatFloat(cfg.fanoutConcurrency, 'f', 0, 64),
-		"RATE_LIMIT_PER_SECOND":     strconv.FormatFloat(cfg.ratePerSecond, 'f', -1, 64),
-		"RATE_LIMIT_BURST":          strconv.FormatFloat(cfg.rateBurst, 'f', 0, 64),
-		"METRICS_NAMESPACE":         MetricsNamespace,
-		"METRICS_SERVICE":           c.metricsService(),
-	})
-	c.fns[handlerChat] = chat
-	chatIntegration := c.integrationFor(chat, "ChatIntegration")
-	for _, action := range cfg.chatActions {
-		c.addRoute(action, chatIntegration, true, schemaOf(action))
-	}
-
-	c.fns[handlerDisconnect].AddEnvironment(jsii.String("CALLBACK_URL"), c.stage.CallbackUrl(), nil)
-	c.grantTable()
-	c.grantPost(chat)
-	c.grantPost(c.fns[handlerDisconnect])
+	c.table = newTable(c.Construct, cfg)
+	c.authEnv = c.authorizerEnv()
+	c.api = c.newApi()
+	c.stage = c.newStage()
+	c.addHandlers()
+	c.addBuiltInRoutes()
 	c.updateDefaultEnvironment()
 	c.configureStageLogging()
 	if cfg.alarms {
@@ -219,142 +114,55 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	return c
 }
 
-// integrationFor returns the one integration of fn, creating it (and fn's one invoke
-// permission) on first use.
-func (c *webSocketChatApi) integrationFor(fn awslambda.IFunction, id string) *lambdaIntegration {
-	addr := *fn.Node().Addr()
-	if i, ok := c.integrations[addr]; ok {
-		return i
+// newApi makes the WebSocket API; its routes come once the functions exist.
+func (c *webSocketChatApi) newApi() awsapigatewayv2.WebSocketApi {
+	name := c.cfg.apiName
+	if name == nil {
+		name = awscdk.Names_UniqueResourceName(c.Construct, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(128)})
 	}
-	i := newLambdaIntegration(id, fn)
-	c.integrations[addr] = i
-	if c.api != nil {
-		c.allowInvoke(fn)
-	}
-	return i
-}
-
-// allowInvoke adds the one permission that lets this API's stage invoke fn on any route.
-func (c *webSocketChatApi) allowInvoke(fn awslambda.IFunction) {
-	fn.AddPermission(jsii.String("InvokeFrom"+*awscdk.Names_UniqueId(c.Construct)), &awslambda.Permission{
-		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
-		Action:    jsii.String("lambda:InvokeFunction"),
-		SourceArn: c.api.ArnForExecuteApiV2(nil, jsii.String(c.cfg.stageName)),
+	return awsapigatewayv2.NewWebSocketApi(c.Construct, jsii.String("Api"), &awsapigatewayv2.WebSocketApiProps{
+		ApiName:                  name,
+		Description:              jsii.String("Real-time chat (WebSocketChatApi)"),
+		RouteSelectionExpression: jsii.String(c.cfg.routeSelection),
 	})
 }
 
-// addRoute adds a route to the API through integration i, with a $default route response
-// when reply is set and a request model when schema is not nil.
-func (c *webSocketChatApi) addRoute(key string, i *lambdaIntegration, reply bool, schema map[string]any) awsapigatewayv2.WebSocketRoute {
-	route := c.api.AddRoute(jsii.String(key), &awsapigatewayv2.WebSocketRouteOptions{
-		Integration:    i,
-		ReturnResponse: jsii.Bool(reply),
-	})
-	c.routes[key] = route
-	suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
-	if schema != nil {
-		model := awsapigatewayv2.NewCfnModel(c.api, jsii.String("Model-"+key), &awsapigatewayv2.CfnModelProps{
-			ApiId:       c.api.ApiId(),
-			Name:        jsii.String(modelName(key)),
-			ContentType: jsii.String("application/json"),
-			Schema:      schema,
-			Description: jsii.String("Body of the " + key + " message (JSON Schema draft-04)"),
-		})
-		cfn := route.Node().DefaultChild().(awsapigatewayv2.CfnRoute)
-		// The model selection expression evaluates to the route key; "$default" is the
-		// fallback every request of this route matches.
-		cfn.SetModelSelectionExpression(jsii.String(c.cfg.routeSelection))
-		cfn.SetRequestModels(map[string]any{"$default": modelName(key)})
-		cfn.AddResourceDependency(model, jsii.String("RequestModels names the model"))
-	}
-	return route
-}
-
-// modelName turns a route key into a model name (API Gateway allows only letters and digits),
-// with a short hash so that keys differing only in punctuation do not collide.
-func modelName(key string) string {
-	var b strings.Builder
-	for _, r := range key {
-		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		}
-	}
-	var h uint32 = 2166136261 // FNV-1a
-	for i := 0; i < len(key); i++ {
-		h ^= uint32(key[i])
-		h *= 16777619
-	}
-	return fmt.Sprintf("%s%08x", b.String(), h)
-}
-
-// grantTable gives each function the DynamoDB actions it calls, on this table's ARN, and the
-// room index's ARN to the functions that list a room (never index/*).
-func (c *webSocketChatApi) grantTable() {
-	table := *c.table.TableArn()
-	index := table + "/index/" + roomIndexName
-	allow := func(name, resource string, actions ...string) {
-		c.fns[name].AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings(actions...),
-			Resources: jsii.Strings(resource),
-		}))
-	}
-	allow(handlerConnect, table, "dynamodb:PutItem")
-	allow(handlerDisconnect, table, "dynamodb:Query", "dynamodb:BatchWriteItem")
-	allow(handlerChat, table, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem")
-	allow(handlerChat, index, "dynamodb:Query")
-	allow(handlerDisconnect, index, "dynamodb:Query")
-}
-
-// connectionsArn is the ARN of this stage's @connections for one HTTP method ("*" for all).
-func (c *webSocketChatApi) connectionsArn(method string) *string {
-	return awscdk.Stack_Of(c.Construct).FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("execute-api"),
-		Resource:     c.api.ApiId(),
-		ResourceName: jsii.String(c.cfg.stageName + "/" + method + "/@connections/*"),
-		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+// newStage makes the auto-deployed stage with detailed metrics and default throttling.
+func (c *webSocketChatApi) newStage() awsapigatewayv2.WebSocketStage {
+	return awsapigatewayv2.NewWebSocketStage(c.Construct, jsii.String("Stage"), &awsapigatewayv2.WebSocketStageProps{
+		WebSocketApi:           c.api,
+		StageName:              jsii.String(c.cfg.stageName),
+		AutoDeploy:             jsii.Bool(true),
+		DetailedMetricsEnabled: jsii.Bool(true),
+		Throttle: &awsapigatewayv2.ThrottleSettings{
+			RateLimit:  jsii.Number(c.cfg.rateLimit),
+			BurstLimit: jsii.Number(c.cfg.burstLimit),
+		},
 	})
 }
 
-// grantPost lets grantee post to this stage's connections, and nothing else.
-func (c *webSocketChatApi) grantPost(fn awslambda.Function) awsiam.Grant {
-	g := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-		Grantee:      fn,
-		Actions:      jsii.Strings("execute-api:ManageConnections"),
-		ResourceArns: &[]*string{c.connectionsArn("POST")},
-	})
-	if role, ok := fn.Role().(awsiam.Role); ok {
-		if policy := role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
-			suppressConnectionsWildcard(policy.Node().DefaultChild().(awscdk.CfnResource))
-		}
+// addBuiltInRoutes adds $connect (with the authorizer), $disconnect, $default (with a route
+// response) and one route per chat action, all four served by the chat function's one
+// integration.
+func (c *webSocketChatApi) addBuiltInRoutes() {
+	var authorizer awsapigatewayv2.IWebSocketRouteAuthorizer
+	if fn, ok := c.fns[handlerAuthorizer]; ok {
+		authorizer = newRequestAuthorizer(fn, c.cfg.tokenSources)
+	} else {
+		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:authenticationDisabled"),
+			jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."))
 	}
-	return g
-}
-
-func (c *webSocketChatApi) GrantManageConnections(grantee awsiam.IGrantable) awsiam.Grant {
-	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-		Grantee:      grantee,
-		Actions:      jsii.Strings("execute-api:ManageConnections"),
-		ResourceArns: &[]*string{c.connectionsArn("*")},
+	c.routes["$connect"] = c.api.AddRoute(jsii.String("$connect"), &awsapigatewayv2.WebSocketRouteOptions{
+		Integration: c.integrationFor(c.fns[handlerConnect], "ConnectIntegration"),
+		Authorizer:  authorizer,
 	})
-}
-
-// updateDefaultEnvironment tells the $default function which actions exist, so its error
-// frame can list them. AddRoute calls it again.
-func (c *webSocketChatApi) updateDefaultEnvironment() {
-	c.fns[handlerDefault].AddEnvironment(jsii.String("CHAT_ACTIONS"), jsii.String(strings.Join(c.clientRouteKeys(), ",")), nil)
-}
-
-// clientRouteKeys are the route keys a client may send: all but $connect, $disconnect and
-// $default, sorted.
-func (c *webSocketChatApi) clientRouteKeys() []string {
-	var keys []string
-	for k := range c.routes {
-		if !strings.HasPrefix(k, "$") {
-			keys = append(keys, k)
-		}
+	c.omitEmptyIdentitySource()
+	c.addRoute("$disconnect", c.integrationFor(c.fns[handlerDisconnect], "DisconnectIntegration"), false, nil)
+	c.addRoute("$default", c.integrationFor(c.fns[handlerDefault], "DefaultIntegration"), true, nil)
+	chat := c.integrationFor(c.fns[handlerChat], "ChatIntegration")
+	for _, action := range c.cfg.chatActions {
+		c.addRoute(action, chat, true, schemaOf(action))
 	}
-	sort.Strings(keys)
-	return keys
 }
 
 func (c *webSocketChatApi) Api() awsapigatewayv2.WebSocketApi      { return c.api }
@@ -385,14 +193,7 @@ func (c *webSocketChatApi) Alarm(id *string) awscloudwatch.Alarm {
 	return c.alarms[*id]
 }
 
-func (c *webSocketChatApi) AlarmIds() *[]*string {
-	ids := make([]string, 0, len(c.alarms))
-	for id := range c.alarms {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return jsii.Strings(ids...)
-}
+func (c *webSocketChatApi) AlarmIds() *[]*string { return jsii.Strings(sortedKeys(c.alarms)...) }
 
 func (c *webSocketChatApi) Dashboard() awscloudwatch.Dashboard { return c.dashboard }
 func (c *webSocketChatApi) CallbackUrl() *string               { return c.stage.CallbackUrl() }
@@ -404,11 +205,4 @@ func (c *webSocketChatApi) Route(routeKey *string) awsapigatewayv2.WebSocketRout
 	return c.routes[*routeKey]
 }
 
-func (c *webSocketChatApi) RouteKeys() *[]*string {
-	keys := make([]string, 0, len(c.routes))
-	for k := range c.routes {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return jsii.Strings(keys...)
-}
+func (c *webSocketChatApi) RouteKeys() *[]*string { return jsii.Strings(sortedKeys(c.routes)...) }

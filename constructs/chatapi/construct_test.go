@@ -525,9 +525,21 @@ func TestInvalidProps(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			stack := newStack(t)
 			msg := mustPanic(t, func() { chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), tt.props) })
-			if !strings.HasPrefix(msg, "chatapi: ") || !strings.Contains(msg, tt.want) {
+			if !strings.HasPrefix(msg, "chatapi: Test/Chat: ") || !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q, want it to contain %q", msg, tt.want)
 			}
 		})
+	}
+}
+
+// TestInvalidPropsNameTheConstruct tells two chats of one stack apart by their paths.
+func TestInvalidPropsNameTheConstruct(t *testing.T) {
+	stack := newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Public"), &chatapi.WebSocketChatApiProps{Authentication: chatapi.NoAuthentication()})
+	msg := mustPanic(t, func() {
+		chatapi.NewWebSocketChatApi(stack, jsii.String("Staff"), &chatapi.WebSocketChatApiProps{StageName: jsii.String("a b")})
+	})
+	if want := `chatapi: Test/Staff: StageName: "a b" must be`; !strings.HasPrefix(msg, want) {
+		t.Errorf("panic %q, want it to start with %q", msg, want)
 	}
 }

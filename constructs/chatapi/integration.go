@@ -3,6 +3,7 @@ package chatapi
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -39,4 +40,21 @@ func (i *lambdaIntegration) Bind(options *awsapigatewayv2.WebSocketRouteIntegrat
 		Type: awsapigatewayv2.WebSocketIntegrationType_AWS_PROXY,
 		Uri:  uri,
 	}
+}
+
+// integrationFor returns the one integration of fn, creating it and fn's one invoke
+// permission on first use.
+func (c *webSocketChatApi) integrationFor(fn awslambda.IFunction, id string) *lambdaIntegration {
+	addr := *fn.Node().Addr()
+	if i, ok := c.integrations[addr]; ok {
+		return i
+	}
+	i := newLambdaIntegration(id, fn)
+	c.integrations[addr] = i
+	fn.AddPermission(jsii.String("InvokeFrom"+*awscdk.Names_UniqueId(c.Construct)), &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("apigateway.amazonaws.com"), nil),
+		Action:    jsii.String("lambda:InvokeFunction"),
+		SourceArn: c.api.ArnForExecuteApiV2(nil, jsii.String(c.cfg.stageName)),
+	})
+	return i
 }

@@ -1,28 +1,67 @@
 package chatapi
 
 import (
+	"time"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
-// Defaults of WebSocketChatApiProps.
+// Defaults of WebSocketChatApiProps: the value each prop takes when it is nil or empty.
 const (
-	DefaultRouteSelectionExpression = "$request.body.action"
-	DefaultStageName                = "prod"
-	DefaultSubprotocol              = "chat.v1"
-	DefaultChatMemorySize           = 512
-	DefaultHandlerMemorySize        = 128
-	DefaultFanoutConcurrency        = 32
-	DefaultThrottleRateLimit        = 100
-	DefaultThrottleBurstLimit       = 200
-	DefaultConnectRateLimit         = 50
-	DefaultConnectBurstLimit        = 100
-	DefaultMessageRatePerSecond     = 10
-	DefaultMessageBurst             = 20
+	// DefaultRouteSelectionExpression is the default RouteSelectionExpression.
+	DefaultRouteSelectionExpression = contract.DefaultRouteSelection
+	// DefaultStageName is the default StageName.
+	DefaultStageName = "prod"
+	// DefaultSubprotocol is the WebSocket subprotocol that $connect echoes to a client that
+	// offers its token in Sec-WebSocket-Protocol (see TokenSourceSubprotocol).
+	DefaultSubprotocol = contract.Subprotocol
+	// DefaultConnectionTtl is the default ConnectionTtl: a little over API Gateway's 2-hour
+	// connection cap, since $disconnect is best effort.
+	DefaultConnectionTtl = contract.DefaultConnectionTTL
+	// DefaultHistoryRetention is the default HistoryRetention.
+	DefaultHistoryRetention = contract.DefaultHistoryRetention
+	// DefaultLogRetention is the default LogRetention.
+	DefaultLogRetention = awslogs.RetentionDays_ONE_MONTH
+	// DefaultChatMemorySize is the default ChatMemorySize, in MB.
+	DefaultChatMemorySize = 512
+	// DefaultHandlerMemorySize is the default HandlerMemorySize, in MB, and the memory of a
+	// function that AddRoute builds from a Go package.
+	DefaultHandlerMemorySize = 128
+	// DefaultFanoutConcurrency is the default FanoutConcurrency.
+	DefaultFanoutConcurrency = contract.DefaultFanoutConcurrency
+	// DefaultThrottleRateLimit and DefaultThrottleBurstLimit are the default Throttling.
+	DefaultThrottleRateLimit  = 100
+	DefaultThrottleBurstLimit = 200
+	// DefaultConnectRateLimit and DefaultConnectBurstLimit are the default RouteThrottling of
+	// $connect.
+	DefaultConnectRateLimit  = 50
+	DefaultConnectBurstLimit = 100
+	// DefaultMessageRatePerSecond and DefaultMessageBurst are the default RateLimit.
+	DefaultMessageRatePerSecond = contract.DefaultRateLimitPerSecond
+	DefaultMessageBurst         = contract.DefaultRateLimitBurst
 	// MaxRoutes is API Gateway's quota of routes per API.
 	MaxRoutes = 300
+)
+
+// Bounds of WebSocketChatApiProps: a prop outside them panics at synth.
+const (
+	// MinConnectionTtl is API Gateway's connection cap: a connection item must outlive its
+	// connection. MaxConnectionTtl is the longest ConnectionTtl.
+	MinConnectionTtl = contract.MaxConnectionDuration
+	MaxConnectionTtl = contract.MaxConnectionTTL
+	// MinHistoryRetention and MaxHistoryRetention bound HistoryRetention.
+	MinHistoryRetention = time.Hour
+	MaxHistoryRetention = 3650 * 24 * time.Hour
+	// MinMemorySize and MaxMemorySize bound every memory prop, in MB (Lambda's limits).
+	MinMemorySize = 128
+	MaxMemorySize = 10240
+	// MaxFanoutConcurrency bounds FanoutConcurrency.
+	MaxFanoutConcurrency = contract.MaxFanoutConcurrency
 )
 
 // ExecutionLogLevel is the level of API Gateway's execution logs for the stage.
@@ -104,12 +143,12 @@ type WebSocketChatApiProps struct {
 	TableDeletionProtection *bool
 	// Throttling is the stage's default route throttling. Default: 100 requests/s, burst 200.
 	Throttling *ThrottleProps
-	// LogRetention is how long the functions' logs are kept. Default: one month.
+	// LogRetention is how long the functions' logs (and the access logs) are kept.
+	// Default: one month.
 	LogRetention awslogs.RetentionDays
 	// ChatMemorySize is the chat function's memory in MB (128 to 10240). The chat function
-	// fans messages out: its CPU (which Lambda allocates with memory) bounds a broadcast, 3.7 ms
-	// plus 0.19 ms per member measured, so 512 MB halves the latency of 256 MB for about $2.5 a
-	// month at 1,000 users (BENCHMARKS.md); memory itself peaks under 20 MB. Default: 512.
+	// fans messages out, and Lambda allocates CPU with memory, so this bounds how fast a
+	// broadcast reaches a room; BENCHMARKS.md has the measured trade-off. Default: 512.
 	ChatMemorySize *float64
 	// HandlerMemorySize is the memory in MB of the authorizer, connect, disconnect and
 	// default functions (128 to 10240). Default: 128.
