@@ -20,6 +20,10 @@ type alarmSpec struct {
 	runbook   string
 }
 
+// MetricsNamespace is the CloudWatch namespace of the metrics the chat function emits (in
+// Embedded Metric Format), with the one dimension Service set to the construct's unique id.
+const MetricsNamespace = contract.MetricsNamespace
+
 // alarmPeriod is the period every alarm evaluates.
 var alarmPeriod = awscdk.Duration_Minutes(jsii.Number(5))
 

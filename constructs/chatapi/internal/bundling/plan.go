@@ -136,6 +136,31 @@ func inModuleCache(modCache, dir string) bool {
 // plan sets the group's build environment and the hash and import path of each of its targets.
 // modCache is go env GOMODCACHE.
 func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
+	vals, gowork, err := r.buildEnv(ctx, g, modCache)
+	if err != nil {
+		return err
+	}
+	pkgs, err := r.listPackages(ctx, g)
+	if err != nil {
+		return err
+	}
+	header, err := hashHeader(g, vals, gowork)
+	if err != nil {
+		return err
+	}
+	h := &hasher{files: map[string]string{}, gomods: map[string]string{}}
+	var errs []error
+	for _, t := range g.targets {
+		if err := h.planTarget(t, header, pkgs); err != nil {
+			errs = append(errs, fmt.Errorf("bundling: %s: %w", t.dir, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// buildEnv sets g.env and returns the go env values the hash records and the workspace file
+// that applies ("" for none).
+func (r *runner) buildEnv(ctx context.Context, g *group, modCache string) (map[string]string, string, error) {
 	env := []string{"GOOS=linux", "GOARCH=" + g.goarch, "CGO_ENABLED=0"}
 	inModCache := inModuleCache(modCache, g.root)
 	if inModCache {
@@ -146,7 +171,7 @@ func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
 	vals, err := r.goEnv(ctx, g.root, slices.Concat(env, []string{"GOFLAGS=-mod=readonly"}),
 		"GOVERSION", "GOWORK", "GOARM64", "GOAMD64", "GOEXPERIMENT", "GOFIPS140")
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	gowork := vals["GOWORK"]
 	if gowork == "off" || inModCache {
@@ -163,10 +188,15 @@ func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
 		goflags = "-mod=vendor"
 	}
 	g.env = append(env, "GOFLAGS="+goflags)
+	return vals, gowork, nil
+}
 
+// listPackages sets each target's import path and returns every package the targets depend
+// on, by import path, as go list reports them.
+func (r *runner) listPackages(ctx context.Context, g *group) (map[string]*listedPackage, error) {
 	gomod, err := readGoMod(filepath.Join(g.root, "go.mod"))
 	if err != nil {
-		return fmt.Errorf("bundling: module of %s: %w", g.root, err)
+		return nil, fmt.Errorf("bundling: module of %s: %w", g.root, err)
 	}
 	modPath := gomod.Module.Mod.Path
 	patterns := make([]string, len(g.targets))
@@ -177,11 +207,10 @@ func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
 			t.importPath = modPath + "/" + t.rel
 		}
 	}
-
 	args := append([]string{"list", "-e", "-deps", "-json=" + listFields, "-tags", "lambda.norpc"}, patterns...)
 	out, err := r.goCmd(ctx, g.root, g.env, args...)
 	if err != nil {
-		return fmt.Errorf("bundling: listing %s: %w", strings.Join(patterns, " "), err)
+		return nil, fmt.Errorf("bundling: listing %s: %w", strings.Join(patterns, " "), err)
 	}
 	pkgs := map[string]*listedPackage{}
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -190,11 +219,16 @@ func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
 		if err := dec.Decode(p); err == io.EOF {
 			break
 		} else if err != nil {
-			return fmt.Errorf("bundling: reading go list output in %s: %w", g.root, err)
+			return nil, fmt.Errorf("bundling: reading go list output in %s: %w", g.root, err)
 		}
 		pkgs[p.ImportPath] = p
 	}
+	return pkgs, nil
+}
 
+// hashHeader is what every target's hash starts with: the format, toolchain, target platform,
+// build flags and workspace.
+func hashHeader(g *group, vals map[string]string, gowork string) (string, error) {
 	var header strings.Builder
 	fmt.Fprintf(&header, "format %s\n", formatVersion)
 	fmt.Fprintf(&header, "toolchain %q\n", vals["GOVERSION"])
@@ -208,45 +242,43 @@ func (r *runner) plan(ctx context.Context, g *group, modCache string) error {
 	if gowork != "" {
 		line, err := workLine(gowork)
 		if err != nil {
-			return fmt.Errorf("bundling: workspace of %s: %w", g.root, err)
+			return "", fmt.Errorf("bundling: workspace of %s: %w", g.root, err)
 		}
 		header.WriteString(line)
 	}
+	return header.String(), nil
+}
 
-	h := &hasher{files: map[string]string{}, gomods: map[string]string{}}
-	var errs []error
-	for _, t := range g.targets {
-		p := pkgs[t.importPath]
-		if p == nil && t.rel == "." {
-			p = pkgs["."] // how go list names a pattern it could not load
-		} else if p == nil {
-			p = pkgs["./"+t.rel]
-		}
-		switch {
-		case p == nil:
-			errs = append(errs, fmt.Errorf("bundling: %s: go list reported no package %s", t.dir, t.importPath))
-		case p.Error != nil:
-			errs = append(errs, fmt.Errorf("bundling: %s: %s", t.dir, p.Error.Err))
-		case len(p.DepsErrors) > 0:
-			msgs := make([]string, len(p.DepsErrors))
-			for i, e := range p.DepsErrors {
-				msgs[i] = e.Err
-			}
-			errs = append(errs, fmt.Errorf("bundling: %s: %s", t.dir, strings.Join(msgs, "\n")))
-		case p.Name != "main":
-			errs = append(errs, fmt.Errorf("bundling: %s: package %s is not a main package (a handler is a command: package main)", t.dir, p.Name))
-		case len(p.GoFiles) == 0:
-			errs = append(errs, fmt.Errorf("bundling: %s: no non-test Go files", t.dir))
-		default:
-			sum, err := h.target(header.String(), p, pkgs)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("bundling: %s: %w", t.dir, err))
-				continue
-			}
-			t.hash = sum
-		}
+// planTarget checks that t is a buildable main package and sets its hash.
+func (h *hasher) planTarget(t *target, header string, pkgs map[string]*listedPackage) error {
+	p := pkgs[t.importPath]
+	if p == nil && t.rel == "." {
+		p = pkgs["."] // how go list names a pattern it could not load
+	} else if p == nil {
+		p = pkgs["./"+t.rel]
 	}
-	return errors.Join(errs...)
+	switch {
+	case p == nil:
+		return fmt.Errorf("go list reported no package %s", t.importPath)
+	case p.Error != nil:
+		return errors.New(p.Error.Err)
+	case len(p.DepsErrors) > 0:
+		msgs := make([]string, len(p.DepsErrors))
+		for i, e := range p.DepsErrors {
+			msgs[i] = e.Err
+		}
+		return errors.New(strings.Join(msgs, "\n"))
+	case p.Name != "main":
+		return fmt.Errorf("package %s is not a main package (a handler is a command: package main)", p.Name)
+	case len(p.GoFiles) == 0:
+		return errors.New("no non-test Go files")
+	}
+	sum, err := h.target(header, p, pkgs)
+	if err != nil {
+		return err
+	}
+	t.hash = sum
+	return nil
 }
 
 // listedPackage is the part of go list -json output plan reads.
