@@ -25,14 +25,14 @@ type alarmSpec struct {
 const MetricsNamespace = contract.MetricsNamespace
 
 // alarmPeriod is the period every alarm evaluates.
-var alarmPeriod = awscdk.Duration_Minutes(jsii.Number(5))
+func alarmPeriod() awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(5)) }
 
 // addAlarms creates the alarms, and their SNS actions when a topic is given.
 func (c *webSocketChatApi) addAlarms() {
 	specs := []alarmSpec{
-		{"ApiIntegrationErrors", c.apiMetric("IntegrationError", "Sum", nil, alarmPeriod), 1,
+		{"ApiIntegrationErrors", c.apiMetric("IntegrationError", "Sum", nil, alarmPeriod()), 1,
 			"A route's Lambda integration failed (API Gateway got an error or timeout from the function). Check the failing function's logs by connection id in the access log; then its Errors and Duration alarms."},
-		{"ApiExecutionErrors", c.apiMetric("ExecutionError", "Sum", nil, alarmPeriod), 1,
+		{"ApiExecutionErrors", c.apiMetric("ExecutionError", "Sum", nil, alarmPeriod()), 1,
 			"API Gateway itself failed to run a request (5xx). Check the access log's error and errorType fields; if it persists, open an AWS support case."},
 	}
 	for _, h := range c.activeHandlers() {
@@ -44,13 +44,13 @@ func (c *webSocketChatApi) addAlarms() {
 				awsdynamodb.Operation_GET_ITEM, awsdynamodb.Operation_PUT_ITEM, awsdynamodb.Operation_DELETE_ITEM,
 				awsdynamodb.Operation_UPDATE_ITEM, awsdynamodb.Operation_QUERY, awsdynamodb.Operation_BATCH_WRITE_ITEM,
 			},
-			Period: alarmPeriod,
+			Period: alarmPeriod(),
 		}), 1,
 			"DynamoDB throttled requests to the chat table (on-demand tables throttle on sudden 2x traffic jumps or a hot room partition). Check which operation in the dashboard; a hot room needs its members spread or a rate limit."},
-		alarmSpec{"FanoutFailures", c.chatMetric(contract.MetricFanoutFailures, "Sum"), 1,
+		// Named after its metric.
+		alarmSpec{contract.MetricFanoutFailures, c.chatMetric(contract.MetricFanoutFailures, "Sum"), 1,
 			"Messages could not be delivered to live connections after retries (throttling or 5xx from @connections). Check the chat function's fan-out log lines; sustained failures mean the account's @connections rate is exhausted."},
 	)
-	c.alarms = map[string]awscloudwatch.Alarm{}
 	for _, s := range specs {
 		a := awscloudwatch.NewAlarm(c.Construct, jsii.String(s.id+"Alarm"), &awscloudwatch.AlarmProps{
 			Metric:             s.metric,
@@ -72,7 +72,7 @@ func (c *webSocketChatApi) addAlarms() {
 func (c *webSocketChatApi) functionAlarms(h handlerSpec) []alarmSpec {
 	fn, n := c.fns[h.name], h.name
 	opts := func(stat string) *awscloudwatch.MetricOptions {
-		return &awscloudwatch.MetricOptions{Period: alarmPeriod, Statistic: jsii.String(stat)}
+		return &awscloudwatch.MetricOptions{Period: alarmPeriod(), Statistic: jsii.String(stat)}
 	}
 	return []alarmSpec{
 		{h.id + "Errors", fn.MetricErrors(opts("Sum")), 1,
@@ -103,7 +103,7 @@ func (c *webSocketChatApi) chatMetric(name, stat string) awscloudwatch.Metric {
 		MetricName:    jsii.String(name),
 		DimensionsMap: &map[string]*string{contract.DimensionService: jsii.String(c.metricsService())},
 		Statistic:     jsii.String(stat),
-		Period:        alarmPeriod,
+		Period:        alarmPeriod(),
 	})
 }
 
