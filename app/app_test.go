@@ -153,6 +153,9 @@ func TestSynthWithValidation(t *testing.T) {
 	if s := logs.String(); strings.Contains(s, "Validation failed") || strings.Contains(s, "violation") {
 		t.Fatalf("built-in validation reported:\n%s", s)
 	}
+	if s := logs.String(); strings.Contains(strings.ToLower(s), "deprecated") {
+		t.Fatalf("the synth uses a deprecated API:\n%s", s)
+	}
 	raw, err := os.ReadFile(filepath.Join(out, "WebSocketChatApi.template.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -184,4 +187,28 @@ func filterEnv(env []string, drop ...string) []string {
 		}
 	}
 	return out
+}
+
+// TestDeployContext: -c userPasswordAuth=true opts the app client into USER_PASSWORD_AUTH (the
+// README's CLI sign-in) and -c alarmEmail=... subscribes that address to the alarm topic.
+func TestDeployContext(t *testing.T) {
+	ctx := *cdkContext(t)
+	ctx[chatstack.UserPasswordAuthContext] = "true"
+	ctx[chatstack.AlarmEmailContext] = "oncall@example.com"
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	stack := chatstack.New(app, "Deploy", nil)
+	raw, err := json.Marshal(assertions.Template_FromStack(stack.Stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := string(raw)
+	if !strings.Contains(tpl, `"ALLOW_USER_PASSWORD_AUTH"`) {
+		t.Error("userPasswordAuth=true did not allow USER_PASSWORD_AUTH")
+	}
+	if !strings.Contains(tpl, `"Endpoint":"oncall@example.com","Protocol":"email"`) {
+		t.Error("alarmEmail did not subscribe the address to the alarm topic")
+	}
+	if golden, _ := os.ReadFile(golden); strings.Contains(string(golden), "ALLOW_USER_PASSWORD_AUTH") || strings.Contains(string(golden), `"Protocol": "email"`) {
+		t.Error("the reference stack allows USER_PASSWORD_AUTH or subscribes an email without the context")
+	}
 }

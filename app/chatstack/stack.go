@@ -3,7 +3,11 @@
 package chatstack
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,14 +28,34 @@ type Stack struct {
 	Chat chatapi.WebSocketChatApi
 }
 
+// UserPasswordAuthContext is the context key that lets the reference stack's Cognito app
+// client sign in with USER_PASSWORD_AUTH (cdk deploy -c userPasswordAuth=true), which the
+// README's AWS CLI sign-in uses; without it the client allows SRP only.
+const UserPasswordAuthContext = "userPasswordAuth"
+
+// AlarmEmailContext is the context key of the address that gets the alarms by email
+// (cdk deploy -c alarmEmail=oncall@example.com); without it the topic has no subscription.
+const AlarmEmailContext = "alarmEmail"
+
 // New creates the reference stack with outputs for the WebSocket URL, the callback URL, the
-// table name and, with Cognito, the user pool and app client ids.
+// table name and, with Cognito, the user pool and app client ids. Its alarms notify an SNS
+// topic of the stack, which emails AlarmEmailContext when the context names an address.
 func New(scope constructs.Construct, id string, props *Props) *Stack {
 	if props == nil {
 		props = &Props{}
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
-	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), props.Chat)
+	chatProps := chatapi.WebSocketChatApiProps{}
+	if props.Chat != nil {
+		chatProps = *props.Chat
+	}
+	if chatProps.Authentication == nil && contextFlag(stack, UserPasswordAuthContext) {
+		chatProps.Authentication = chatapi.CognitoAuthentication(&chatapi.CognitoAuthenticationProps{UserPasswordAuth: jsii.Bool(true)})
+	}
+	if chatProps.AlarmTopic == nil && (chatProps.Alarms == nil || *chatProps.Alarms) {
+		chatProps.AlarmTopic = alarmTopic(stack)
+	}
+	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatProps)
 
 	output := func(id, desc string, value *string) {
 		awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(desc)})
@@ -44,4 +68,41 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 		output("UserPoolClientId", "Cognito app client to sign in with", chat.UserPoolClient().UserPoolClientId())
 	}
 	return &Stack{Stack: stack, Chat: chat}
+}
+
+// alarmTopic is the topic the reference stack's alarms notify, with an email subscription
+// when the context names an address.
+func alarmTopic(stack awscdk.Stack) awssns.Topic {
+	topic := awssns.NewTopic(stack, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("WebSocketChatApi alarms"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	// cdk-nag's AwsSolutions-SNS2 asks for server-side encryption; CloudWatch alarms cannot
+	// publish to a topic encrypted with the AWS managed key, and the topic carries alarm
+	// states only.
+	topic.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cdk_nag"), map[string]any{
+		"rules_to_suppress": []any{map[string]any{"id": "AwsSolutions-SNS2",
+			"reason": "CloudWatch alarms cannot publish to a topic encrypted with the AWS managed SNS key; the topic carries alarm state changes only, no chat data."}},
+	})
+	if email, ok := stack.Node().TryGetContext(jsii.String(AlarmEmailContext)).(string); ok && email != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	} else if ok {
+		panic(fmt.Sprintf("chatstack: context %s is empty: give an email address or leave it out", AlarmEmailContext))
+	}
+	return topic
+}
+
+// contextFlag reads a true/false context value ("true" from the command line); unset is false.
+func contextFlag(stack awscdk.Stack, key string) bool {
+	switch v := stack.Node().TryGetContext(jsii.String(key)).(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case string:
+		if v == "true" || v == "false" {
+			return v == "true"
+		}
+	}
+	panic(fmt.Sprintf("chatstack: context %s must be true or false", key))
 }

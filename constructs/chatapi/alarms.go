@@ -27,29 +27,41 @@ const MetricsNamespace = contract.MetricsNamespace
 // alarmPeriod is the period every alarm evaluates.
 func alarmPeriod() awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(5)) }
 
+// connectErrorRate is the share of $connect integration errors, in percent over a period
+// with at least connectErrorMinimum connects, that fires the ConnectErrorRate alarm. A refused
+// Origin or a wrong subprotocol is a 4xx of the $connect function, so single errors there are
+// client mistakes, not breakage.
+const (
+	connectErrorRate    = 10
+	connectErrorMinimum = 20
+)
+
 // addAlarms creates the alarms, and their SNS actions when a topic is given.
 func (c *webSocketChatApi) addAlarms() {
+	if c.cfg.alarmTopic == nil {
+		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:alarmsWithoutTopic"),
+			jsii.String("Alarms are on but AlarmTopic is not set: the alarms notify no one. Give an SNS topic (AlarmTopic) or turn Alarms off."))
+	}
 	specs := []alarmSpec{
-		{"ApiIntegrationErrors", c.apiMetric("IntegrationError", "Sum", nil, alarmPeriod()), 1,
-			"A route's Lambda integration failed (API Gateway got an error or timeout from the function). Check the failing function's logs by connection id in the access log; then its Errors and Duration alarms."},
+		{"ApiIntegrationErrors", c.messageIntegrationErrors(), 1,
+			"A message route's function failed (API Gateway got an error, a timeout or a 4xx/5xx status from the integration; $connect is watched by ConnectErrorRate). Find the route in the access log (routeKey, integrationError) and read that function's logs by connection id; then its Errors and Duration alarms."},
+		{"ConnectErrorRate", c.connectErrorRate(), connectErrorRate,
+			fmt.Sprintf("Over %d%% of at least %d connects in 5 minutes failed in the $connect function (401/403 answers are the authorizer's and do not count). Read the connect function's logs for the status and reason; a refused Origin after a domain change means AllowedOrigins needs the new origin.", connectErrorRate, connectErrorMinimum)},
 		{"ApiExecutionErrors", c.apiMetric("ExecutionError", "Sum", nil, alarmPeriod()), 1,
-			"API Gateway itself failed to run a request (5xx). Check the access log's error and errorType fields; if it persists, open an AWS support case."},
+			"API Gateway could not call an integration (ExecutionError: errors that occurred when calling the integration), e.g. a function it may not invoke, a throttled function, or a request it could not map. Check the access log's error, errorType and integrationError fields for the route, and the Throttles alarms."},
 	}
 	for _, h := range c.activeHandlers() {
 		specs = append(specs, c.functionAlarms(h)...)
 	}
 	specs = append(specs,
 		alarmSpec{"TableThrottles", c.table.MetricThrottledRequestsForOperations(&awsdynamodb.OperationsMetricOptions{
-			Operations: &[]awsdynamodb.Operation{
-				awsdynamodb.Operation_GET_ITEM, awsdynamodb.Operation_PUT_ITEM, awsdynamodb.Operation_DELETE_ITEM,
-				awsdynamodb.Operation_UPDATE_ITEM, awsdynamodb.Operation_QUERY, awsdynamodb.Operation_BATCH_WRITE_ITEM,
-			},
-			Period: alarmPeriod(),
+			Operations: tableOperations(),
+			Period:     alarmPeriod(),
 		}), 1,
-			"DynamoDB throttled requests to the chat table (on-demand tables throttle on sudden 2x traffic jumps or a hot room partition). Check which operation in the dashboard; a hot room needs its members spread or a rate limit."},
+			"DynamoDB throttled requests to the chat table (on-demand tables throttle on sudden 2x traffic jumps or a hot room partition). The dashboard's \"DynamoDB throttles\" graph shows which operation; a hot room needs its members spread or a lower RateLimit."},
 		// Named after its metric.
 		alarmSpec{contract.MetricFanoutFailures, c.chatMetric(contract.MetricFanoutFailures, "Sum"), 1,
-			"Messages could not be delivered to live connections after retries (throttling or 5xx from @connections). Check the chat function's fan-out log lines; sustained failures mean the account's @connections rate is exhausted."},
+			"Messages or presence events could not be delivered to live connections after retries (throttling or 5xx from @connections). Check the chat and disconnect functions' fan-out log lines; sustained failures mean the account's @connections rate is exhausted."},
 	)
 	for _, s := range specs {
 		a := awscloudwatch.NewAlarm(c.Construct, jsii.String(s.id+"Alarm"), &awscloudwatch.AlarmProps{
@@ -80,7 +92,55 @@ func (c *webSocketChatApi) functionAlarms(h handlerSpec) []alarmSpec {
 		{h.id + "Throttles", fn.MetricThrottles(opts("Sum")), 1,
 			"The " + n + " function hit its concurrency limit and requests were refused. Raise the account's Lambda concurrency quota or lower the stage throttling."},
 		{h.id + "DurationNearTimeout", fn.MetricDuration(opts("Maximum")), h.timeout * 1000 * 0.8,
-			fmt.Sprintf("The %s function ran for over 80%% of its %gs timeout. For chat: large rooms or a slow @connections endpoint; raise ChatMemorySize or FanoutConcurrency, or look for DynamoDB throttling.", n, h.timeout)},
+			fmt.Sprintf("The %s function ran for over 80%% of its %gs timeout. %s", n, h.timeout, h.slowRunbook)},
+	}
+}
+
+// messageIntegrationErrors counts the integration errors of every route but $connect: the
+// stage's total less the $connect route's (detailed metrics are on), so routes added later
+// are counted too.
+func (c *webSocketChatApi) messageIntegrationErrors() awscloudwatch.IMetric {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("total - FILL(connect, 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"total":   c.apiMetric("IntegrationError", "Sum", nil, alarmPeriod()),
+			"connect": c.routeMetric("IntegrationError", "Sum", "$connect"),
+		},
+		Label:  jsii.String("integration errors of message routes"),
+		Period: alarmPeriod(),
+	})
+}
+
+// connectErrorRate is the percentage of connects whose $connect integration failed, 0 while
+// there are fewer than connectErrorMinimum connects.
+func (c *webSocketChatApi) connectErrorRate() awscloudwatch.IMetric {
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String(fmt.Sprintf("IF(FILL(connects, 0) >= %d, 100 * FILL(errors, 0) / connects, 0)", connectErrorMinimum)),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"connects": c.apiMetric("ConnectCount", "Sum", nil, alarmPeriod()),
+			"errors":   c.routeMetric("IntegrationError", "Sum", "$connect"),
+		},
+		Label:  jsii.String("$connect integration errors (%)"),
+		Period: alarmPeriod(),
+	})
+}
+
+// routeMetric is one of API Gateway's detailed metrics of one route of this stage.
+func (c *webSocketChatApi) routeMetric(name, stat, route string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String("AWS/ApiGateway"),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &map[string]*string{"ApiId": c.api.ApiId(), "Stage": jsii.String(c.cfg.stageName), "Route": jsii.String(route)},
+		Statistic:     jsii.String(stat),
+		Period:        alarmPeriod(),
+	})
+}
+
+// tableOperations are the DynamoDB operations the handlers call.
+func tableOperations() *[]awsdynamodb.Operation {
+	return &[]awsdynamodb.Operation{
+		awsdynamodb.Operation_GET_ITEM, awsdynamodb.Operation_PUT_ITEM, awsdynamodb.Operation_DELETE_ITEM,
+		awsdynamodb.Operation_UPDATE_ITEM, awsdynamodb.Operation_QUERY, awsdynamodb.Operation_BATCH_WRITE_ITEM,
 	}
 }
 

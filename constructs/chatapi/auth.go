@@ -22,10 +22,11 @@ type Authentication interface {
 // CognitoAuthenticationProps configures CognitoAuthentication.
 type CognitoAuthenticationProps struct {
 	// UserPool whose tokens are accepted. Default: a new user pool (sign-in by email, no
-	// self sign-up, 12-character passwords, account recovery by email).
+	// self sign-up, 12-character passwords, account recovery by email) with one app client
+	// (no secret, SRP sign-in, OAuth off).
 	UserPool awscognito.IUserPool
 	// UserPoolClients whose tokens are accepted (the token's aud or client_id). Required with
-	// UserPool. Default: one new app client without a secret (SRP and password auth).
+	// UserPool. Default: the new pool's app client.
 	UserPoolClients *[]awscognito.IUserPoolClient
 	// TokenUse lists the accepted Cognito token kinds: "id", "access". Default: both.
 	TokenUse *[]*string
@@ -35,6 +36,13 @@ type CognitoAuthenticationProps struct {
 	// UserPoolRemovalPolicy applies to the new user pool. Ignored with UserPool.
 	// Default: RemovalPolicy.RETAIN.
 	UserPoolRemovalPolicy awscdk.RemovalPolicy
+	// UserPasswordAuth lets the new app client sign in with USER_PASSWORD_AUTH, which sends
+	// the password itself to Cognito (scripts and the AWS CLI need it; browsers use SRP).
+	// Ignored with UserPool. Default: false (SRP only).
+	UserPasswordAuth *bool
+	// OAuth turns on the new app client's OAuth flows (hosted UI, authorization code) with
+	// these settings. Ignored with UserPool. Default: OAuth off.
+	OAuth *awscognito.OAuthSettings
 }
 
 // OidcAuthenticationProps configures OidcAuthentication.
@@ -197,7 +205,12 @@ func (c *webSocketChatApi) newUserPool(p CognitoAuthenticationProps) (awscognito
 	suppressNag(cfnPool, "AwsSolutions-COG8",
 		"The Plus feature plan (threat protection) is billed per monthly active user; pass your own UserPool on the Plus plan to use it.")
 	client := up.AddClient(jsii.String("WebClient"), &awscognito.UserPoolClientOptions{
-		AuthFlows:                  &awscognito.AuthFlow{UserSrp: jsii.Bool(true), UserPassword: jsii.Bool(true)},
+		AuthFlows: &awscognito.AuthFlow{
+			UserSrp:      jsii.Bool(true),
+			UserPassword: jsii.Bool(p.UserPasswordAuth != nil && *p.UserPasswordAuth),
+		},
+		DisableOAuth:               jsii.Bool(p.OAuth == nil),
+		OAuth:                      p.OAuth,
 		GenerateSecret:             jsii.Bool(false),
 		PreventUserExistenceErrors: jsii.Bool(true),
 		EnableTokenRevocation:      jsii.Bool(true),

@@ -105,6 +105,7 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	c.addBuiltInRoutes()
 	c.updateDefaultEnvironment()
 	c.configureStageLogging()
+	c.Node().AddValidation(&routeSettingsValidation{c})
 	if cfg.alarms {
 		c.addAlarms()
 	}
@@ -156,6 +157,7 @@ func (c *webSocketChatApi) addBuiltInRoutes() {
 		Integration: c.integrationFor(c.fns[handlerConnect], "ConnectIntegration"),
 		Authorizer:  authorizer,
 	})
+	c.stageNeedsRoute("$connect", c.routes["$connect"])
 	c.omitEmptyIdentitySource()
 	c.addRoute("$disconnect", c.integrationFor(c.fns[handlerDisconnect], "DisconnectIntegration"), false, nil)
 	c.addRoute("$default", c.integrationFor(c.fns[handlerDefault], "DefaultIntegration"), true, nil)

@@ -2,6 +2,7 @@ package chatapi_test
 
 import (
 	"encoding/json"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
 	"sort"
 	"strings"
 	"testing"
@@ -541,5 +542,38 @@ func TestInvalidPropsNameTheConstruct(t *testing.T) {
 	})
 	if want := `chatapi: Test/Staff: StageName: "a b" must be`; !strings.HasPrefix(msg, want) {
 		t.Errorf("panic %q, want it to start with %q", msg, want)
+	}
+}
+
+// TestCognitoClientDefaults: no OAuth flows, callback or admin scope unless asked, and the
+// password itself is sent to Cognito only when asked.
+func TestCognitoClientDefaults(t *testing.T) {
+	clientOf := func(props *chatapi.WebSocketChatApiProps) map[string]any {
+		stack := newStack(t)
+		chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), props)
+		_, client := synth(t, stack).one(t, "AWS::Cognito::UserPoolClient", nil)
+		return client.Properties
+	}
+	p := clientOf(nil)
+	flows, _ := json.Marshal(p["ExplicitAuthFlows"])
+	for _, key := range []string{"AllowedOAuthFlows", "CallbackURLs", "AllowedOAuthScopes"} {
+		if v, ok := p[key]; ok {
+			t.Errorf("default client has %s %v", key, v)
+		}
+	}
+	if p["AllowedOAuthFlowsUserPoolClient"] == true || strings.Contains(string(flows), "ALLOW_USER_PASSWORD_AUTH") || !strings.Contains(string(flows), "ALLOW_USER_SRP_AUTH") {
+		t.Errorf("default client: OAuth %v, flows %s", p["AllowedOAuthFlowsUserPoolClient"], flows)
+	}
+	p = clientOf(&chatapi.WebSocketChatApiProps{Authentication: chatapi.CognitoAuthentication(&chatapi.CognitoAuthenticationProps{
+		UserPasswordAuth: jsii.Bool(true),
+		OAuth: &awscognito.OAuthSettings{
+			Flows:        &awscognito.OAuthFlows{AuthorizationCodeGrant: jsii.Bool(true)},
+			CallbackUrls: jsii.Strings("https://chat.example.com/callback"),
+		},
+	})})
+	flows, _ = json.Marshal(p["ExplicitAuthFlows"])
+	oauth, _ := json.Marshal(p["AllowedOAuthFlows"])
+	if !strings.Contains(string(flows), "ALLOW_USER_PASSWORD_AUTH") || string(oauth) != `["code"]` {
+		t.Errorf("opted-in client: flows %s, OAuth flows %s", flows, oauth)
 	}
 }

@@ -14,11 +14,6 @@ func (c *webSocketChatApi) addDashboard() {
 	api := func(name, stat, label string) awscloudwatch.IMetric {
 		return c.apiMetric(name, stat, jsii.String(label), minute)
 	}
-	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
-		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
-			Title: jsii.String(title), Left: &metrics, Width: jsii.Number(8), Height: jsii.Number(6),
-		})
-	}
 	var lambdaErrors, durations []awscloudwatch.IMetric
 	for _, h := range c.activeHandlers() {
 		fn := c.fns[h.name]
@@ -42,6 +37,37 @@ func (c *webSocketChatApi) addDashboard() {
 				graph("Fan-out", fanout(contract.MetricFanoutRecipients, "Average", "recipients avg"), fanout(contract.MetricFanoutRecipients, "Maximum", "recipients max"),
 					fanout(contract.MetricFanoutDurationMs, "p50", "duration p50 (ms)"), fanout(contract.MetricFanoutDurationMs, "p99", "duration p99 (ms)"), fanout(contract.MetricFanoutFailures, "Sum", "failures")),
 			},
+			c.tableWidgets(minute),
 		},
+	})
+}
+
+// tableWidgets are the dashboard row of the chat table: throttled requests by operation (what
+// the TableThrottles runbook points to), consumed capacity, and latency of the reads a
+// broadcast makes.
+func (c *webSocketChatApi) tableWidgets(period awscdk.Duration) *[]awscloudwatch.IWidget {
+	var throttles []awscloudwatch.IMetric
+	for _, op := range *tableOperations() {
+		throttles = append(throttles, c.table.MetricThrottledRequestsForOperation(jsii.String(string(op)), &awscloudwatch.MetricOptions{
+			Label: jsii.String(string(op)), Period: period, Statistic: jsii.String("Sum"),
+		}))
+	}
+	opts := func(label, stat string) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Label: jsii.String(label), Period: period, Statistic: jsii.String(stat)}
+	}
+	return &[]awscloudwatch.IWidget{
+		graph("DynamoDB throttles", throttles...),
+		graph("DynamoDB capacity", c.table.MetricConsumedReadCapacityUnits(opts("read units", "Sum")), c.table.MetricConsumedWriteCapacityUnits(opts("write units", "Sum"))),
+		graph("DynamoDB latency", c.table.MetricSuccessfulRequestLatency(&awscloudwatch.MetricOptions{
+			Label: jsii.String("Query p99 (ms)"), Period: period, Statistic: jsii.String("p99"),
+			DimensionsMap: &map[string]*string{"TableName": c.table.TableName(), "Operation": jsii.String("Query")},
+		})),
+	}
+}
+
+// graph is a dashboard graph, a third of a row wide.
+func graph(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(title), Left: &metrics, Width: jsii.Number(8), Height: jsii.Number(6),
 	})
 }

@@ -47,29 +47,36 @@ type handlerSpec struct {
 	tableActions, indexActions []string
 	// post lets the function post to the stage's connections.
 	post bool
+	// slowRunbook tells the on-call engineer what to do when the function runs near its
+	// timeout.
+	slowRunbook string
 }
 
 // handlerSpecs lists the bundled handlers, sorted by name.
 var handlerSpecs = []handlerSpec{
 	{
-		name: handlerAuthorizer, id: "AuthorizerFunction", description: "Verifies the client's JWT on $connect",
+		slowRunbook: "The authorizer fetches the issuer's JWKS on a cold start and when a key is unknown: check that the issuer answers quickly (AUTH_JWKS_URL in its environment) and the function's logs for slow key fetches.",
+		name:        handlerAuthorizer, id: "AuthorizerFunction", description: "Verifies the client's JWT on $connect",
 		timeout: shortTimeout,
 		env:     func(c *webSocketChatApi) map[string]string { return c.authEnv },
 	},
 	{
-		name: handlerChat, id: "ChatFunction", description: "Serves the chat actions: rooms, messages, history, fan-out",
+		slowRunbook: "Large rooms or a slow @connections endpoint: raise ChatMemorySize (CPU comes with memory) or FanoutConcurrency, or look for DynamoDB throttling (TableThrottles).",
+		name:        handlerChat, id: "ChatFunction", description: "Serves the chat actions: rooms, messages, history, fan-out",
 		chatMemory: true, timeout: fanoutTimeout, env: (*webSocketChatApi).chatEnv,
 		tableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
 		indexActions: []string{"dynamodb:Query"},
 		post:         true,
 	},
 	{
-		name: handlerConnect, id: "ConnectFunction", description: "Stores a connection on $connect",
+		slowRunbook: "It writes one item: look for DynamoDB throttling (TableThrottles) or latency on the dashboard; HandlerMemorySize raises its CPU.",
+		name:        handlerConnect, id: "ConnectFunction", description: "Stores a connection on $connect",
 		timeout: shortTimeout, env: (*webSocketChatApi).connectEnv,
 		tableActions: []string{"dynamodb:PutItem"},
 	},
 	{
-		name: handlerDefault, id: "DefaultFunction", description: "Answers unknown actions and non-JSON messages on $default",
+		slowRunbook: "It parses one message and answers: a slow run means too little CPU; raise HandlerMemorySize.",
+		name:        handlerDefault, id: "DefaultFunction", description: "Answers unknown actions and non-JSON messages on $default",
 		timeout: shortTimeout,
 		// CHAT_ACTIONS follows the routes: see updateDefaultEnvironment.
 		env: func(c *webSocketChatApi) map[string]string {
@@ -77,7 +84,8 @@ var handlerSpecs = []handlerSpec{
 		},
 	},
 	{
-		name: handlerDisconnect, id: "DisconnectFunction", description: "Removes a connection and its memberships on $disconnect and tells its rooms",
+		slowRunbook: "It deletes the connection's items and tells its rooms the user left: large rooms or a slow @connections endpoint; raise FanoutConcurrency or HandlerMemorySize, or look for DynamoDB throttling.",
+		name:        handlerDisconnect, id: "DisconnectFunction", description: "Removes a connection and its memberships on $disconnect and tells its rooms",
 		timeout: fanoutTimeout,
 		env: func(c *webSocketChatApi) map[string]string {
 			return map[string]string{

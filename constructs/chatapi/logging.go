@@ -2,6 +2,7 @@ package chatapi
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -55,16 +56,55 @@ func (c *webSocketChatApi) configureStageLogging() {
 		cfn.AddPropertyOverride(jsii.String("DefaultRouteSettings.DataTraceEnabled"), jsii.Bool(false))
 	}
 	if len(c.cfg.routeThrottling) > 0 {
-		settings := map[string]any{}
-		for key, t := range c.cfg.routeThrottling {
-			settings[key] = map[string]any{"ThrottlingRateLimit": t.rate, "ThrottlingBurstLimit": t.burst}
-		}
-		cfn.SetRouteSettings(settings)
+		cfn.SetRouteSettings(c.routeSettings())
 	}
 	if c.cfg.logging() && c.cfg.cloudWatchRole {
-		// The stage cannot log before the account knows the role.
-		cfn.AddDependency(c.newCloudWatchRole())
+		cfn.AddResourceDependency(c.newCloudWatchRole(), jsii.String("the stage cannot log before the account knows the role"))
 	}
+}
+
+// routeSettings are the stage's per-route settings. A route's settings replace the stage's
+// default route settings for that route, so each entry repeats what the defaults set
+// (detailed metrics, the execution log level) beside its throttling.
+func (c *webSocketChatApi) routeSettings() map[string]any {
+	settings := map[string]any{}
+	for key, t := range c.cfg.routeThrottling {
+		entry := map[string]any{
+			"ThrottlingRateLimit":    t.rate,
+			"ThrottlingBurstLimit":   t.burst,
+			"DetailedMetricsEnabled": true,
+		}
+		if c.cfg.executionLogLevel != ExecutionLogLevelOff {
+			entry["LoggingLevel"] = string(c.cfg.executionLogLevel)
+			entry["DataTraceEnabled"] = false
+		}
+		settings[key] = entry
+	}
+	return settings
+}
+
+// stageNeedsRoute makes the stage depend on route when its RouteSettings name the route:
+// CloudFormation may otherwise create the stage first, and API Gateway refuses settings for
+// a route that does not exist ("Unable to find Route by key ... within the provided
+// RouteSettings").
+func (c *webSocketChatApi) stageNeedsRoute(key string, route awsapigatewayv2.WebSocketRoute) {
+	if _, ok := c.cfg.routeThrottling[key]; ok {
+		c.stage.Node().AddDependency(route)
+	}
+}
+
+// routeSettingsValidation fails the synth when RouteThrottling names a route the API never
+// got (AddRoute may add it after the construct is made, so this is checked at synth).
+type routeSettingsValidation struct{ c *webSocketChatApi }
+
+func (r *routeSettingsValidation) Validate() *[]*string {
+	var errs []string
+	for _, key := range sortedKeys(r.c.cfg.routeThrottling) {
+		if _, ok := r.c.routes[key]; !ok {
+			errs = append(errs, fmt.Sprintf("chatapi: %s: RouteThrottling: %q is not a route of the API (add it with AddRoute, or drop its throttling): API Gateway would refuse the stage", r.c.v.path, key))
+		}
+	}
+	return jsii.Strings(errs...)
 }
 
 // newCloudWatchRole sets the account-level role that API Gateway needs to write WebSocket
@@ -80,7 +120,12 @@ func (c *webSocketChatApi) newCloudWatchRole() awsapigateway.CfnAccount {
 	suppressNag(role.Node().DefaultChild().(awscdk.CfnResource), "AwsSolutions-IAM4",
 		"AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's account-level logging role; it must reach the execution log groups API Gateway itself creates.",
 		`/^Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AmazonAPIGatewayPushToCloudWatchLogs$/`)
-	return awsapigateway.NewCfnAccount(c.Construct, jsii.String("ApiGatewayAccount"), &awsapigateway.CfnAccountProps{
+	account := awsapigateway.NewCfnAccount(c.Construct, jsii.String("ApiGatewayAccount"), &awsapigateway.CfnAccountProps{
 		CloudWatchRoleArn: role.RoleArn(),
 	})
+	// The account's setting outlives the stack: deleting the role would break logging for
+	// every API of the account and region (aws-cdk issue 10878), so both stay by default.
+	role.ApplyRemovalPolicy(c.cfg.cloudWatchRoleRemoval)
+	account.ApplyRemovalPolicy(c.cfg.cloudWatchRoleRemoval, nil)
+	return account
 }

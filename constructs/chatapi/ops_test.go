@@ -2,6 +2,7 @@ package chatapi_test
 
 import (
 	"encoding/json"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"sort"
 	"strings"
 	"testing"
@@ -50,8 +51,14 @@ func TestAccessLogsAndCloudWatchRole(t *testing.T) {
 		t.Errorf("stage does not wait for the account's CloudWatch role: %s", deps)
 	}
 	rs, _ := json.Marshal(st.Properties["RouteSettings"])
-	if string(rs) != `{"$connect":{"ThrottlingBurstLimit":100,"ThrottlingRateLimit":50}}` {
+	// A route's settings replace the stage defaults for it: detailed metrics are repeated.
+	if string(rs) != `{"$connect":{"DetailedMetricsEnabled":true,"ThrottlingBurstLimit":100,"ThrottlingRateLimit":50}}` {
 		t.Errorf("route settings %s", rs)
+	}
+	for _, id := range []string{role, accountID} {
+		if p := tpl.Resources[id].DeletionPolicy; p != "Retain" {
+			t.Errorf("%s has DeletionPolicy %q: deleting the account's logging role breaks logging for every API in the region", id, p)
+		}
 	}
 	drs := st.Properties["DefaultRouteSettings"].(map[string]any)
 	if _, ok := drs["LoggingLevel"]; ok {
@@ -76,7 +83,7 @@ func TestLoggingOptions(t *testing.T) {
 		t.Errorf("CloudWatchRole false still made %d accounts", n)
 	}
 	rs, _ := json.Marshal(st.Properties["RouteSettings"])
-	if string(rs) != `{"sendmessage":{"ThrottlingBurstLimit":5,"ThrottlingRateLimit":5}}` {
+	if string(rs) != `{"sendmessage":{"DataTraceEnabled":false,"DetailedMetricsEnabled":true,"LoggingLevel":"ERROR","ThrottlingBurstLimit":5,"ThrottlingRateLimit":5}}` {
 		t.Errorf("route settings %s", rs)
 	}
 
@@ -118,14 +125,14 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	}
 	sort.Strings(metrics)
 	joined := strings.Join(metrics, " ")
-	for _, want := range []string{"IntegrationError/AWS/ApiGateway", "ExecutionError/AWS/ApiGateway", "Errors/AWS/Lambda", "Throttles/AWS/Lambda", "Duration/AWS/Lambda", "FanoutFailures/WebSocketChatApi", "expression"} {
+	for _, want := range []string{"ExecutionError/AWS/ApiGateway", "Errors/AWS/Lambda", "Throttles/AWS/Lambda", "Duration/AWS/Lambda", "FanoutFailures/WebSocketChatApi", "expression"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no alarm on %s; alarms on: %s", want, joined)
 		}
 	}
-	// 2 API + 3 per function × 5 + DynamoDB throttles + fan-out failures.
-	if len(alarms) != 2+15+2 || len(*c.AlarmIds()) != len(alarms) {
-		t.Errorf("%d alarms (AlarmIds %d), want 19", len(alarms), len(*c.AlarmIds()))
+	// 3 API + 3 per function × 5 + DynamoDB throttles + fan-out failures.
+	if len(alarms) != 3+15+2 || len(*c.AlarmIds()) != len(alarms) {
+		t.Errorf("%d alarms (AlarmIds %d), want 20", len(alarms), len(*c.AlarmIds()))
 	}
 	for id, p := range alarms {
 		if strings.Contains(id, "ChatFunctionDurationNearTimeout") && p["Threshold"] != float64(28*1000*0.8) {
@@ -134,7 +141,8 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	}
 	_, dash := tpl.one(t, "AWS::CloudWatch::Dashboard", nil)
 	body := compact(dash.Properties["DashboardBody"])
-	for _, w := range []string{"Connections", "Messages", "API errors", "Lambda errors", "Latency", "Fan-out", "ConnectCount", "FanoutRecipients", "FanoutDurationMs"} {
+	checkAlarmMeaning(t, alarms, body)
+	for _, w := range []string{"Connections", "Messages", "API errors", "Lambda errors", "Latency", "Fan-out", "ConnectCount", "FanoutRecipients", "FanoutDurationMs", "DynamoDB throttles"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("dashboard lacks %q", w)
 		}
@@ -172,5 +180,91 @@ func TestAllowedOriginsAndRateLimit(t *testing.T) {
 	tpl = synth(t, stack)
 	if _, ok := env("ChatConnectFunction")["ALLOWED_ORIGINS"]; ok {
 		t.Error("ALLOWED_ORIGINS set by default (any origin is the default)")
+	}
+}
+
+// checkAlarmMeaning checks that the alarms fire on breakage, not on client mistakes, and that
+// each runbook fits its alarm.
+func checkAlarmMeaning(t *testing.T, alarms map[string]map[string]any, dashboard string) {
+	t.Helper()
+	byID := func(part string) map[string]any {
+		for id, p := range alarms {
+			if strings.HasPrefix(id, "Chat"+part+"Alarm") {
+				return p
+			}
+		}
+		t.Fatalf("no alarm %s", part)
+		return nil
+	}
+	// Integration errors of message routes: the stage's total less $connect's, by Route.
+	integ, _ := json.Marshal(byID("ApiIntegrationErrors")["Metrics"])
+	if !strings.Contains(string(integ), `"Name":"Route","Value":"$connect"`) || !strings.Contains(string(integ), "total - FILL(connect, 0)") {
+		t.Errorf("ApiIntegrationErrors counts $connect's 4xx (refused origins) too: %s", integ)
+	}
+	// $connect: a rate over a minimum of connects, not a count of 1.
+	rate := byID("ConnectErrorRate")
+	expr, _ := json.Marshal(rate["Metrics"])
+	if rate["Threshold"] != float64(10) || !strings.Contains(string(expr), `IF(FILL(connects, 0) \u003e= 20,`) {
+		t.Errorf("ConnectErrorRate threshold %v, metrics %s", rate["Threshold"], expr)
+	}
+	if d := byID("ApiExecutionErrors")["AlarmDescription"].(string); strings.Contains(d, "API Gateway itself failed") || !strings.Contains(d, "calling the integration") {
+		t.Errorf("ExecutionError runbook does not say what AWS counts: %q", d)
+	}
+	for _, small := range []string{"Authorizer", "Connect", "Default", "Disconnect"} {
+		if d := byID(small + "FunctionDurationNearTimeout")["AlarmDescription"].(string); strings.Contains(d, "ChatMemorySize") {
+			t.Errorf("%s's duration runbook tells the reader to raise the chat function's memory: %q", small, d)
+		}
+	}
+	if d := byID("TableThrottles")["AlarmDescription"].(string); !strings.Contains(d, `"DynamoDB throttles"`) || !strings.Contains(dashboard, "DynamoDB throttles") {
+		t.Errorf("TableThrottles runbook points to a dashboard graph that does not exist: %q", d)
+	}
+}
+
+// TestAlarmsWithoutTopicWarn: with alarms on and no topic, nobody would hear them.
+func TestAlarmsWithoutTopicWarn(t *testing.T) {
+	stack := newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), nil)
+	warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AlarmTopic is not set")))
+	if len(*warnings) != 1 {
+		t.Errorf("%d warnings about alarms without a topic, want 1", len(*warnings))
+	}
+	stack = newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{AlarmTopic: awssns.NewTopic(stack, jsii.String("T"), nil)})
+	warnings = assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AlarmTopic is not set")))
+	if len(*warnings) != 0 {
+		t.Errorf("warned about a missing topic although AlarmTopic is set")
+	}
+}
+
+// TestStageWaitsForThrottledRoutes: CloudFormation creates what has no dependency first, and
+// API Gateway refuses a stage whose RouteSettings name a route that does not exist yet.
+func TestStageWaitsForThrottledRoutes(t *testing.T) {
+	stack := newStack(t)
+	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{
+		RouteThrottling: &map[string]*chatapi.ThrottleProps{
+			"$connect": {RateLimit: jsii.Number(5), BurstLimit: jsii.Number(5)},
+			"typing":   {RateLimit: jsii.Number(2), BurstLimit: jsii.Number(2)},
+		},
+	})
+	chat.AddRoute(jsii.String("typing"), &chatapi.AddRouteOptions{Handler: userFunction(stack, "Typing")})
+	tpl := synth(t, stack)
+	_, st := tpl.one(t, "AWS::ApiGatewayV2::Stage", nil)
+	deps, _ := json.Marshal(st.DependsOn)
+	for _, key := range []string{"$connect", "typing"} {
+		if id := routeID(tpl, key); !strings.Contains(string(deps), `"`+id+`"`) {
+			t.Errorf("stage does not depend on route %s (%s): DependsOn %s", key, id, deps)
+		}
+	}
+	if id := routeID(tpl, "sendmessage"); strings.Contains(string(deps), `"`+id+`"`) {
+		t.Errorf("stage depends on sendmessage, which its settings do not name")
+	}
+
+	stack = newStack(t)
+	chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{
+		RouteThrottling: &map[string]*chatapi.ThrottleProps{"typing": {RateLimit: jsii.Number(2), BurstLimit: jsii.Number(2)}},
+	})
+	msg := mustPanic(t, func() { synth(t, stack) })
+	if !strings.Contains(msg, `RouteThrottling: "typing" is not a route of the API`) {
+		t.Errorf("throttling a route that never exists: %q", msg)
 	}
 }

@@ -180,10 +180,16 @@ type WebSocketChatApiProps struct {
 	// region: turn this off when the account already has one (or another stack sets it).
 	// Default: true when any logging is on.
 	CloudWatchRole *bool
+	// CloudWatchRoleRemovalPolicy applies to that role and the account setting. The setting
+	// is the account's and region's, not the stack's: deleting the role breaks logging for
+	// every API Gateway API there, which is why CDK's RestApi retains it too.
+	// Default: RemovalPolicy.RETAIN.
+	CloudWatchRoleRemovalPolicy awscdk.RemovalPolicy
 	// Alarms creates CloudWatch alarms, each described with what to do when it fires.
 	// Default: true.
 	Alarms *bool
-	// AlarmTopic receives the alarms' ALARM and OK notifications. Default: no actions.
+	// AlarmTopic receives the alarms' ALARM and OK notifications. Default: no actions, and a
+	// synth warning that the alarms notify no one.
 	AlarmTopic awssns.ITopic
 	// Dashboard creates a CloudWatch dashboard of connections, messages, errors, latency and
 	// fan-out. Default: true.

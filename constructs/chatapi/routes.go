@@ -122,6 +122,7 @@ func (c *webSocketChatApi) addRoute(key string, i *lambdaIntegration, reply bool
 		ReturnResponse: jsii.Bool(reply),
 	})
 	c.routes[key] = route
+	c.stageNeedsRoute(key, route)
 	suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
 	if schema != nil {
 		c.addModel(route, key, schema)

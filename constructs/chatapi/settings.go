@@ -16,33 +16,34 @@ import (
 
 // settings are the props with defaults applied and every rule checked.
 type settings struct {
-	apiName            *string
-	routeSelection     string
-	stageName          string
-	chatActions        []string
-	auth               Authentication
-	tokenSources       []TokenSource
-	connectionTTL      float64 // seconds
-	historyRetention   float64 // seconds
-	tableRemoval       awscdk.RemovalPolicy
-	deletionProtection bool
-	rateLimit          float64
-	burstLimit         float64
-	logRetention       awslogs.RetentionDays
-	chatMemory         float64
-	handlerMemory      float64
-	fanoutConcurrency  float64
-	architecture       awslambda.Architecture
-	routeThrottling    map[string]throttle
-	ratePerSecond      float64
-	rateBurst          float64
-	allowedOrigins     []string
-	accessLogging      bool
-	executionLogLevel  ExecutionLogLevel
-	cloudWatchRole     bool
-	alarms             bool
-	alarmTopic         awssns.ITopic
-	dashboard          bool
+	apiName               *string
+	routeSelection        string
+	stageName             string
+	chatActions           []string
+	auth                  Authentication
+	tokenSources          []TokenSource
+	connectionTTL         float64 // seconds
+	historyRetention      float64 // seconds
+	tableRemoval          awscdk.RemovalPolicy
+	deletionProtection    bool
+	rateLimit             float64
+	burstLimit            float64
+	logRetention          awslogs.RetentionDays
+	chatMemory            float64
+	handlerMemory         float64
+	fanoutConcurrency     float64
+	architecture          awslambda.Architecture
+	routeThrottling       map[string]throttle
+	ratePerSecond         float64
+	rateBurst             float64
+	allowedOrigins        []string
+	accessLogging         bool
+	executionLogLevel     ExecutionLogLevel
+	cloudWatchRole        bool
+	cloudWatchRoleRemoval awscdk.RemovalPolicy
+	alarms                bool
+	alarmTopic            awssns.ITopic
+	dashboard             bool
 }
 
 type throttle struct{ rate, burst float64 }
@@ -50,29 +51,30 @@ type throttle struct{ rate, burst float64 }
 // defaultSettings are the settings of nil props.
 func defaultSettings() settings {
 	return settings{
-		routeSelection:    DefaultRouteSelectionExpression,
-		stageName:         DefaultStageName,
-		chatActions:       protocol.Actions(),
-		auth:              CognitoAuthentication(nil),
-		tokenSources:      []TokenSource{TokenSourceQueryString, TokenSourceSubprotocol},
-		connectionTTL:     DefaultConnectionTtl.Seconds(),
-		historyRetention:  DefaultHistoryRetention.Seconds(),
-		tableRemoval:      awscdk.RemovalPolicy_RETAIN,
-		rateLimit:         DefaultThrottleRateLimit,
-		burstLimit:        DefaultThrottleBurstLimit,
-		logRetention:      DefaultLogRetention,
-		chatMemory:        DefaultChatMemorySize,
-		handlerMemory:     DefaultHandlerMemorySize,
-		fanoutConcurrency: DefaultFanoutConcurrency,
-		architecture:      awslambda.Architecture_ARM_64(),
-		routeThrottling:   map[string]throttle{"$connect": {DefaultConnectRateLimit, DefaultConnectBurstLimit}},
-		ratePerSecond:     DefaultMessageRatePerSecond,
-		rateBurst:         DefaultMessageBurst,
-		accessLogging:     true,
-		executionLogLevel: ExecutionLogLevelOff,
-		cloudWatchRole:    true,
-		alarms:            true,
-		dashboard:         true,
+		routeSelection:        DefaultRouteSelectionExpression,
+		stageName:             DefaultStageName,
+		chatActions:           protocol.Actions(),
+		auth:                  CognitoAuthentication(nil),
+		tokenSources:          []TokenSource{TokenSourceQueryString, TokenSourceSubprotocol},
+		connectionTTL:         DefaultConnectionTtl.Seconds(),
+		historyRetention:      DefaultHistoryRetention.Seconds(),
+		tableRemoval:          awscdk.RemovalPolicy_RETAIN,
+		rateLimit:             DefaultThrottleRateLimit,
+		burstLimit:            DefaultThrottleBurstLimit,
+		logRetention:          DefaultLogRetention,
+		chatMemory:            DefaultChatMemorySize,
+		handlerMemory:         DefaultHandlerMemorySize,
+		fanoutConcurrency:     DefaultFanoutConcurrency,
+		architecture:          awslambda.Architecture_ARM_64(),
+		routeThrottling:       map[string]throttle{"$connect": {DefaultConnectRateLimit, DefaultConnectBurstLimit}},
+		ratePerSecond:         DefaultMessageRatePerSecond,
+		rateBurst:             DefaultMessageBurst,
+		accessLogging:         true,
+		executionLogLevel:     ExecutionLogLevelOff,
+		cloudWatchRole:        true,
+		cloudWatchRoleRemoval: awscdk.RemovalPolicy_RETAIN,
+		alarms:                true,
+		dashboard:             true,
 	}
 }
 
@@ -254,6 +256,9 @@ func (s *settings) resolveOperations(v validator, p *WebSocketChatApiProps) {
 	}
 	if p.CloudWatchRole != nil {
 		s.cloudWatchRole = *p.CloudWatchRole
+	}
+	if p.CloudWatchRoleRemovalPolicy != "" {
+		s.cloudWatchRoleRemoval = p.CloudWatchRoleRemovalPolicy
 	}
 	if p.Alarms != nil {
 		s.alarms = *p.Alarms
