@@ -1,9 +1,11 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strconv"
 	"testing"
 	"unicode/utf8"
 )
@@ -33,6 +35,9 @@ func FuzzValidate(f *testing.F) {
 				if inv.Reason == "" || inv.Action != action {
 					t.Fatalf("%s: refusal %+v names no reason or another action", action, inv)
 				}
+				if goInternals.MatchString(inv.Reason) {
+					t.Fatalf("%s: refusal %q shows Go's internals to the client", action, inv.Reason)
+				}
 				if inv.JSON == json.Valid(body) {
 					t.Fatalf("%s: InvalidError.JSON = %v for a body that json.Valid calls %v", action, inv.JSON, json.Valid(body))
 				}
@@ -40,13 +45,19 @@ func FuzzValidate(f *testing.F) {
 			}
 			// Accepted: the body is a JSON object; read its keys exactly as named.
 			var exact map[string]any
-			if err := json.Unmarshal(body, &exact); err != nil || exact == nil {
+			dec := json.NewDecoder(bytes.NewReader(body))
+			dec.UseNumber() // an extra key may hold a number no float64 holds (1e400)
+			if err := dec.Decode(&exact); err != nil || exact == nil {
 				t.Fatalf("%s: accepted a body that is not a JSON object: %v", action, err)
 			}
 			checkAccepted(t, action, out, exact, roomID)
 		}
 	})
 }
+
+// goInternals matches what Go's own errors say and a client must never read: encoding/json's
+// prefix, Go type and struct names.
+var goInternals = regexp.MustCompile(`json: |Go struct|Go value|struct field|unmarshal|of type (int|string|float|bool)|\bint64\b|\*protocol\.|protocol\.[A-Z]`)
 
 // requestOf returns a pointer to a new request struct of action.
 func requestOf(t *testing.T, action string) any {
@@ -95,7 +106,7 @@ func checkAccepted(t *testing.T, action string, out any, exact map[string]any, r
 		if present && (r.Limit < 1 || r.Limit > MaxHistoryLimit) || !present && r.Limit != 0 {
 			t.Fatalf("%s: accepted limit %d (present %v), want 1..%d or absent", action, r.Limit, present, MaxHistoryLimit)
 		}
-		if present && limit != float64(r.Limit) {
+		if present && limit != json.Number(strconv.Itoa(r.Limit)) {
 			t.Fatalf("%s: decoded limit %d, but the body's \"limit\" is %v", action, r.Limit, limit)
 		}
 	default:

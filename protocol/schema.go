@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -86,6 +87,9 @@ func (v *Validator) Validate(action string, body []byte, out any) error {
 	if err := s.Validate(inst); err != nil {
 		return &InvalidError{Action: action, Reason: describe(err)}
 	}
+	if err := CheckIntegerLiterals(s, inst); err != nil {
+		return &InvalidError{Action: action, Reason: err.Error()}
+	}
 	// encoding/json matches object keys to struct fields without regard to letter case, so
 	// {"roomId":"ok","ROOMID":"any thing"} would pass the schema (ROOMID is just another
 	// property to it) and then decode "any thing" as the room id. Refuse such keys.
@@ -94,7 +98,7 @@ func (v *Validator) Validate(action string, body []byte, out any) error {
 	}
 	if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
-			return &InvalidError{Action: action, Reason: err.Error()}
+			return &InvalidError{Action: action, Reason: decodeReason(err)}
 		}
 		// What the handler uses is the decoded value: it must satisfy the schema too.
 		if err := recheck(s, out); err != nil {
@@ -170,4 +174,14 @@ func describe(err error) string {
 	}
 	walk(ve)
 	return strings.Join(parts, "; ")
+}
+
+// decodeReason says which field could not be decoded, in the protocol's words: never Go's
+// own text, which names struct types and fields.
+func decodeReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("/%s: got %s, which does not fit the field", strings.ReplaceAll(te.Field, ".", "/"), te.Value)
+	}
+	return "the body does not fit the message"
 }

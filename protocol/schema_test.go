@@ -65,6 +65,12 @@ func TestValidate(t *testing.T) {
 		{ActionHistory, `{"roomId":"r1","limit":101}`, "/limit", false},
 		{ActionHistory, `{"roomId":"r1","limit":1.5}`, "/limit", false},
 		{ActionHistory, `{"roomId":"r1","limit":0}`, "/limit", false},
+		// Draft-04: an integer has no fraction or exponent, whatever its value.
+		{ActionHistory, `{"roomId":"r1","limit":2.0}`, "/limit: got number 2.0, want integer", false},
+		{ActionHistory, `{"roomId":"r1","limit":2e0}`, "/limit: got number 2e0, want integer", false},
+		{ActionHistory, `{"roomId":"r1","limit":20e-1}`, "/limit: got number 20e-1, want integer", false},
+		{ActionHistory, `{"roomId":"r1","limit":2E1}`, "/limit", false},
+		{ActionHistory, `{"roomId":"r1","limit":-0}`, "/limit", false},
 		{ActionLeaveRoom, `["r1"]`, "object", false},
 		// encoding/json would decode these keys into the fields, past the schema's limits.
 		{ActionJoinRoom, `{"roomId":"ok","ROOMID":"#bad room!"}`, "/ROOMID: property names are case-sensitive", false},
@@ -74,7 +80,7 @@ func TestValidate(t *testing.T) {
 		{ActionHistory, `{"roomId":"r1","ACTION":"history","limitless":true}`, "", false},
 	}
 	for _, tt := range tests {
-		err := v.Validate(tt.action, []byte(tt.body), nil)
+		err := v.Validate(tt.action, []byte(tt.body), requestOf(t, tt.action))
 		if tt.wantErr == "" {
 			if err != nil {
 				t.Errorf("%s %s: unexpected error %v", tt.action, tt.body, err)
