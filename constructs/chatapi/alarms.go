@@ -40,7 +40,7 @@ const (
 func (c *webSocketChatApi) addAlarms() {
 	if c.cfg.alarmTopic == nil {
 		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:alarmsWithoutTopic"),
-			jsii.String("Alarms are on but AlarmTopic is not set: the alarms notify no one. Give an SNS topic (AlarmTopic) or turn Alarms off."))
+			jsii.String("Alarms are on but AlarmTopic is not set: the alarms notify no one. Give an SNS topic (AlarmTopic) or turn Alarms off."), nil)
 	}
 	specs := []alarmSpec{
 		{"ApiIntegrationErrors", c.messageIntegrationErrors(), 1,

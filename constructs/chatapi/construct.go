@@ -151,7 +151,7 @@ func (c *webSocketChatApi) addBuiltInRoutes() {
 		authorizer = newRequestAuthorizer(fn, c.cfg.tokenSources)
 	} else {
 		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:authenticationDisabled"),
-			jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."))
+			jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."), nil)
 	}
 	c.routes["$connect"] = c.api.AddRoute(jsii.String("$connect"), &awsapigatewayv2.WebSocketRouteOptions{
 		Integration: c.integrationFor(c.fns[handlerConnect], "ConnectIntegration"),

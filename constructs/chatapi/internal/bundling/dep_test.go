@@ -148,7 +148,9 @@ func main() {
 	lambda.Start(func(context.Context) (string, error) { return protocol.ActionSendMessage, nil })
 }
 `)
-	if _, err := r.goCmd(ctx, app, nil, "get", "github.com/aws/aws-lambda-go/lambda@v1.55.0"); err != nil {
+	// The version this module requires: an older one would make go get drop this module.
+	lambdaVersion := requiredVersion(t, "github.com/aws/aws-lambda-go")
+	if _, err := r.goCmd(ctx, app, nil, "get", "github.com/aws/aws-lambda-go/lambda@"+lambdaVersion); err != nil {
 		t.Fatal(err)
 	}
 	user, err := Build(ctx, opts, Request{Dir: filepath.Join(app, "handlers", "hello")})
@@ -187,4 +189,20 @@ func makeWritable(t *testing.T, dir string) {
 	if err != nil && !strings.Contains(err.Error(), "no such file") {
 		t.Error(err)
 	}
+}
+
+// requiredVersion is the version of a module that this module's go.mod requires.
+func requiredVersion(t *testing.T, path string) string {
+	t.Helper()
+	gomod, err := readGoMod(filepath.Join(repoRoot(t), "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range gomod.Require {
+		if r.Mod.Path == path {
+			return r.Mod.Version
+		}
+	}
+	t.Fatalf("go.mod does not require %s", path)
+	return ""
 }
