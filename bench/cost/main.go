@@ -24,7 +24,7 @@
 // ondisconnect put and delete one item. It has no rooms: with everyone online at once, a
 // message goes to every user.
 //
-// Lambda durations are modeled, not guessed: CPU ms (measured natively by bench/load) ×
+// Lambda durations are modeled, not guessed: CPU ms (measured natively by integ/cmd/loadbench) ×
 // 1,769 ÷ memory MB (Lambda's CPU share below one vCPU) plus the network wait (assumed,
 // per DynamoDB call and per wave of @connections POSTs). Defaults of the measured inputs are
 // the figures of BENCHMARKS.md.
@@ -86,7 +86,7 @@ type config struct {
 	// Memory sizes (the construct's defaults).
 	chatMB, handlerMB int
 
-	// Measured by bench/load, natively (CPU ms per invocation on one x86-64 core).
+	// Measured by integ/cmd/loadbench, natively (CPU ms per invocation on one x86-64 core).
 	chatBaseCPU, chatPostCPU       float64 // sendmessage: base + per POST
 	joinCPU                        float64 // joinroom, excluding its presence POSTs
 	authorizerCPU, connectCPU      float64
@@ -420,7 +420,7 @@ func report(c config) {
 	for _, n := range onotes {
 		fmt.Println("  - " + n)
 	}
-	fmt.Println("  - Lambda duration = CPU ms × 1,769 ÷ memory MB + network wait; CPU measured natively by bench/load on an x86-64 core (taken as a Graviton core's); init (cold starts) left out: a few per day per function")
+	fmt.Println("  - Lambda duration = CPU ms × 1,769 ÷ memory MB + network wait; CPU measured natively by integ/cmd/loadbench on an x86-64 core (taken as a Graviton core's); init (cold starts) left out: a few per day per function")
 	fmt.Println("Assumptions, sample design (aws-samples/simple-websockets-chat-app, sendmessage/app.js):")
 	for _, n := range snotes {
 		fmt.Println("  - " + n)

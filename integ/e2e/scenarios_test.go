@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/localauth"
+	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

@@ -15,8 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
 )
 
 // envAssembly names the environment variable that, when set, gives a cloud assembly to run

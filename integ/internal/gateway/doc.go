@@ -1,5 +1,5 @@
 // Package gateway emulates an API Gateway WebSocket API stage and its @connections management
-// API, driven by the API model that integ/assembly reads from the synthesized template, so the
+// API, driven by the API model that package assembly reads from the synthesized template, so the
 // handlers meet locally what they meet on AWS.
 //
 // A Gateway is an http.Handler. GET /<stage> with a WebSocket upgrade is a handshake:

@@ -1,14 +1,14 @@
-// Command load measures the chat stack under load through the local emulator (integ/local):
+// Command loadbench measures the chat stack under load through the local emulator (package local):
 // the synthesized cloud assembly runs for real (API Gateway emulator, the very handler
 // binaries, DynamoDB Local behind IAM checks), N WebSocket clients with a token each connect
 // and join R rooms round-robin, then each sends M messages per second for D seconds. Every
 // message carries a clientMessageId and its send time in its text, so that each member's
 // receipt is checked (every other member of the room exactly once) and timed.
 //
-//	go run ./bench/load                              # footprint, then the default sweep (about 4 min)
-//	go run ./bench/load -native                      # the same with the handlers built for this machine (about 6 min)
-//	go run ./bench/load -sweep=false -conns 500 -rooms 20 -rate 5 -duration 60s
-//	go run ./bench/load -load=false                  # the handler footprint only
+//	go run ./integ/cmd/loadbench                     # footprint, then the default sweep (about 4 min)
+//	go run ./integ/cmd/loadbench -native             # the same with the handlers built for this machine (about 6 min)
+//	go run ./integ/cmd/loadbench -sweep=false -conns 500 -rooms 20 -rate 5 -duration 60s
+//	go run ./integ/cmd/loadbench -load=false         # the handler footprint only
 //
 // In order, it:
 //
@@ -70,8 +70,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
 )
 
 // config holds the command's flags.
@@ -151,7 +151,7 @@ func parseFlags() (config, error) {
 	case !(c.rate > 0):
 		return c, errors.New("-rate: want > 0")
 	case c.rate > 10:
-		fmt.Fprintln(os.Stderr, "load: -rate over 10/s: the per-connection rate limit (10/s, burst 20) will refuse messages (counted as rate_limited)")
+		fmt.Fprintln(os.Stderr, "loadbench: -rate over 10/s: the per-connection rate limit (10/s, burst 20) will refuse messages (counted as rate_limited)")
 	}
 	return c, nil
 }
@@ -159,18 +159,18 @@ func parseFlags() (config, error) {
 func main() {
 	cfg, err := parseFlags()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(2)
 	}
 	if cfg.client {
 		if err := runClient(os.Stdin, os.Stdout, cfg.verbose); err != nil {
-			fmt.Fprintln(os.Stderr, "load:", err)
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
 			os.Exit(1)
 		}
 		return
 	}
 	if err := run(cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "load:", err)
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
 	}
 }
@@ -462,7 +462,7 @@ func runLoad(ctx context.Context, cfg config, dir string, fps []footprint) (err 
 	for cat, pids := range leftovers {
 		for _, pid := range pids {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
-			fmt.Fprintf(os.Stderr, "load: killed leftover %s process %d\n", cat, pid)
+			fmt.Fprintf(os.Stderr, "loadbench: killed leftover %s process %d\n", cat, pid)
 		}
 	}
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 )
 
 // buildLinux builds the Go main package pkg for linux/goarch with the construct's flags
@@ -45,7 +45,7 @@ func TestArm64BootstrapThroughInterpreter(t *testing.T) {
 		t.Fatalf("FindInterpreter(arm64) on %s found no interpreter and no error", runtime.GOARCH)
 	}
 	dir := t.TempDir()
-	buildLinux(t, "../../lambdas/default", "arm64", dir)
+	buildLinux(t, "../../../lambdas/default", "arm64", dir)
 
 	e := newEmulator(t, lambdaemu.Options{})
 	err = e.Add(lambdaemu.Function{

@@ -14,7 +14,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
-	"github.com/chatstack/websocketchatapi/integ/localauth"
+	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
 )
 
 const cognitoIssuer = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_local"

@@ -20,11 +20,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/gateway"
-	"github.com/chatstack/websocketchatapi/integ/iamcheck"
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
-	"github.com/chatstack/websocketchatapi/integ/localauth"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/gateway"
+	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 )
 

@@ -21,12 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/iamcheck"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 )
 
 const (
-	goldenTemplate = "../../app/testdata/reference-stack.template.json"
+	goldenTemplate = "../../../app/testdata/reference-stack.template.json"
 	chatFn         = "ChatChatFunction21D1B252"
 	connectFn      = "ChatConnectFunctionFC713592"
 	disconnectFn   = "ChatDisconnectFunctionFAABE735"

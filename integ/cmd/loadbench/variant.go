@@ -11,8 +11,8 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 )
 
 // handlerPackagePrefix starts the import path of every built-in handler's main package.

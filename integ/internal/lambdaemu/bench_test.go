@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 )
 
 // BenchmarkColdStart starts each real handler, built for the host, in a fresh process per
 // iteration and reports its init phase (process start to first /next) as init-ms (mean) and
-// init-p50-ms. Run with: go test -run '^$' -bench ColdStart ./integ/lambdaemu/
+// init-p50-ms. Run with: go test -run '^$' -bench ColdStart ./integ/internal/lambdaemu/
 func BenchmarkColdStart(b *testing.B) {
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -35,7 +35,7 @@ func BenchmarkColdStart(b *testing.B) {
 	for _, h := range handlers {
 		b.Run(h.name, func(b *testing.B) {
 			dir := filepath.Join(b.TempDir(), h.name)
-			if _, err := lambdaemu.BuildHost(context.Background(), "../../lambdas/"+h.name, dir); err != nil {
+			if _, err := lambdaemu.BuildHost(context.Background(), "../../../lambdas/"+h.name, dir); err != nil {
 				b.Fatal(err)
 			}
 			var inits []time.Duration

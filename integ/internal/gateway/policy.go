@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/chatstack/websocketchatapi/integ/iamcheck"
+	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 )
 
 // authorizerResult is a REQUEST authorizer's answer, read the way API Gateway reads it.

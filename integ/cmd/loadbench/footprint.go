@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 )
 
 // footprint is one handler's size, init time and idle memory, natively and under qemu.
@@ -34,7 +34,7 @@ type footprint struct {
 // measureFootprint measures every function of st: sizes from the asset folders, and runs
 // cold starts of each handler (nativeRuns natively from a lambdaemu.BuildHost build of
 // lambdas/<handler>, qemuRuns from the asset's arm64 bootstrap under qemu-user when this
-// machine is not arm64), each in a fresh emulator, as BenchmarkColdStart of integ/lambdaemu
+// machine is not arm64), each in a fresh emulator, as BenchmarkColdStart of package lambdaemu
 // does. The functions get the template's environment; the authorizer's JWKS URL names a
 // local server (the handlers reach no other endpoint during init).
 func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buildDir string, nativeRuns, qemuRuns int) ([]footprint, error) {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 )
 
 const validSend = `{"action":"sendmessage","roomId":"lobby","text":"hello"}`

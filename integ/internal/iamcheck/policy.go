@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 )
 
 // Policy is the set of identity-based policies of one principal (a role session).

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
 )
 
 // initTarget is the bound on a handler's native init.

@@ -8,7 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 )
 
 // DynamoDBTargetPrefix is the X-Amz-Target prefix of DynamoDB's JSON protocol.

@@ -14,11 +14,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 )
 
 const (
-	goldenTemplate = "../../app/testdata/reference-stack.template.json"
+	goldenTemplate = "../../../app/testdata/reference-stack.template.json"
 	stackName      = "WebSocketChatApi"
 
 	chatFn       = "ChatChatFunction21D1B252"
@@ -657,7 +657,7 @@ func TestLoadAssemblyMissingAsset(t *testing.T) {
 
 // TestLoadSynthesizedAssembly runs against cdk.out when `make synth` has produced it.
 func TestLoadSynthesizedAssembly(t *testing.T) {
-	const dir = "../../cdk.out"
+	const dir = "../../../cdk.out"
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err != nil {
 		t.Skip("no cdk.out (run make synth)")
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 )
 
-const referenceTemplate = "../../app/testdata/reference-stack.template.json"
+const referenceTemplate = "../../../app/testdata/reference-stack.template.json"
 
 // loadAPI loads a fresh model of the reference stack's API, which a test may change.
 func loadAPI(t *testing.T) *assembly.WebSocketAPI {

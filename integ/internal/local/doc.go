@@ -13,5 +13,6 @@
 //     @connections endpoint on one loopback listener, with @connections calls checked against
 //     the caller's role.
 //
-// The differences from AWS are listed on Start; cmd/localchat is the command for people.
+// The differences from AWS are listed on Start; integ/cmd/localchat is the command for people,
+// integ/cmd/loadbench measures the stack under load.
 package local

@@ -18,7 +18,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/chatstack/websocketchatapi/integ/lambdaemu"
+	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 )
 
 // bins holds the code folders that TestMain builds for the host, by package.
@@ -37,8 +37,8 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	pkgs := map[string]string{
 		"fixture":    "testdata/fixture",
-		"default":    "../../lambdas/default",
-		"authorizer": "../../lambdas/authorizer",
+		"default":    "../../../lambdas/default",
+		"authorizer": "../../../lambdas/authorizer",
 	}
 	bins = make(map[string]string)
 	var mu sync.Mutex

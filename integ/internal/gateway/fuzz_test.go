@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
