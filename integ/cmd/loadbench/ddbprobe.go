@@ -9,21 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
-// Key attributes and values of the chat table, as lambdas/internal/dynamostore lays it out
-// (that package is internal to lambdas/, so the names are repeated here).
-const (
-	attrPK      = "pk"
-	attrSK      = "sk"
-	attrGSI1PK  = "gsi1pk"
-	indexByRoom = "byRoom"
-	skConn      = "CONN"
-	skRate      = "RATE"
-	prefixRoom  = "ROOM#"
-	prefixMsg   = "MSG#"
-	probePrefix = "LOADPROBE#"
-)
+// probePrefix starts the partition key of the probe's copies, apart from the chat's items.
+const probePrefix = "LOADPROBE#"
 
 // capacityRow is one request of a handler's code path and the capacity it consumed.
 type capacityRow struct {
@@ -45,7 +36,7 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 	if err != nil {
 		return nil, err
 	}
-	conn, rate, member, msg := items[skConn], items[skRate], items[prefixRoom], items[prefixMsg]
+	conn, rate, member, msg := items[contract.SortKeyConnection], items[contract.SortKeyRate], items[contract.PrefixRoom], items[contract.PrefixMessage]
 	var rows []capacityRow
 	get := func(label string, item map[string]types.AttributeValue) error {
 		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -76,10 +67,10 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 	// consistent, 100 per page.
 	q, err := client.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
-		IndexName:                 aws.String(indexByRoom),
+		IndexName:                 aws.String(contract.IndexByRoom),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": member[attrGSI1PK]},
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": member[contract.AttrGSI1PK]},
 		Limit:                     aws.Int32(100),
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	})
@@ -99,7 +90,7 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 	// Writes, on copies under a probe key; an empty label writes without recording.
 	probe := func(label string, item map[string]types.AttributeValue, pk string) error {
 		cp := clone(item)
-		cp[attrPK] = &types.AttributeValueMemberS{Value: probePrefix + pk}
+		cp[contract.AttrPK] = &types.AttributeValueMemberS{Value: probePrefix + pk}
 		out, err := client.PutItem(ctx, &dynamodb.PutItemInput{
 			TableName:              aws.String(table),
 			Item:                   cp,
@@ -137,7 +128,7 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 	for pk, src := range probed {
 		_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 			TableName: aws.String(table),
-			Key:       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: probePrefix + pk}, attrSK: src[attrSK]},
+			Key:       map[string]types.AttributeValue{contract.AttrPK: &types.AttributeValueMemberS{Value: probePrefix + pk}, contract.AttrSK: src[contract.AttrSK]},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("probe clean-up: %w", err)
@@ -155,11 +146,11 @@ func probeRateUpdate(ctx context.Context, client *dynamodb.Client, table string,
 	}
 	up, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(table),
-		Key:                       map[string]types.AttributeValue{attrPK: &types.AttributeValueMemberS{Value: probePrefix + "rate"}, attrSK: rate[attrSK]},
+		Key:                       map[string]types.AttributeValue{contract.AttrPK: &types.AttributeValueMemberS{Value: probePrefix + "rate"}, contract.AttrSK: rate[contract.AttrSK]},
 		UpdateExpression:          aws.String("SET #t = :t, #u = :u"),
 		ConditionExpression:       aws.String("#t = :rt AND #u = :ru"),
-		ExpressionAttributeNames:  map[string]string{"#t": "tokens", "#u": "updatedAt"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberN{Value: "18.5"}, ":u": &types.AttributeValueMemberN{Value: "1"}, ":rt": rate["tokens"], ":ru": rate["updatedAt"]},
+		ExpressionAttributeNames:  map[string]string{"#t": contract.AttrTokens, "#u": contract.AttrUpdatedAt},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberN{Value: "18.5"}, ":u": &types.AttributeValueMemberN{Value: "1"}, ":rt": rate[contract.AttrTokens], ":ru": rate[contract.AttrUpdatedAt]},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	})
 	if err != nil {
@@ -170,8 +161,9 @@ func probeRateUpdate(ctx context.Context, client *dynamodb.Client, table string,
 }
 
 // findItems scans the table for one item of each kind: a connection, a rate bucket, a
-// membership and a message (keyed skConn, skRate, prefixRoom, prefixMsg). The connection,
-// bucket and membership belong to the same connection when possible.
+// membership and a message, keyed by contract.SortKeyConnection, contract.SortKeyRate,
+// contract.PrefixRoom and contract.PrefixMessage. The connection, bucket and membership belong
+// to the same connection when possible.
 func findItems(ctx context.Context, client *dynamodb.Client, table string) (map[string]map[string]types.AttributeValue, error) {
 	byConn := map[string]map[string]map[string]types.AttributeValue{}
 	var msg map[string]types.AttributeValue
@@ -182,18 +174,18 @@ func findItems(ctx context.Context, client *dynamodb.Client, table string) (map[
 			return nil, fmt.Errorf("probe: scan: %w", err)
 		}
 		for _, it := range out.Items {
-			pk, sk := str(it[attrPK]), str(it[attrSK])
+			pk, sk := str(it[contract.AttrPK]), str(it[contract.AttrSK])
 			var kind string
 			switch {
-			case strings.HasPrefix(sk, prefixMsg):
+			case strings.HasPrefix(sk, contract.PrefixMessage):
 				if msg == nil {
 					msg = it
 				}
 				continue
-			case sk == skConn, sk == skRate:
+			case sk == contract.SortKeyConnection, sk == contract.SortKeyRate:
 				kind = sk
-			case strings.HasPrefix(sk, prefixRoom):
-				kind = prefixRoom
+			case strings.HasPrefix(sk, contract.PrefixRoom):
+				kind = contract.PrefixRoom
 			default:
 				continue
 			}
@@ -201,8 +193,8 @@ func findItems(ctx context.Context, client *dynamodb.Client, table string) (map[
 				byConn[pk] = map[string]map[string]types.AttributeValue{}
 			}
 			byConn[pk][kind] = it
-			if c := byConn[pk]; msg != nil && c[skConn] != nil && c[skRate] != nil && c[prefixRoom] != nil {
-				return map[string]map[string]types.AttributeValue{skConn: c[skConn], skRate: c[skRate], prefixRoom: c[prefixRoom], prefixMsg: msg}, nil
+			if c := byConn[pk]; msg != nil && c[contract.SortKeyConnection] != nil && c[contract.SortKeyRate] != nil && c[contract.PrefixRoom] != nil {
+				return map[string]map[string]types.AttributeValue{contract.SortKeyConnection: c[contract.SortKeyConnection], contract.SortKeyRate: c[contract.SortKeyRate], contract.PrefixRoom: c[contract.PrefixRoom], contract.PrefixMessage: msg}, nil
 			}
 		}
 		if len(out.LastEvaluatedKey) == 0 {
@@ -212,8 +204,8 @@ func findItems(ctx context.Context, client *dynamodb.Client, table string) (map[
 	}
 	// No rate bucket anywhere: the stack runs without the rate limit.
 	for _, c := range byConn {
-		if msg != nil && c[skConn] != nil && c[prefixRoom] != nil {
-			return map[string]map[string]types.AttributeValue{skConn: c[skConn], prefixRoom: c[prefixRoom], prefixMsg: msg}, nil
+		if msg != nil && c[contract.SortKeyConnection] != nil && c[contract.PrefixRoom] != nil {
+			return map[string]map[string]types.AttributeValue{contract.SortKeyConnection: c[contract.SortKeyConnection], contract.PrefixRoom: c[contract.PrefixRoom], contract.PrefixMessage: msg}, nil
 		}
 	}
 	return nil, errors.New("probe: found no connection with a membership, and no message (did any message get through?)")
@@ -229,7 +221,7 @@ func units(c *types.ConsumedCapacity) float64 {
 
 // keyOf returns an item's primary key.
 func keyOf(item map[string]types.AttributeValue) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]}
+	return map[string]types.AttributeValue{contract.AttrPK: item[contract.AttrPK], contract.AttrSK: item[contract.AttrSK]}
 }
 
 // clone copies an item's top-level map.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // footprint is one handler's size, init time and idle memory, natively and under qemu.
@@ -61,8 +62,8 @@ func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buil
 		for k, v := range fn.Environment {
 			env[k] = v
 		}
-		if _, ok := env["AUTH_ISSUER"]; ok {
-			env["AUTH_JWKS_URL"] = jwks.URL
+		if _, ok := env[contract.EnvAuthIssuer]; ok {
+			env[contract.EnvAuthJWKSURL] = jwks.URL
 		}
 		hostDir := filepath.Join(buildDir, h)
 		bin, err := lambdaemu.BuildHost(ctx, filepath.Join(root, "lambdas", h), hostDir)

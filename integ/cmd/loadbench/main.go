@@ -72,6 +72,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/integ/internal/local"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // config holds the command's flags.
@@ -150,8 +151,9 @@ func parseFlags() (config, error) {
 		return c, fmt.Errorf("-rooms %d: want 1 to %d (two members per room at least)", c.rooms, c.conns/2)
 	case !(c.rate > 0):
 		return c, errors.New("-rate: want > 0")
-	case c.rate > 10:
-		fmt.Fprintln(os.Stderr, "loadbench: -rate over 10/s: the per-connection rate limit (10/s, burst 20) will refuse messages (counted as rate_limited)")
+	case c.rate > contract.DefaultRateLimitPerSecond:
+		fmt.Fprintf(os.Stderr, "loadbench: -rate over %d/s: the per-connection rate limit (%d/s, burst %d) will refuse messages (counted as rate_limited)\n",
+			contract.DefaultRateLimitPerSecond, contract.DefaultRateLimitPerSecond, contract.DefaultRateLimitBurst)
 	}
 	return c, nil
 }

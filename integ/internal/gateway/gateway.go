@@ -16,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/protocol/selection"
 )
 
@@ -28,8 +29,9 @@ const (
 	MaxFrameBytes = 32 * 1024
 	// DefaultIdleTimeout closes a connection that sent nothing for this long.
 	DefaultIdleTimeout = 10 * time.Minute
-	// DefaultMaxConnectionDuration closes any connection this old.
-	DefaultMaxConnectionDuration = 2 * time.Hour
+	// DefaultMaxConnectionDuration closes any connection this old: API Gateway's cap of 2 h,
+	// which the handlers' connection items outlive (contract.MaxConnectionDuration).
+	DefaultMaxConnectionDuration = contract.MaxConnectionDuration
 	// DefaultIntegrationTimeout bounds an integration without TimeoutInMillis (29 s).
 	DefaultIntegrationTimeout = 29 * time.Second
 )

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // BenchmarkColdStart starts each real handler, built for the host, in a fresh process per
@@ -21,16 +22,16 @@ func BenchmarkColdStart(b *testing.B) {
 		_, _ = w.Write([]byte(`{"keys":[]}`))
 	}))
 	defer jwks.Close()
-	table := map[string]string{"TABLE_NAME": "connections"}
+	table := map[string]string{contract.EnvTableName: "connections"}
 	handlers := []struct {
 		name string
 		env  map[string]string
 	}{
-		{"default", map[string]string{"CHAT_ACTIONS": "sendmessage,joinroom"}},
-		{"authorizer", map[string]string{"AUTH_ISSUER": jwks.URL, "AUTH_AUDIENCES": "client-1", "AUTH_JWKS_URL": jwks.URL}},
+		{"default", map[string]string{contract.EnvChatActions: "sendmessage,joinroom"}},
+		{"authorizer", map[string]string{contract.EnvAuthIssuer: jwks.URL, contract.EnvAuthAudiences: "client-1", contract.EnvAuthJWKSURL: jwks.URL}},
 		{"connect", table},
 		{"disconnect", table},
-		{"chat", map[string]string{"TABLE_NAME": "connections", "CALLBACK_URL": "http://127.0.0.1:1/prod"}},
+		{"chat", map[string]string{contract.EnvTableName: "connections", contract.EnvCallbackURL: "http://127.0.0.1:1/prod"}},
 	}
 	for _, h := range handlers {
 		b.Run(h.name, func(b *testing.B) {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // bins holds the code folders that TestMain builds for the host, by package.
@@ -173,8 +174,8 @@ func TestDefaultHandlerAnswersUnknownAction(t *testing.T) {
 		Name: "default",
 		Dir:  bins["default"],
 		Environment: map[string]string{
-			"CHAT_ACTIONS":               "sendmessage,joinroom",
-			"ROUTE_SELECTION_EXPRESSION": "$request.body.action",
+			contract.EnvChatActions:    "sendmessage,joinroom",
+			contract.EnvRouteSelection: contract.DefaultRouteSelection,
 		},
 		Architecture: "arm64",
 	})
@@ -233,7 +234,7 @@ func TestAuthorizerWithoutIssuerFailsInit(t *testing.T) {
 	err := e.Add(lambdaemu.Function{
 		Name:        "authorizer",
 		Dir:         bins["authorizer"],
-		Environment: map[string]string{"AUTH_AUDIENCES": "client-1"},
+		Environment: map[string]string{contract.EnvAuthAudiences: "client-1"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -247,8 +248,8 @@ func TestAuthorizerWithoutIssuerFailsInit(t *testing.T) {
 			!strings.Contains(res.Err.Message, "Runtime exited with error: exit status 1") {
 			t.Errorf("invocation %d: error %+v, want an init failure %s with exit status 1", i, res.Err, lambdaemu.ErrorTypeExit)
 		}
-		if !strings.Contains(res.Log, "AUTH_ISSUER") {
-			t.Errorf("invocation %d: log does not name AUTH_ISSUER:\n%s", i, res.Log)
+		if !strings.Contains(res.Log, contract.EnvAuthIssuer) {
+			t.Errorf("invocation %d: log does not name %s:\n%s", i, contract.EnvAuthIssuer, res.Log)
 		}
 		if !strings.Contains(string(res.Payload), `"errorType":"Runtime.ExitError"`) {
 			t.Errorf("payload %s, want Lambda's error document", res.Payload)

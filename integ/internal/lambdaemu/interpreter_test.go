@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // buildLinux builds the Go main package pkg for linux/goarch with the construct's flags
@@ -53,7 +54,7 @@ func TestArm64BootstrapThroughInterpreter(t *testing.T) {
 		Dir:          dir,
 		Architecture: "arm64",
 		Interpreter:  interp,
-		Environment:  map[string]string{"CHAT_ACTIONS": "joinroom", "ROUTE_SELECTION_EXPRESSION": "$request.body.action"},
+		Environment:  map[string]string{contract.EnvChatActions: "joinroom", contract.EnvRouteSelection: contract.DefaultRouteSelection},
 	})
 	if err != nil {
 		t.Fatal(err)

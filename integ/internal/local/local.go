@@ -25,21 +25,8 @@ import (
 	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
-)
-
-// Environment variables of the template that Start overrides in the authorizer function.
-const (
-	// EnvJWKSURL is where the authorizer fetches the issuer's keys; Start points it at the
-	// local issuer.
-	EnvJWKSURL = "AUTH_JWKS_URL"
-	// EnvIssuer is the issuer the authorizer expects; Start leaves it as the template says and
-	// mints tokens with it.
-	EnvIssuer = "AUTH_ISSUER"
-	// EnvAudiences lists the audiences (app client ids) the authorizer accepts.
-	EnvAudiences = "AUTH_AUDIENCES"
-	// EnvTokenUse lists the token_use values the authorizer accepts.
-	EnvTokenUse = "AUTH_TOKEN_USE"
 )
 
 // accessKeyPrefix starts every function's local access key id.
@@ -190,13 +177,13 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	authorizers := authorizerFunctions(api)
 	issuerName := ""
 	for _, fn := range authorizers {
-		if v := fn.Environment[EnvIssuer]; v != "" {
+		if v := fn.Environment[contract.EnvAuthIssuer]; v != "" {
 			if issuerName != "" && v != issuerName {
 				return nil, fmt.Errorf("start local stack: authorizers expect different issuers (%s, %s); one local issuer serves one", issuerName, v)
 			}
 			issuerName = v
-			e.Audiences = splitList(fn.Environment[EnvAudiences])
-			e.TokenUses = splitList(fn.Environment[EnvTokenUse])
+			e.Audiences = splitList(fn.Environment[contract.EnvAuthAudiences])
+			e.TokenUses = splitList(fn.Environment[contract.EnvAuthTokenUse])
 		}
 	}
 	if e.Issuer, err = localauth.Start(ctx, localauth.Options{Issuer: issuerName}); err != nil {
@@ -349,7 +336,7 @@ func (e *Env) addFunction(fn *assembly.Function, stage *assembly.Stage, interpre
 		"AWS_SECRET_ACCESS_KEY":     hex.EncodeToString(secret),
 	}
 	if _, ok := authorizers[fn.LogicalID]; ok {
-		extra[EnvJWKSURL] = e.Issuer.JWKSURL()
+		extra[contract.EnvAuthJWKSURL] = e.Issuer.JWKSURL()
 	}
 	maxConc := 0
 	if fn.ReservedConcurrency != nil && *fn.ReservedConcurrency > 0 {

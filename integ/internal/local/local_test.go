@@ -23,6 +23,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/integ/internal/local"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // envAssembly names the environment variable that, when set, gives a cloud assembly to run
@@ -426,7 +427,10 @@ func TestMissingGrantsAreDenied(t *testing.T) {
 	})
 	_, err := ddb.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(table),
-		Key:       map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CONN#x"}, "sk": &types.AttributeValueMemberS{Value: "CONN"}},
+		Key: map[string]types.AttributeValue{
+			contract.AttrPK: &types.AttributeValueMemberS{Value: contract.PrefixConnection + "x"},
+			contract.AttrSK: &types.AttributeValueMemberS{Value: contract.SortKeyConnection},
+		},
 	})
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
