@@ -28,6 +28,9 @@ import (
 // writeTimeout bounds one client write; a write blocked longer means the connection is stuck.
 const writeTimeout = 10 * time.Second
 
+// textBytes is the length of each message's text.
+const textBytes = 100
+
 // frame is a server frame as the clients read it: chat frames have a type, API Gateway's own
 // frames a message and no type.
 type frame struct {
@@ -67,14 +70,12 @@ type wsClient struct {
 	ackLat       []float64
 	sent         int
 	acks         int
-	replies      int
 	delivered    int
 	late         int
 	dups         int
 	misrouted    int
 	stray        int
 	staleReplies int
-	lateReplies  int
 	errs         map[string]int
 }
 
@@ -555,10 +556,8 @@ func (c *wsClient) onReply(kind, cmid string, now int64) {
 		return
 	}
 	if now > lp.deadline.Load() {
-		c.lateReplies++
-		return
+		return // late: neither an ack nor an error of the step
 	}
-	c.replies++
 	lp.replies.Add(1)
 	if kind == "ack" {
 		c.acks++
@@ -608,11 +607,11 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 		c.mu.Lock()
 		c.seen = map[uint64]uint16{}
 		c.lat, c.ackLat = nil, nil
-		c.sent, c.acks, c.replies, c.delivered, c.late, c.dups, c.misrouted, c.stray, c.staleReplies, c.lateReplies = 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+		c.sent, c.acks, c.delivered, c.late, c.dups, c.misrouted, c.stray, c.staleReplies = 0, 0, 0, 0, 0, 0, 0, 0
 		c.errs = map[string]int{}
 		c.mu.Unlock()
 	}
-	pad := strings.Repeat("x", max(spec.TextBytes-40, 1))
+	pad := strings.Repeat("x", textBytes-40)
 	senders := make([]*wsClient, 0, spec.Senders)
 	for _, c := range lp.clients {
 		if c != nil && len(senders) < spec.Senders {
@@ -650,7 +649,6 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	res.DrainWait = time.Since(sentAt)
 	// Whatever arrives from now on is late; give the readers a moment to finish the frames
 	// they hold, then count.
 	lp.deadline.Store(time.Now().UnixNano())
@@ -664,14 +662,12 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 		c.mu.Lock()
 		res.Sent += c.sent
 		res.Acks += c.acks
-		res.Replies += c.replies
 		res.Delivered += c.delivered
 		res.Late += c.late
 		res.Duplicates += c.dups
 		res.Misrouted += c.misrouted
 		res.Stray += c.stray
 		res.StaleReplies += c.staleReplies
-		res.LateReplies += c.lateReplies
 		lat = append(lat, c.lat...)
 		ackLat = append(ackLat, c.ackLat...)
 		addCounts(res.Errors, c.errs)

@@ -17,10 +17,15 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
+// Cold starts per handler that the footprint measures.
+const (
+	nativeInitRuns = 10
+	qemuInitRuns   = 3
+)
+
 // footprint is one handler's size, init time and idle memory, natively and under qemu.
 type footprint struct {
 	handler   string
-	function  string
 	memoryMB  int   // configured MemorySize
 	assetSize int64 // the arm64 bootstrap of the asset folder: what is uploaded
 	hostSize  int64 // the same package built for this machine
@@ -33,12 +38,12 @@ type footprint struct {
 }
 
 // measureFootprint measures every function of st: sizes from the asset folders, and runs
-// cold starts of each handler (nativeRuns natively from a lambdaemu.BuildHost build of
-// lambdas/<handler>, qemuRuns from the asset's arm64 bootstrap under qemu-user when this
+// cold starts of each handler (nativeInitRuns natively from a lambdaemu.BuildHost build of
+// lambdas/<handler>, qemuInitRuns from the asset's arm64 bootstrap under qemu-user when this
 // machine is not arm64), each in a fresh emulator, as BenchmarkColdStart of package lambdaemu
 // does. The functions get the template's environment; the authorizer's JWKS URL names a
 // local server (the handlers reach no other endpoint during init).
-func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buildDir string, nativeRuns, qemuRuns int) ([]footprint, error) {
+func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buildDir string) ([]footprint, error) {
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"keys":[]}`))
@@ -51,7 +56,7 @@ func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buil
 		if err != nil {
 			return nil, fmt.Errorf("footprint: function %s: %w", fn.LogicalID, err)
 		}
-		fp := footprint{handler: h, function: fn.Name, memoryMB: fn.MemoryMB}
+		fp := footprint{handler: h, memoryMB: fn.MemoryMB}
 		if fi, err := os.Stat(asset); err == nil {
 			fp.assetSize = fi.Size()
 		}
@@ -73,7 +78,7 @@ func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buil
 		if fi, err := os.Stat(bin); err == nil {
 			fp.hostSize = fi.Size()
 		}
-		fp.initNative, fp.memNative, err = coldStarts(ctx, h, hostDir, "", env, fn, nativeRuns)
+		fp.initNative, fp.memNative, err = coldStarts(ctx, h, hostDir, "", env, fn, nativeInitRuns)
 		if err != nil {
 			return nil, fmt.Errorf("footprint: %s natively: %w", h, err)
 		}
@@ -81,8 +86,8 @@ func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buil
 		if err != nil {
 			return nil, fmt.Errorf("footprint: %w", err)
 		}
-		if interp != "" && qemuRuns > 0 {
-			fp.initQemu, fp.memQemu, err = coldStarts(ctx, h, fn.Code.AssetDir, interp, env, fn, qemuRuns)
+		if interp != "" {
+			fp.initQemu, fp.memQemu, err = coldStarts(ctx, h, fn.Code.AssetDir, interp, env, fn, qemuInitRuns)
 			if err != nil {
 				return nil, fmt.Errorf("footprint: %s under qemu: %w", h, err)
 			}

@@ -89,14 +89,10 @@ type config struct {
 	refine             int
 	drain, settle      time.Duration
 	p99                time.Duration
-	textBytes          int
-	assembly, stack    string
+	assembly           string
 	native             bool
 	concurrency        int
 	footprint, load    bool
-	nativeRuns         int
-	qemuRuns           int
-	cpuBudget          time.Duration
 	logFile            string
 	verbose            bool
 	client             bool
@@ -119,16 +115,11 @@ func parseFlags() (config, error) {
 	flag.DurationVar(&c.drain, "drain", 10*time.Second, "how long after the send window replies and deliveries still count")
 	flag.DurationVar(&c.settle, "settle", 30*time.Second, "how long a step waits for the previous step's replies before it starts")
 	flag.DurationVar(&c.p99, "p99", 2*time.Second, "latency bound of a sustained step (end-to-end p99)")
-	flag.IntVar(&c.textBytes, "text-bytes", 100, "length of each message's text")
 	flag.StringVar(&c.assembly, "assembly", "", "cloud assembly to run (default: synthesize the reference app into a temporary directory)")
-	flag.StringVar(&c.stack, "stack", "", "stack in the assembly (default: its only stack)")
 	flag.BoolVar(&c.native, "native", false, "run the handlers built for this machine (lambdaemu.BuildHost of this checkout's lambdas/, so the assembly must come from this checkout) instead of the arm64 assets under qemu")
 	flag.IntVar(&c.concurrency, "concurrency", 0, "processes per function at most (sets ReservedConcurrentExecutions in a copy of the template); 0 keeps the template's (unset: the emulator's 10)")
 	flag.BoolVar(&c.footprint, "footprint", true, "measure the handlers' size, init time and idle memory first")
 	flag.BoolVar(&c.load, "load", true, "run the load")
-	flag.IntVar(&c.nativeRuns, "init-runs", 10, "cold starts per handler natively (footprint)")
-	flag.IntVar(&c.qemuRuns, "qemu-init-runs", 3, "cold starts per handler under qemu (footprint)")
-	flag.DurationVar(&c.cpuBudget, "cpu-budget", 30*time.Millisecond, "memory advice: the CPU-bound time per invocation a size must keep within")
 	flag.StringVar(&c.logFile, "log", "", "write every function's output (and the START/END/REPORT lines) to this file")
 	flag.BoolVar(&c.verbose, "v", false, "print progress")
 	flag.BoolVar(&c.client, "client", false, "internal: run as the load clients' process (commands on stdin, events on stdout)")
@@ -208,14 +199,14 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	st, err := asm.Stack(cfg.stack)
+	st, err := asm.Stack("")
 	if err != nil {
 		return err
 	}
 	var fps []footprint
 	if cfg.footprint {
 		t0 := time.Now()
-		fps, err = measureFootprint(ctx, root, st, filepath.Join(tmp, "host"), cfg.nativeRuns, cfg.qemuRuns)
+		fps, err = measureFootprint(ctx, root, st, filepath.Join(tmp, "host"))
 		if err != nil {
 			return err
 		}
@@ -366,7 +357,7 @@ func runLoad(ctx context.Context, cfg config, dir string, fps []footprint) (err 
 	connectCPU := delta(before, sampler.snapshot())
 	connectUse := phaseUse{cpu: categories(connectCPU), count: diffCounts(invocationCounts(sink, handlers), countsBefore)}
 	cr := ev.Connected
-	printConnect(os.Stdout, cfg, cr, connectCPU)
+	printConnect(os.Stdout, cfg, cr)
 	if cr.Open < 2 {
 		return fmt.Errorf("only %d connections joined", cr.Open)
 	}
@@ -382,7 +373,7 @@ func runLoad(ctx context.Context, cfg config, dir string, fps []footprint) (err 
 	var outcomes []*stepOutcome
 	step := func(name string, senders int, rate float64, d time.Duration) (*stepOutcome, error) {
 		spec := stepSpec{ID: len(outcomes), Name: name, Senders: senders, Rate: rate, Duration: d,
-			Drain: cfg.drain, Settle: cfg.settle, TextBytes: cfg.textBytes}
+			Drain: cfg.drain, Settle: cfg.settle}
 		o, err := runStep(ctx, cl, sampler, sink, handlers, env, spec, cfg)
 		if err != nil {
 			return nil, err

@@ -84,7 +84,7 @@ func catLabel(c string) string {
 }
 
 // printConnect prints the connect and join phases.
-func printConnect(w io.Writer, cfg config, cr *connectResult, cpu cpuDelta) {
+func printConnect(w io.Writer, cfg config, cr *connectResult) {
 	t := newTable("Connect and join", "phase", "connections", "wall", "rate", "latency p50 / p99 / max", "errors")
 	t.add("handshake ($connect: authorizer + connect)", fmt.Sprintf("%d of %d", cr.Connect.N, cfg.conns), cr.ConnectWall.Round(time.Millisecond).String(),
 		fmt.Sprintf("%s/s", fmtRate(float64(cr.Connect.N)/cr.ConnectWall.Seconds())),
@@ -92,13 +92,8 @@ func printConnect(w io.Writer, cfg config, cr *connectResult, cpu cpuDelta) {
 	t.add(fmt.Sprintf("joinroom (%d rooms, presence to members)", cfg.rooms), fmt.Sprintf("%d", cr.Join.N), cr.JoinWall.Round(time.Millisecond).String(),
 		fmt.Sprintf("%s/s", fmtRate(float64(cr.Join.N)/cr.JoinWall.Seconds())),
 		fmt.Sprintf("%s / %s / %s ms", fmtMs(cr.Join.P50, cr.Join.N), fmtMs(cr.Join.P99, cr.Join.N), fmtMs(cr.Join.Max, cr.Join.N)), "")
-	cats := categories(cpu)
-	var parts []string
-	for _, c := range catOrder(sortedKeys(cats)) {
-		parts = append(parts, fmt.Sprintf("%s %.1f s", catLabel(c), cats[c]))
-	}
-	t.note("-ramp %s/s, -connect-concurrency %d; the clock of the steps starts once all have joined. CPU over both phases (%v): %s; machine busy %.1f s.",
-		fmtRate(cfg.ramp), cfg.connectConcurrency, cpu.wall.Round(time.Second), strings.Join(parts, ", "), cpu.machine)
+	t.note("-ramp %s/s, -connect-concurrency %d; the clock of the steps starts once all have joined.",
+		fmtRate(cfg.ramp), cfg.connectConcurrency)
 	t.print(w)
 }
 
@@ -136,7 +131,7 @@ func printSteps(w io.Writer, cfg config, outs []*stepOutcome) {
 		t.note("Each step sends for its window (%s), then waits at most %v (-drain) for replies and deliveries; deliveries owed = messages × (room members − 1), rooms of %d–%d members. "+
 			"\"missed\" counts owed deliveries not received within the drain (late ones included), \"late\" those that came after it. Sustained = every delivery exactly once, every message acked, no error, e2e p99 ≤ %v. "+
 			"A step first waits up to %v for the previous step's replies (settle). Text %d bytes.",
-			windows, r.Spec.Drain, cfg.conns/cfg.rooms, (cfg.conns+cfg.rooms-1)/cfg.rooms, cfg.p99, cfg.settle, cfg.textBytes)
+			windows, r.Spec.Drain, cfg.conns/cfg.rooms, (cfg.conns+cfg.rooms-1)/cfg.rooms, cfg.p99, cfg.settle, textBytes)
 		for _, o := range outs {
 			if o.res.SettleLeft > 0 || o.res.SendLagMax > 500*time.Millisecond {
 				t.note("%s %s/s: started with %d replies of earlier steps outstanding after %v; worst send lag %v (client writes blocked).",
@@ -228,7 +223,7 @@ func printChat(w io.Writer, outs []*stepOutcome) {
 
 // printFunctions prints every function's totals over the run.
 func printFunctions(w io.Writer, env *local.Env, sink *reportSink, handlers map[string]string, peak map[string]int64) {
-	t := newTable("Functions over the whole run (REPORT lines)", "handler", "memory size", "invocations", "cold starts", "init p50 / max ms", "peak Max Memory Used", "peak VmHWM (sampled)", "log bytes / invocation")
+	t := newTable("Functions over the whole run (REPORT lines)", "handler", "memory size", "invocations", "cold starts", "init p50 / max ms", "peak Max Memory Used", "log bytes / invocation")
 	for _, fn := range env.Stack.SortedFunctions() {
 		h := handlers[fn.Name]
 		tot := sink.totals(fn.Name)
@@ -238,7 +233,7 @@ func printFunctions(w io.Writer, env *local.Env, sink *reportSink, handlers map[
 		}
 		t.add(h, fmt.Sprintf("%d MB", fn.MemoryMB), fmt.Sprintf("%d", tot.invocations), fmt.Sprintf("%d", tot.inits.N),
 			fmt.Sprintf("%s / %s", fmtMs(tot.inits.P50, tot.inits.N), fmtMs(tot.inits.Max, tot.inits.N)),
-			fmt.Sprintf("%d MB", tot.peakMemMB), fmt.Sprintf("%d MB", (peak["fn:"+h]+1023)/1024), logs)
+			fmt.Sprintf("%d MB", tot.peakMemMB), logs)
 	}
 	t.note("Up to the shutdown (its $disconnects, which post to an endpoint already closed, are left out). Init durations here are the warm-up's cold starts: 10 processes per function at once, under CPU contention. DynamoDB Local peak VmHWM: %d MB; this process's peak RSS: %d MB.",
 		(peak["dynamodb"]+1023)/1024, (selfMaxRSSKB()+1023)/1024)
@@ -316,6 +311,9 @@ var sizes = []int{128, 256, 512, 1024}
 // vcpuMB is the memory size at which Lambda gives a function one full vCPU.
 const vcpuMB = 1769
 
+// cpuBudget is the CPU-bound time per invocation that the recommended size keeps within.
+const cpuBudget = 30 * time.Millisecond
+
 // cpuPath is one code path's measured CPU per invocation.
 type cpuPath struct {
 	handler, path string
@@ -387,15 +385,15 @@ func printMemoryAdvice(w io.Writer, cfg config, fps []footprint, env *local.Env,
 		if f, ok := byHandler[p.handler]; ok && f.memNative > 0 {
 			rss += fmt.Sprintf(" (idle native %d MB)", f.memNative)
 		}
-		rec := recommend(p, cfg.cpuBudget)
+		rec := recommend(p, cpuBudget)
 		if !cfg.native {
 			rec = "size by the -native run"
 		}
 		row = append(row, rss, fmt.Sprintf("%d MB", now[p.handler]), rec)
 		t.add(row...)
 	}
-	t.note("CPU per invocation measured %s, over the phase named (the processes' CPU ÷ the invocations). Lambda gives CPU in proportion to memory (%d MB = 1 vCPU): the CPU-bound part of an invocation takes CPU ms × %d ÷ MB, and costs the same GB-s at every size below 1 vCPU (time × memory is constant), while the time spent waiting on DynamoDB and @connections costs in proportion to memory. So the size is chosen for latency, not memory (every handler peaks far below 128 MB): the smallest size whose CPU-bound part stays within %v (-cpu-budget) on the paths a user waits on; more only adds cost to the network wait. The chat function serves both joinroom and sendmessage: the larger of the two applies.",
-		mode, vcpuMB, vcpuMB, cfg.cpuBudget)
+	t.note("CPU per invocation measured %s, over the phase named (the processes' CPU ÷ the invocations). Lambda gives CPU in proportion to memory (%d MB = 1 vCPU): the CPU-bound part of an invocation takes CPU ms × %d ÷ MB, and costs the same GB-s at every size below 1 vCPU (time × memory is constant), while the time spent waiting on DynamoDB and @connections costs in proportion to memory. So the size is chosen for latency, not memory (every handler peaks far below 128 MB): the smallest size whose CPU-bound part stays within %v on the paths a user waits on; more only adds cost to the network wait. The chat function serves both joinroom and sendmessage: the larger of the two applies.",
+		mode, vcpuMB, vcpuMB, cpuBudget)
 	t.print(w)
 }
 

@@ -21,9 +21,9 @@ type invocationReport struct {
 // fnLog is what the sink kept of one function.
 type fnLog struct {
 	reports []invocationReport
-	// bytes and lines count the function's output as CloudWatch Logs would ingest it: its own
-	// lines plus Lambda's START, END and REPORT lines.
-	bytes, lines int64
+	// bytes counts the function's output as CloudWatch Logs would ingest it: its own lines
+	// plus Lambda's START, END and REPORT lines.
+	bytes int64
 }
 
 // reportSink is the emulator's LogSink: it reads each function's REPORT lines (duration, peak
@@ -92,7 +92,6 @@ func (s *reportSink) line(l string, now time.Time) {
 		s.fns[name] = fl
 	}
 	fl.bytes += int64(len(text)) + 1
-	fl.lines++
 	if !strings.HasPrefix(text, "REPORT RequestId: ") {
 		return
 	}
@@ -126,9 +125,7 @@ func parseUnit(v, unit string) float64 {
 type fnWindow struct {
 	count, failed, cold int
 	duration            quantiles
-	durationSum         float64 // ms
-	bytes               int64   // all of the function's log output so far
-	lines               int64
+	bytes               int64 // all of the function's log output so far
 }
 
 // window returns the function's invocations that reported in [from, to); a zero to means
@@ -141,7 +138,7 @@ func (s *reportSink) window(name string, from, to time.Time) fnWindow {
 	if fl == nil {
 		return w
 	}
-	w.bytes, w.lines = fl.bytes, fl.lines
+	w.bytes = fl.bytes
 	var d []float64
 	for _, r := range fl.reports {
 		if r.at.Before(from) || (!to.IsZero() && !r.at.Before(to)) {
@@ -155,7 +152,6 @@ func (s *reportSink) window(name string, from, to time.Time) fnWindow {
 			w.cold++
 		}
 		d = append(d, r.duration)
-		w.durationSum += r.duration
 	}
 	w.duration = summarize(d)
 	return w

@@ -66,8 +66,6 @@ type stepSpec struct {
 	Drain time.Duration `json:"drain"`
 	// Settle bounds the wait for the previous step's replies before the clock starts.
 	Settle time.Duration `json:"settle"`
-	// TextBytes is the length of each message text.
-	TextBytes int `json:"textBytes"`
 }
 
 // event is what the client process reports.
@@ -108,13 +106,9 @@ type stepResult struct {
 	// schedule (the client's writes blocked: backpressure).
 	Sent       int           `json:"sent"`
 	SendLagMax time.Duration `json:"sendLagMax"`
-	// Replies counts the answers to this step's messages (acks, error frames and API
-	// Gateway's own frames) within the drain, LateReplies those after it; Acks the replies
-	// within the drain that are acks.
-	Replies     int       `json:"replies"`
-	LateReplies int       `json:"lateReplies"`
-	Acks        int       `json:"acks"`
-	AckLat      quantiles `json:"ackLat"`
+	// Acks counts the acks of this step's messages within the drain.
+	Acks   int       `json:"acks"`
+	AckLat quantiles `json:"ackLat"`
 	// Expected is the deliveries owed: every other member of the sender's room, once per
 	// message sent. Delivered counts first receipts within the drain, Late first receipts
 	// after it (before the result was taken), Duplicates receipts beyond the first.
@@ -131,8 +125,6 @@ type stepResult struct {
 	// Errors counts error replies by code, API Gateway's frames by message, and connection
 	// ends by close code.
 	Errors map[string]int `json:"errors,omitempty"`
-	// DrainWait is how long the drain took (less than Drain when everything arrived).
-	DrainWait time.Duration `json:"drainWait"`
 }
 
 // churnResult describes the closing or reopening of some connections.
