@@ -49,45 +49,9 @@ func DynamoDBChecks(env assembly.Env, target string, body []byte) ([]Check, erro
 	action := "dynamodb:" + op
 	switch op {
 	case "BatchWriteItem", "BatchGetItem":
-		if len(req.RequestItems) == 0 {
-			return nil, fmt.Errorf("dynamodb %s: no RequestItems", op)
-		}
-		names := make([]string, 0, len(req.RequestItems))
-		for n := range req.RequestItems {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		checks := make([]Check, 0, len(names))
-		for _, n := range names {
-			checks = append(checks, Check{Action: action, Resource: tableARN(n)})
-		}
-		return checks, nil
+		return batchChecks(op, req.RequestItems, tableARN)
 	case "TransactWriteItems", "TransactGetItems":
-		if len(req.TransactItems) == 0 {
-			return nil, fmt.Errorf("dynamodb %s: no TransactItems", op)
-		}
-		var checks []Check
-		seen := map[Check]bool{}
-		for i, item := range req.TransactItems {
-			if len(item) != 1 {
-				return nil, fmt.Errorf("dynamodb %s: TransactItems[%d] must have exactly one operation", op, i)
-			}
-			for kind, x := range item {
-				a, ok := map[string]string{
-					"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-					"ConditionCheck": "ConditionCheckItem", "Get": "GetItem",
-				}[kind]
-				if !ok || x.TableName == "" {
-					return nil, fmt.Errorf("dynamodb %s: TransactItems[%d]: unknown operation %q or no TableName", op, i, kind)
-				}
-				c := Check{Action: "dynamodb:" + a, Resource: tableARN(x.TableName)}
-				if !seen[c] {
-					seen[c] = true
-					checks = append(checks, c)
-				}
-			}
-		}
-		return checks, nil
+		return transactChecks(op, req.TransactItems, tableARN)
 	case "ListTables", "DescribeLimits", "DescribeEndpoints", "ListBackups", "ListGlobalTables",
 		"ListExports", "ListImports", "ListContributorInsights":
 		return []Check{{Action: action, Resource: "*"}}, nil
@@ -103,6 +67,57 @@ func DynamoDBChecks(env assembly.Env, target string, body []byte) ([]Check, erro
 		return []Check{{Action: action, Resource: req.ResourceArn}}, nil
 	}
 	return nil, fmt.Errorf("dynamodb %s: no TableName in the request", op)
+}
+
+// batchChecks returns dynamodb:<op> on the table of every entry of a batch's RequestItems,
+// in table name order.
+func batchChecks(op string, items map[string]json.RawMessage, tableARN func(string) string) ([]Check, error) {
+	if len(items) == 0 {
+		return nil, fmt.Errorf("dynamodb %s: no RequestItems", op)
+	}
+	names := make([]string, 0, len(items))
+	for n := range items {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	checks := make([]Check, 0, len(names))
+	for _, n := range names {
+		checks = append(checks, Check{Action: "dynamodb:" + op, Resource: tableARN(n)})
+	}
+	return checks, nil
+}
+
+// transactActions maps the operations of a transaction's items to the actions IAM checks.
+var transactActions = map[string]string{
+	"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+	"ConditionCheck": "ConditionCheckItem", "Get": "GetItem",
+}
+
+// transactChecks returns the underlying action of every item of a transaction on the item's
+// table, each distinct check once, in item order.
+func transactChecks(op string, items []map[string]struct{ TableName string }, tableARN func(string) string) ([]Check, error) {
+	if len(items) == 0 {
+		return nil, fmt.Errorf("dynamodb %s: no TransactItems", op)
+	}
+	var checks []Check
+	seen := map[Check]bool{}
+	for i, item := range items {
+		if len(item) != 1 {
+			return nil, fmt.Errorf("dynamodb %s: TransactItems[%d] must have exactly one operation", op, i)
+		}
+		for kind, x := range item {
+			a, ok := transactActions[kind]
+			if !ok || x.TableName == "" {
+				return nil, fmt.Errorf("dynamodb %s: TransactItems[%d]: unknown operation %q or no TableName", op, i, kind)
+			}
+			c := Check{Action: "dynamodb:" + a, Resource: tableARN(x.TableName)}
+			if !seen[c] {
+				seen[c] = true
+				checks = append(checks, c)
+			}
+		}
+	}
+	return checks, nil
 }
 
 // ConnectionsCheck returns what IAM checks for an @connections call of the API Gateway

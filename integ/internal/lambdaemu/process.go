@@ -84,13 +84,9 @@ type invocation struct {
 // startProcess starts a bootstrap with its own runtime API server on loopback.
 func (f *function) startProcess() (*process, error) {
 	e := f.em
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	if !e.track() {
 		return nil, ErrClosed
 	}
-	e.wg.Add(1) // released when every goroutine of the process is done
-	e.mu.Unlock()
 	started := false
 	defer func() {
 		if !started {
@@ -107,37 +103,8 @@ func (f *function) startProcess() (*process, error) {
 		ln.Close()
 		return nil, fmt.Errorf("start %s: output pipe: %w", f.cfg.Name, err)
 	}
-	p := &process{
-		fn:         f,
-		pr:         pr,
-		pw:         pw,
-		ready:      make(chan struct{}),
-		initFailed: make(chan struct{}),
-		readDone:   make(chan struct{}),
-		exited:     make(chan struct{}),
-		stop:       make(chan struct{}),
-		invokes:    make(chan *invocation),
-		syncs:      make(map[string]chan struct{}),
-	}
-	p.srv = &http.Server{
-		Handler:           p.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(lineWriter(f.emit), "lambdaemu: runtime API: ", 0),
-	}
-	now := time.Now()
-	var cmd *exec.Cmd
-	if f.cfg.Interpreter != "" {
-		cmd = exec.Command(f.cfg.Interpreter, f.bootstrap)
-	} else {
-		cmd = exec.Command(f.bootstrap)
-	}
-	cmd.Dir = f.cfg.Dir
-	cmd.Env = f.environ(ln.Addr().String(), newLogStream(now))
-	cmd.Stdout = pw
-	cmd.Stderr = pw
-	cmd.SysProcAttr = sysProcAttr()
-	p.cmd = cmd
-
+	p := f.newProcess(pr, pw)
+	p.cmd = f.command(ln.Addr().String(), pw)
 	go func() {
 		defer close(p.readDone)
 		defer pr.Close()
@@ -145,13 +112,13 @@ func (f *function) startProcess() (*process, error) {
 	}()
 
 	p.started = time.Now()
-	if err := cmd.Start(); err != nil {
+	if err := p.cmd.Start(); err != nil {
 		ln.Close()
 		pw.Close()
 		<-p.readDone
 		return nil, fmt.Errorf("start %s: %w", f.cfg.Name, err)
 	}
-	p.pid = cmd.Process.Pid
+	p.pid = p.cmd.Process.Pid
 	// Serve only now, so that the handlers see started and pid; until then the runtime's
 	// connection waits in the listen backlog.
 	serveDone := make(chan struct{})
@@ -172,6 +139,59 @@ func (f *function) startProcess() (*process, error) {
 		_ = p.kill()
 	}
 	return p, nil
+}
+
+// track counts a process about to start in the emulator's wait group, to be released when
+// every goroutine of the process is done; it reports false, counting nothing, once the
+// emulator is closed.
+func (e *Emulator) track() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.wg.Add(1)
+	return true
+}
+
+// newProcess returns a process of f, not started, whose output pipe is pr and pw, with its
+// runtime API server.
+func (f *function) newProcess(pr, pw *os.File) *process {
+	p := &process{
+		fn:         f,
+		pr:         pr,
+		pw:         pw,
+		ready:      make(chan struct{}),
+		initFailed: make(chan struct{}),
+		readDone:   make(chan struct{}),
+		exited:     make(chan struct{}),
+		stop:       make(chan struct{}),
+		invokes:    make(chan *invocation),
+		syncs:      make(map[string]chan struct{}),
+	}
+	p.srv = &http.Server{
+		Handler:           p.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(lineWriter(f.emit), "lambdaemu: runtime API: ", 0),
+	}
+	return p
+}
+
+// command returns the command that runs f's bootstrap (through its interpreter, if any) with
+// the runtime API at apiAddr and its output to out.
+func (f *function) command(apiAddr string, out *os.File) *exec.Cmd {
+	var cmd *exec.Cmd
+	if f.cfg.Interpreter != "" {
+		cmd = exec.Command(f.cfg.Interpreter, f.bootstrap)
+	} else {
+		cmd = exec.Command(f.bootstrap)
+	}
+	cmd.Dir = f.cfg.Dir
+	cmd.Env = f.environ(apiAddr, newLogStream(time.Now()))
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = sysProcAttr()
+	return cmd
 }
 
 // monitor reaps the process, drains its output and shuts its server.

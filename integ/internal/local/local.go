@@ -121,131 +121,185 @@ type Env struct {
 //     the local http (ws) endpoint, such as CALLBACK_URL;
 //   - in an authorizer function, AUTH_JWKS_URL: the local issuer's JWKS (AUTH_ISSUER stays).
 func Start(ctx context.Context, opts Options) (_ *Env, err error) {
-	if opts.AssemblyDir == "" {
-		return nil, errors.New("start local stack: AssemblyDir is empty")
-	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	asm, err := assembly.Load(opts.AssemblyDir, assembly.Options{})
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("start local stack: %w", err)
+		}
+	}()
+	s, err := newStarter(opts)
 	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
+		return nil, err
 	}
-	st, err := asm.Stack(opts.Stack)
-	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
-	}
-	api := st.API()
-	if api == nil {
-		return nil, fmt.Errorf("start local stack %s: want exactly one WebSocket API, found %d", st.Name, len(st.APIs))
-	}
-	stage, err := pickStage(api, opts.Stage)
-	if err != nil {
-		return nil, fmt.Errorf("start local stack %s: %w", st.Name, err)
-	}
-	interpreters, err := findInterpreters(st)
-	if err != nil {
-		return nil, fmt.Errorf("start local stack %s: %w", st.Name, err)
-	}
-
-	e := &Env{Stage: stage.Name, Stack: st, API: api, logger: logger}
+	e := s.env
 	defer func() {
 		if err != nil {
 			_ = e.Close()
 		}
 	}()
-
 	// DynamoDB Local (a JVM) takes longest: start it first and wire the rest meanwhile.
 	e.startDynamoDB(ctx)
+	for _, step := range []func(context.Context) error{s.listen, s.startIssuer, s.startFunctions, s.startGateway, s.startDynamoDBProxy} {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	e.proxySrv = e.serve(e.proxyLn, s.proxy)
+	e.gwSrv = e.serve(e.gwLn, e.Gateway)
+	e.logger.Info("local stack started", "stack", e.Stack.Name, "url", e.URL, "callbackUrl", e.CallbackURL,
+		"dynamodb", e.DynamoDBEndpoint, "functions", len(e.Stack.Functions))
+	return e, nil
+}
 
-	addr := opts.Addr
+// starter is one run of Start: the Env being started and what its steps hand each other.
+type starter struct {
+	env          *Env
+	opts         Options
+	stage        *assembly.Stage
+	interpreters map[string]string             // what runs the bootstraps, by architecture
+	authorizers  map[string]*assembly.Function // the API's authorizer functions, by logical id
+	policies     map[string]*iamcheck.Policy   // each function's role, by its access key id
+	proxy        http.Handler                  // the IAM-checking DynamoDB proxy
+}
+
+// newStarter loads the stack of opts.AssemblyDir and picks its API and stage.
+func newStarter(opts Options) (*starter, error) {
+	if opts.AssemblyDir == "" {
+		return nil, errors.New("AssemblyDir is empty")
+	}
+	asm, err := assembly.Load(opts.AssemblyDir, assembly.Options{})
+	if err != nil {
+		return nil, err
+	}
+	st, err := asm.Stack(opts.Stack)
+	if err != nil {
+		return nil, err
+	}
+	api := st.API()
+	if api == nil {
+		return nil, fmt.Errorf("stack %s: want exactly one WebSocket API, found %d", st.Name, len(st.APIs))
+	}
+	stage, err := pickStage(api, opts.Stage)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", st.Name, err)
+	}
+	interpreters, err := findInterpreters(st)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", st.Name, err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &starter{
+		env:          &Env{Stage: stage.Name, Stack: st, API: api, logger: logger},
+		opts:         opts,
+		stage:        stage,
+		interpreters: interpreters,
+		authorizers:  authorizerFunctions(api),
+	}, nil
+}
+
+// listen opens the loopback listeners of the gateway (at opts.Addr) and of the DynamoDB
+// proxy, and sets the Env's URLs.
+func (s *starter) listen(ctx context.Context) (err error) {
+	e := s.env
+	addr := s.opts.Addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
 	if e.gwLn, err = listenLoopback(ctx, addr); err != nil {
-		return nil, fmt.Errorf("start local stack: gateway: %w", err)
+		return fmt.Errorf("gateway: %w", err)
 	}
 	if e.proxyLn, err = listenLoopback(ctx, "127.0.0.1:0"); err != nil {
-		return nil, fmt.Errorf("start local stack: DynamoDB proxy: %w", err)
+		return fmt.Errorf("DynamoDB proxy: %w", err)
 	}
 	host := e.gwLn.Addr().String()
-	e.CallbackURL = "http://" + host + "/" + stage.Name
-	e.URL = "ws://" + host + "/" + stage.Name
+	e.CallbackURL = "http://" + host + "/" + s.stage.Name
+	e.URL = "ws://" + host + "/" + s.stage.Name
 	e.DynamoDBProxyURL = "http://" + e.proxyLn.Addr().String()
+	return nil
+}
 
-	authorizers := authorizerFunctions(api)
-	issuerName := ""
-	for _, fn := range authorizers {
+// startIssuer starts the local issuer with the issuer the authorizers expect, and keeps the
+// audiences and token uses they accept.
+func (s *starter) startIssuer(ctx context.Context) (err error) {
+	e := s.env
+	issuer := ""
+	for _, fn := range s.authorizers {
 		if v := fn.Environment[contract.EnvAuthIssuer]; v != "" {
-			if issuerName != "" && v != issuerName {
-				return nil, fmt.Errorf("start local stack: authorizers expect different issuers (%s, %s); one local issuer serves one", issuerName, v)
+			if issuer != "" && v != issuer {
+				return fmt.Errorf("authorizers expect different issuers (%s, %s); one local issuer serves one", issuer, v)
 			}
-			issuerName = v
+			issuer = v
 			e.Audiences = splitList(fn.Environment[contract.EnvAuthAudiences])
 			e.TokenUses = splitList(fn.Environment[contract.EnvAuthTokenUse])
 		}
 	}
-	if e.Issuer, err = localauth.Start(ctx, localauth.Options{Issuer: issuerName}); err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
-	}
+	e.Issuer, err = localauth.Start(ctx, localauth.Options{Issuer: issuer})
+	return err
+}
 
-	policies, err := e.assignKeys(st)
-	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
+// startFunctions gives every function its access key and registers it with a new Lambda
+// emulator.
+func (s *starter) startFunctions(context.Context) (err error) {
+	e, st := s.env, s.env.Stack
+	if s.policies, err = e.assignKeys(st); err != nil {
+		return err
 	}
 	e.Lambda = lambdaemu.New(lambdaemu.Options{
 		Region:    st.Env.Region,
 		AccountID: st.Env.AccountID,
-		LogSink:   opts.LogSink,
+		LogSink:   s.opts.LogSink,
 	})
 	for _, fn := range st.SortedFunctions() {
-		if err := e.addFunction(fn, stage, interpreters[fn.Architecture], authorizers); err != nil {
-			return nil, fmt.Errorf("start local stack: %w", err)
+		if err := e.addFunction(fn, s.stage, s.interpreters[fn.Architecture], s.authorizers); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// startGateway makes the API Gateway emulator of the stage.
+func (s *starter) startGateway(context.Context) (err error) {
+	e, st := s.env, s.env.Stack
 	e.Gateway, err = gateway.New(gateway.Config{
-		API:                 api,
-		Stage:               stage.Name,
+		API:                 e.API,
+		Stage:               s.stage.Name,
 		Invoker:             invoker{em: e.Lambda, stack: st},
 		Region:              st.Env.Region,
 		AccountID:           st.Env.AccountID,
-		IdleTimeout:         opts.IdleTimeout,
-		AuthorizeManagement: e.authorizeManagement(policies),
-		Logger:              logger,
+		IdleTimeout:         s.opts.IdleTimeout,
+		AuthorizeManagement: e.authorizeManagement(s.policies),
+		Logger:              e.logger,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
-	}
+	return err
+}
 
+// startDynamoDBProxy waits for DynamoDB Local, creates the stack's tables, and makes the
+// IAM-checking proxy in front of it.
+func (s *starter) startDynamoDBProxy(ctx context.Context) error {
+	e := s.env
 	if err := e.awaitDynamoDB(ctx); err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
+		return err
 	}
-	if err := createTables(ctx, e.DynamoDB, st); err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
+	if err := createTables(ctx, e.DynamoDB, e.Stack); err != nil {
+		return err
 	}
 	target, err := url.Parse(e.DynamoDBEndpoint)
 	if err != nil {
-		return nil, fmt.Errorf("start local stack: DynamoDB endpoint: %w", err)
+		return fmt.Errorf("DynamoDB endpoint: %w", err)
 	}
-	proxy, err := iamcheck.NewDynamoDBProxy(iamcheck.ProxyConfig{
+	s.proxy, err = iamcheck.NewDynamoDBProxy(iamcheck.ProxyConfig{
 		Target:   target,
-		Env:      st.Env,
-		Policies: policies,
+		Env:      e.Stack.Env,
+		Policies: s.policies,
 		Observe: func(r *http.Request, d iamcheck.Decision) {
 			if !d.Allowed {
 				e.deny("dynamodb", d)
 			}
 		},
 	})
-	if err != nil {
-		return nil, fmt.Errorf("start local stack: %w", err)
-	}
-	e.proxySrv = e.serve(e.proxyLn, proxy)
-	e.gwSrv = e.serve(e.gwLn, e.Gateway)
-	logger.Info("local stack started", "stack", st.Name, "url", e.URL, "callbackUrl", e.CallbackURL,
-		"dynamodb", e.DynamoDBEndpoint, "functions", len(st.Functions))
-	return e, nil
+	return err
 }
 
 // pickStage returns the stage named name, or the API's only (else first) stage.
