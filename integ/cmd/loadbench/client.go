@@ -168,21 +168,36 @@ func (lp *loadProc) connect(spec connectSpec) (*connectResult, error) {
 	if spec.Rooms < 1 || len(spec.Tokens) == 0 {
 		return nil, fmt.Errorf("connect: %d rooms and %d tokens", spec.Rooms, len(spec.Tokens))
 	}
-	n := len(spec.Tokens)
 	lp.spec = spec
-	lp.clients = make([]*wsClient, n)
+	lp.clients = make([]*wsClient, len(spec.Tokens))
 	lp.rooms = make([][]int, spec.Rooms)
 	lp.roomIDs = make([]string, spec.Rooms)
 	for r := range lp.roomIDs {
 		lp.roomIDs[r] = spec.RoomPrefix + strconv.Itoa(r)
 	}
 	res := &connectResult{Errors: map[string]int{}}
-	var mu sync.Mutex
-	var connectMs, joinMs []float64
-
-	// Handshakes: the ramp spaces their starts, the semaphore bounds those in flight.
-	interval := time.Duration(float64(time.Second) / max(spec.Ramp, 0.001))
 	sem := make(chan struct{}, max(spec.Concurrency, 1))
+	lp.handshakes(spec, sem, res)
+	lp.joins(spec, sem, res)
+	for i, c := range lp.clients {
+		if c != nil && !lp.member(c) {
+			_ = c.conn.CloseNow()
+			lp.clients[i] = nil
+		}
+	}
+	if len(res.Errors) == 0 {
+		res.Errors = nil
+	}
+	return res, nil
+}
+
+// handshakes opens a connection per token: the ramp spaces their starts, sem bounds those in
+// flight. It fills res's Connect figures.
+func (lp *loadProc) handshakes(spec connectSpec, sem chan struct{}, res *connectResult) {
+	n := len(spec.Tokens)
+	var mu sync.Mutex
+	var connectMs []float64
+	interval := time.Duration(float64(time.Second) / max(spec.Ramp, 0.001))
 	var wg sync.WaitGroup
 	start := time.Now()
 	next := start
@@ -212,9 +227,15 @@ func (lp *loadProc) connect(spec connectSpec) (*connectResult, error) {
 	res.ConnectWall = time.Since(start)
 	res.Connect = summarize(connectMs)
 	lp.logf("connected %d/%d in %v", len(connectMs), n, res.ConnectWall.Round(time.Millisecond))
+}
 
-	// Joins, with the same concurrency; a connection that fails to join takes no part.
-	start = time.Now()
+// joins joins every open connection to its room, sem bounding the joins in flight; a
+// connection that fails to join takes no part. It fills res's Join figures and Open.
+func (lp *loadProc) joins(spec connectSpec, sem chan struct{}, res *connectResult) {
+	var mu sync.Mutex
+	var joinMs []float64
+	var wg sync.WaitGroup
+	start := time.Now()
 	for _, c := range lp.clients {
 		if c == nil {
 			continue
@@ -240,16 +261,6 @@ func (lp *loadProc) connect(spec connectSpec) (*connectResult, error) {
 	res.Join = summarize(joinMs)
 	res.Open = len(joinMs)
 	lp.logf("joined %d in %v", res.Open, res.JoinWall.Round(time.Millisecond))
-	for i, c := range lp.clients {
-		if c != nil && !lp.member(c) {
-			_ = c.conn.CloseNow()
-			lp.clients[i] = nil
-		}
-	}
-	if len(res.Errors) == 0 {
-		res.Errors = nil
-	}
-	return res, nil
 }
 
 // warmup opens a connection per token, all at once (spec.Concurrency in flight), joins each
@@ -592,9 +603,30 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 	}
 	res.SettleWait = time.Since(t0)
 	res.SettleLeft = lp.pendingTotal()
+	lp.reset(spec.ID)
+	lp.sendAll(spec, res)
+	sentAt := time.Now()
+	lp.deadline.Store(sentAt.Add(spec.Drain).UnixNano())
+	lp.emit(event{Op: opSent})
+	for time.Since(sentAt) < spec.Drain {
+		if lp.delivered.Load() >= lp.expected.Load() && lp.replies.Load() >= lp.sent.Load() {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Whatever arrives from now on is late; give the readers a moment to finish the frames
+	// they hold, then count.
+	lp.deadline.Store(time.Now().UnixNano())
+	time.Sleep(50 * time.Millisecond)
+	lp.collect(res)
+	lp.logf("step %d (%s): sent %d, delivered %d/%d, acks %d", spec.ID, spec.Name, res.Sent, res.Delivered, res.Expected, res.Acks)
+	return res
+}
 
-	// A new step: receipts of earlier steps' messages are strays from now on.
-	lp.step.Store(int64(spec.ID))
+// reset starts step id: receipts of earlier steps' messages are strays from now on, and every
+// count starts from zero.
+func (lp *loadProc) reset(id int) {
+	lp.step.Store(int64(id))
 	lp.deadline.Store(math.MaxInt64)
 	lp.sent.Store(0)
 	lp.expected.Store(0)
@@ -611,6 +643,12 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 		c.errs = map[string]int{}
 		c.mu.Unlock()
 	}
+}
+
+// sendAll has the first spec.Senders connections send at spec.Rate each for spec.Duration,
+// spread evenly over one interval so that the aggregate rate is steady, and fills res's send
+// window and worst lag.
+func (lp *loadProc) sendAll(spec stepSpec, res *stepResult) {
 	pad := strings.Repeat("x", textBytes-40)
 	senders := make([]*wsClient, 0, spec.Senders)
 	for _, c := range lp.clients {
@@ -625,7 +663,6 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 	var wg sync.WaitGroup
 	var lagMax atomic.Int64
 	for k, c := range senders {
-		// Senders are spread evenly over one interval, so the aggregate rate is steady.
 		offset := time.Duration(float64(interval) * float64(k) / float64(len(senders)))
 		wg.Go(func() {
 			lag := c.send(spec, start.Add(offset), end, interval, pad)
@@ -640,20 +677,10 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 	wg.Wait()
 	res.SendWindow = time.Since(start)
 	res.SendLagMax = time.Duration(lagMax.Load())
-	sentAt := time.Now()
-	lp.deadline.Store(sentAt.Add(spec.Drain).UnixNano())
-	lp.emit(event{Op: opSent})
-	for time.Since(sentAt) < spec.Drain {
-		if lp.delivered.Load() >= lp.expected.Load() && lp.replies.Load() >= lp.sent.Load() {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	// Whatever arrives from now on is late; give the readers a moment to finish the frames
-	// they hold, then count.
-	lp.deadline.Store(time.Now().UnixNano())
-	time.Sleep(50 * time.Millisecond)
+}
 
+// collect adds every connection's counts and latencies of the step to res.
+func (lp *loadProc) collect(res *stepResult) {
 	var lat, ackLat []float64
 	for _, c := range lp.clients {
 		if c == nil {
@@ -679,8 +706,6 @@ func (lp *loadProc) runStep(spec stepSpec) *stepResult {
 	if len(res.Errors) == 0 {
 		res.Errors = nil
 	}
-	lp.logf("step %d (%s): sent %d, delivered %d/%d, acks %d", spec.ID, spec.Name, res.Sent, res.Delivered, res.Expected, res.Acks)
-	return res
 }
 
 // send writes this connection's messages from first on, every interval, until end, and

@@ -26,6 +26,18 @@ type capacityRow struct {
 	note    string
 }
 
+// item is a DynamoDB item.
+type item = map[string]types.AttributeValue
+
+// prober sends requests to the chat table with ReturnConsumedCapacity and keeps a row per
+// request.
+type prober struct {
+	ctx    context.Context
+	client *dynamodb.Client
+	table  string
+	rows   []capacityRow
+}
+
 // probeCapacity replays, against items that the load wrote (a connection, its rate bucket,
 // its membership, a message), each request of the sendmessage path with
 // ReturnConsumedCapacity, plus the writes of connect and joinroom, and reports what DynamoDB
@@ -37,36 +49,71 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 		return nil, err
 	}
 	conn, rate, member, msg := items[contract.SortKeyConnection], items[contract.SortKeyRate], items[contract.PrefixRoom], items[contract.PrefixMessage]
-	var rows []capacityRow
-	get := func(label string, item map[string]types.AttributeValue) error {
-		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:              aws.String(table),
-			Key:                    keyOf(item),
-			ConsistentRead:         aws.Bool(true),
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-		})
-		if err != nil {
-			return fmt.Errorf("probe %s: %w", label, err)
-		}
-		rows = append(rows, capacityRow{request: label, units: units(out.ConsumedCapacity), bytes: itemSize(out.Item), items: 1})
-		return nil
-	}
-	if err := get("GetItem connection (strongly consistent)", conn); err != nil {
+	p := &prober{ctx: ctx, client: client, table: table}
+	if err := p.get("GetItem connection (strongly consistent)", conn); err != nil {
 		return nil, err
 	}
 	if rate != nil {
-		if err := get("GetItem rate bucket (strongly consistent)", rate); err != nil {
+		if err := p.get("GetItem rate bucket (strongly consistent)", rate); err != nil {
 			return nil, err
 		}
 	}
-	if err := get("GetItem membership (strongly consistent)", member); err != nil {
+	if err := p.get("GetItem membership (strongly consistent)", member); err != nil {
 		return nil, err
 	}
+	if err := p.queryRoom(member); err != nil {
+		return nil, err
+	}
+	probed := map[string]item{"msg": msg, "conn": conn, "member": member}
+	if err := p.put("PutItem message", msg, "msg"); err != nil {
+		return nil, err
+	}
+	if err := p.put("PutItem connection ($connect)", conn, "conn"); err != nil {
+		return nil, err
+	}
+	if err := p.put("PutItem membership (joinroom)", member, "member"); err != nil {
+		return nil, err
+	}
+	if rate != nil {
+		if err := p.updateRate(rate); err != nil {
+			return nil, err
+		}
+		probed["rate"] = rate
+	}
+	for pk, src := range probed {
+		_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table), Key: probeKey(pk, src)})
+		if err != nil {
+			return nil, fmt.Errorf("probe clean-up: %w", err)
+		}
+	}
+	return p.rows, nil
+}
 
-	// The room's members, as Store.RoomMembers reads them: the byRoom index, eventually
-	// consistent, 100 per page.
-	q, err := client.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(table),
+// probeKey is the key of the probe's copy of src under pk.
+func probeKey(pk string, src item) item {
+	return item{contract.AttrPK: &types.AttributeValueMemberS{Value: probePrefix + pk}, contract.AttrSK: src[contract.AttrSK]}
+}
+
+// get reads it again by its key, strongly consistent, and records the request as label.
+func (p *prober) get(label string, it item) error {
+	out, err := p.client.GetItem(p.ctx, &dynamodb.GetItemInput{
+		TableName:              aws.String(p.table),
+		Key:                    keyOf(it),
+		ConsistentRead:         aws.Bool(true),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", label, err)
+	}
+	p.rows = append(p.rows, capacityRow{request: label, units: units(out.ConsumedCapacity), bytes: itemSize(out.Item), items: 1})
+	return nil
+}
+
+// queryRoom reads the room of member as Store.RoomMembers does: the byRoom index, eventually
+// consistent, 100 per page.
+func (p *prober) queryRoom(member item) error {
+	q, err := p.client.Query(p.ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(p.table),
 		IndexName:                 aws.String(contract.IndexByRoom),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrGSI1PK},
@@ -75,7 +122,7 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("probe room query: %w", err)
+		return fmt.Errorf("probe room query: %w", err)
 	}
 	per := 0
 	for _, it := range q.Items {
@@ -84,69 +131,43 @@ func probeCapacity(ctx context.Context, client *dynamodb.Client, table string) (
 	if len(q.Items) > 0 {
 		per /= len(q.Items)
 	}
-	rows = append(rows, capacityRow{request: "Query byRoom index (eventually consistent)", units: units(q.ConsumedCapacity), bytes: per, items: len(q.Items),
+	p.rows = append(p.rows, capacityRow{request: "Query byRoom index (eventually consistent)", units: units(q.ConsumedCapacity), bytes: per, items: len(q.Items),
 		note: fmt.Sprintf("%d members, %d B per index item", len(q.Items), per)})
-
-	// Writes, on copies under a probe key; an empty label writes without recording.
-	probe := func(label string, item map[string]types.AttributeValue, pk string) error {
-		cp := clone(item)
-		cp[contract.AttrPK] = &types.AttributeValueMemberS{Value: probePrefix + pk}
-		out, err := client.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:              aws.String(table),
-			Item:                   cp,
-			ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes,
-		})
-		if err != nil {
-			return fmt.Errorf("probe write %s: %w", pk, err)
-		}
-		if label == "" {
-			return nil
-		}
-		row := capacityRow{request: label, units: units(out.ConsumedCapacity), write: true, bytes: itemSize(cp), items: 1}
-		if out.ConsumedCapacity != nil && len(out.ConsumedCapacity.GlobalSecondaryIndexes) > 0 {
-			row.note = "includes the byRoom index write"
-		}
-		rows = append(rows, row)
-		return nil
-	}
-	if err := probe("PutItem message", msg, "msg"); err != nil {
-		return nil, err
-	}
-	if err := probe("PutItem connection ($connect)", conn, "conn"); err != nil {
-		return nil, err
-	}
-	if err := probe("PutItem membership (joinroom)", member, "member"); err != nil {
-		return nil, err
-	}
-	probed := map[string]map[string]types.AttributeValue{"msg": msg, "conn": conn, "member": member}
-	if rate != nil {
-		if err := probeRateUpdate(ctx, client, table, rate, probe, &rows); err != nil {
-			return nil, err
-		}
-		probed["rate"] = rate
-	}
-	for pk, src := range probed {
-		_, err := client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-			TableName: aws.String(table),
-			Key:       map[string]types.AttributeValue{contract.AttrPK: &types.AttributeValueMemberS{Value: probePrefix + pk}, contract.AttrSK: src[contract.AttrSK]},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("probe clean-up: %w", err)
-		}
-	}
-	return rows, nil
+	return nil
 }
 
-// probeRateUpdate writes a copy of the rate bucket under the probe key and updates it as
+// put writes a copy of it under the probe key pk; an empty label writes without recording.
+func (p *prober) put(label string, it item, pk string) error {
+	cp := clone(it)
+	cp[contract.AttrPK] = &types.AttributeValueMemberS{Value: probePrefix + pk}
+	out, err := p.client.PutItem(p.ctx, &dynamodb.PutItemInput{
+		TableName:              aws.String(p.table),
+		Item:                   cp,
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityIndexes,
+	})
+	if err != nil {
+		return fmt.Errorf("probe write %s: %w", pk, err)
+	}
+	if label == "" {
+		return nil
+	}
+	row := capacityRow{request: label, units: units(out.ConsumedCapacity), write: true, bytes: itemSize(cp), items: 1}
+	if out.ConsumedCapacity != nil && len(out.ConsumedCapacity.GlobalSecondaryIndexes) > 0 {
+		row.note = "includes the byRoom index write"
+	}
+	p.rows = append(p.rows, row)
+	return nil
+}
+
+// updateRate writes a copy of the rate bucket under the probe key and updates it as
 // TakeToken does (a conditional UpdateItem), recording the update's capacity.
-func probeRateUpdate(ctx context.Context, client *dynamodb.Client, table string, rate map[string]types.AttributeValue,
-	probe func(label string, item map[string]types.AttributeValue, pk string) error, rows *[]capacityRow) error {
-	if err := probe("", rate, "rate"); err != nil {
+func (p *prober) updateRate(rate item) error {
+	if err := p.put("", rate, "rate"); err != nil {
 		return err
 	}
-	up, err := client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(table),
-		Key:                       map[string]types.AttributeValue{contract.AttrPK: &types.AttributeValueMemberS{Value: probePrefix + "rate"}, contract.AttrSK: rate[contract.AttrSK]},
+	up, err := p.client.UpdateItem(p.ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(p.table),
+		Key:                       probeKey("rate", rate),
 		UpdateExpression:          aws.String("SET #t = :t, #u = :u"),
 		ConditionExpression:       aws.String("#t = :rt AND #u = :ru"),
 		ExpressionAttributeNames:  map[string]string{"#t": contract.AttrTokens, "#u": contract.AttrUpdatedAt},
@@ -156,7 +177,7 @@ func probeRateUpdate(ctx context.Context, client *dynamodb.Client, table string,
 	if err != nil {
 		return fmt.Errorf("probe rate bucket update: %w", err)
 	}
-	*rows = append(*rows, capacityRow{request: "UpdateItem rate bucket (conditional)", units: units(up.ConsumedCapacity), write: true, bytes: itemSize(rate), items: 1})
+	p.rows = append(p.rows, capacityRow{request: "UpdateItem rate bucket (conditional)", units: units(up.ConsumedCapacity), write: true, bytes: itemSize(rate), items: 1})
 	return nil
 }
 
