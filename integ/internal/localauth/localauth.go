@@ -235,9 +235,6 @@ func (i *Issuer) JWKSURL() string { return i.baseURL + JWKSPath }
 // KeyID returns the kid of the signing key.
 func (i *Issuer) KeyID() string { return i.kid }
 
-// JWKS returns the served key set document.
-func (i *Issuer) JWKS() []byte { return append([]byte(nil), i.jwks...) }
-
 // Mint returns a compact JWS (RS256, kid in the protected header, typ JWT) with iss, sub, iat,
 // exp, auth_time, jti and the claims that c sets.
 func (i *Issuer) Mint(c Claims) (string, error) {
