@@ -228,10 +228,10 @@ func printFunctions(w io.Writer, env *local.Env, sink *reportSink, handlers map[
 		h := handlers[fn.Name]
 		tot := sink.totals(fn.Name)
 		logs := "-"
-		if tot.invocations > 0 {
-			logs = fmt.Sprintf("%d", tot.bytes/int64(tot.invocations))
+		if tot.count > 0 {
+			logs = fmt.Sprintf("%d", tot.bytes/int64(tot.count))
 		}
-		t.add(h, fmt.Sprintf("%d MB", fn.MemoryMB), fmt.Sprintf("%d", tot.invocations), fmt.Sprintf("%d", tot.inits.N),
+		t.add(h, fmt.Sprintf("%d MB", fn.MemoryMB), fmt.Sprintf("%d", tot.count), fmt.Sprintf("%d", tot.inits.N),
 			fmt.Sprintf("%s / %s", fmtMs(tot.inits.P50, tot.inits.N), fmtMs(tot.inits.Max, tot.inits.N)),
 			fmt.Sprintf("%d MB", tot.peakMemMB), logs)
 	}

@@ -125,11 +125,13 @@ func parseUnit(v, unit string) float64 {
 type fnWindow struct {
 	count, failed, cold int
 	duration            quantiles
-	bytes               int64 // all of the function's log output so far
+	inits               quantiles // the init durations of the cold starts
+	peakMemMB           int       // the largest Max Memory Used
+	bytes               int64     // all of the function's log output so far
 }
 
-// window returns the function's invocations that reported in [from, to); a zero to means
-// until now.
+// window returns the function's invocations that reported in [from, to); a zero from means
+// since the start, a zero to until now.
 func (s *reportSink) window(name string, from, to time.Time) fnWindow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -139,7 +141,7 @@ func (s *reportSink) window(name string, from, to time.Time) fnWindow {
 		return w
 	}
 	w.bytes = fl.bytes
-	var d []float64
+	var d, inits []float64
 	for _, r := range fl.reports {
 		if r.at.Before(from) || (!to.IsZero() && !r.at.Before(to)) {
 			continue
@@ -150,39 +152,15 @@ func (s *reportSink) window(name string, from, to time.Time) fnWindow {
 		}
 		if r.initMs > 0 {
 			w.cold++
+			inits = append(inits, r.initMs)
 		}
+		w.peakMemMB = max(w.peakMemMB, r.memMB)
 		d = append(d, r.duration)
 	}
 	w.duration = summarize(d)
+	w.inits = summarize(inits)
 	return w
 }
 
-// fnTotals summarizes every invocation of a function: peak memory, init durations.
-type fnTotals struct {
-	invocations int
-	peakMemMB   int
-	inits       quantiles
-	bytes       int64
-}
-
-// totals returns the function's totals.
-func (s *reportSink) totals(name string) fnTotals {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var t fnTotals
-	fl := s.fns[name]
-	if fl == nil {
-		return t
-	}
-	t.bytes = fl.bytes
-	var inits []float64
-	for _, r := range fl.reports {
-		t.invocations++
-		t.peakMemMB = max(t.peakMemMB, r.memMB)
-		if r.initMs > 0 {
-			inits = append(inits, r.initMs)
-		}
-	}
-	t.inits = summarize(inits)
-	return t
-}
+// totals returns the function's invocations over the whole run.
+func (s *reportSink) totals(name string) fnWindow { return s.window(name, time.Time{}, time.Time{}) }

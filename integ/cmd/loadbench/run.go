@@ -408,7 +408,7 @@ func (r *loadRun) finish(ctx context.Context, fps []footprint, connectUse, churn
 func (r *loadRun) invocationCounts() map[string]int {
 	out := map[string]int{}
 	for name, h := range r.handlers {
-		out[h] += r.sink.window(name, time.Time{}, time.Time{}).count
+		out[h] += r.sink.totals(name).count
 	}
 	return out
 }
@@ -417,7 +417,7 @@ func (r *loadRun) invocationCounts() map[string]int {
 func (r *loadRun) logBytes() map[string]int64 {
 	out := map[string]int64{}
 	for name, h := range r.handlers {
-		out[h] = r.sink.window(name, time.Time{}, time.Time{}).bytes
+		out[h] = r.sink.totals(name).bytes
 	}
 	return out
 }
