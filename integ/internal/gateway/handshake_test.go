@@ -132,11 +132,9 @@ func TestAuthorizerDenyIs403(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			h.lambda.set(h.names.authorizer, func(_ context.Context, ev []byte) ([]byte, error) {
-				var req events.APIGatewayCustomAuthorizerRequestTypeRequest
-				_ = json.Unmarshal(ev, &req)
-				return policy(req.MethodArn), nil
-			})
+			h.lambda.set(h.names.authorizer, authorizerHandler(func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte {
+				return policy(req.MethodArn)
+			}))
 			if got := h.dialStatus("token=x"); got != http.StatusForbidden {
 				t.Fatalf("status %d, want 403", got)
 			}
@@ -248,10 +246,7 @@ func TestNoConnectRouteAccepts(t *testing.T) {
 	api.Routes = routes
 	h := newHarness(t, api)
 	c, _ := h.dial("", nil)
-	write(t, c, "ping")
-	if got := read(t, c); got != "$default:ping" {
-		t.Fatalf("reply %q", got)
-	}
+	exchange(t, c, "ping", "$default:ping")
 	if n := h.lambda.count(h.names.authorizer) + h.lambda.count(h.names.connect); n != 0 {
 		t.Fatalf("%d authorizer/$connect invocations without a $connect route", n)
 	}
@@ -259,17 +254,13 @@ func TestNoConnectRouteAccepts(t *testing.T) {
 
 func TestSubprotocolEchoedFromConnectResponse(t *testing.T) {
 	h := newHarness(t, nil)
-	h.lambda.set(h.names.connect, func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayWebsocketProxyRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			return nil, err
-		}
+	h.lambda.set(h.names.connect, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		offered := req.Headers["Sec-WebSocket-Protocol"]
 		if !strings.Contains(offered, "chat.v1") {
-			return []byte(`{"statusCode":400}`), nil
+			return []byte(`{"statusCode":400}`)
 		}
-		return []byte(`{"statusCode":200,"headers":{"Sec-WebSocket-Protocol":"chat.v1","X-Extra":"yes"}}`), nil
-	})
+		return []byte(`{"statusCode":200,"headers":{"Sec-WebSocket-Protocol":"chat.v1","X-Extra":"yes"}}`)
+	}))
 	ctx := context.Background()
 	c, resp, err := websocket.Dial(ctx, h.wsURL(""), &websocket.DialOptions{Subprotocols: []string{"bearer.tok", "chat.v1"}})
 	if err != nil {

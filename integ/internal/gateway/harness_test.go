@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -100,6 +101,28 @@ func (f *fakeLambda) events(name string) [][]byte {
 
 func (f *fakeLambda) count(name string) int { return len(f.events(name)) }
 
+// proxyHandler is a function that answers f of its event, a WebSocket proxy request.
+func proxyHandler(f func(req events.APIGatewayWebsocketProxyRequest) []byte) handler {
+	return func(_ context.Context, ev []byte) ([]byte, error) {
+		var req events.APIGatewayWebsocketProxyRequest
+		if err := json.Unmarshal(ev, &req); err != nil {
+			return nil, err
+		}
+		return f(req), nil
+	}
+}
+
+// authorizerHandler is an authorizer that answers f of its event, a REQUEST authorizer event.
+func authorizerHandler(f func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte) handler {
+	return func(_ context.Context, ev []byte) ([]byte, error) {
+		var req events.APIGatewayCustomAuthorizerRequestTypeRequest
+		if err := json.Unmarshal(ev, &req); err != nil {
+			return nil, err
+		}
+		return f(req), nil
+	}
+}
+
 // proxyOK answers a proxy response with statusCode 200 and body.
 func proxyOK(body string) []byte {
 	b, _ := json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200, Body: body})
@@ -156,30 +179,18 @@ func newHarness(t *testing.T, api *assembly.WebSocketAPI, configure ...func(*Con
 		api = loadAPI(t)
 	}
 	h := &harness{t: t, api: api, names: namesOf(t, api), lambda: newFakeLambda(), logs: &syncBuffer{}}
-	h.lambda.set(h.names.authorizer, func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayCustomAuthorizerRequestTypeRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			return nil, err
-		}
-		return allowPolicy("user-1", req.MethodArn, map[string]any{"userId": "user-1", "displayName": "Ada"}), nil
-	})
-	h.lambda.set(h.names.connect, func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayWebsocketProxyRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			return nil, err
-		}
+	h.lambda.set(h.names.authorizer, authorizerHandler(func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte {
+		return allowPolicy("user-1", req.MethodArn, map[string]any{"userId": "user-1", "displayName": "Ada"})
+	}))
+	h.lambda.set(h.names.connect, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		b, _ := json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200,
 			Headers: map[string]string{"X-Connection-Id": req.RequestContext.ConnectionID}})
-		return b, nil
-	})
+		return b
+	}))
 	h.lambda.set(h.names.disconnect, func(context.Context, []byte) ([]byte, error) { return proxyOK(""), nil })
-	echo := func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayWebsocketProxyRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			return nil, err
-		}
-		return proxyOK(req.RequestContext.RouteKey + ":" + req.Body), nil
-	}
+	echo := proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+		return proxyOK(req.RequestContext.RouteKey + ":" + req.Body)
+	})
 	h.lambda.set(h.names.def, echo)
 	h.lambda.set(h.names.chat, echo)
 
@@ -259,6 +270,21 @@ func read(t *testing.T, c *websocket.Conn) string {
 		t.Fatalf("read a %v message, want text", typ)
 	}
 	return string(b)
+}
+
+// exchange writes msg and fails the test unless the next message is want.
+func exchange(t *testing.T, c *websocket.Conn, msg, want string) {
+	t.Helper()
+	write(t, c, msg)
+	if got := read(t, c); got != want {
+		t.Fatalf("sent %q: got %q, want %q", msg, got, want)
+	}
+}
+
+// awsFrame matches the frame that API Gateway itself sends with message to connection id;
+// idKey names the frame's other id: requestId, or messageId for "Bad request body".
+func awsFrame(message, id, idKey string) *regexp.Regexp {
+	return regexp.MustCompile(`^\{"message": "` + message + `", "connectionId":"` + regexp.QuoteMeta(id) + `", "` + idKey + `":"[A-Za-z0-9_-]{15}="\}$`)
 }
 
 // write writes one text message.

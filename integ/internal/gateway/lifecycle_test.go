@@ -26,10 +26,7 @@ func TestIdleTimeoutClosesGoingAway(t *testing.T) {
 	// Activity keeps it open past one idle period.
 	for range 3 {
 		time.Sleep(150 * time.Millisecond)
-		write(t, c, "keepalive")
-		if got := read(t, c); got != "$default:keepalive" {
-			t.Fatalf("reply %q", got)
-		}
+		exchange(t, c, "keepalive", "$default:keepalive")
 	}
 	start := time.Now()
 	code, reason := readClose(t, c)
@@ -86,10 +83,7 @@ func TestDisconnectFailureIsBestEffort(t *testing.T) {
 		return strings.Contains(h.logs.String(), "table gone")
 	})
 	c2, _ := h.dial("", nil)
-	write(t, c2, "after")
-	if got := read(t, c2); got != "$default:after" {
-		t.Fatalf("gateway unusable after a failed $disconnect: %q", got)
-	}
+	exchange(t, c2, "after", "$default:after")
 }
 
 func TestCloseRunsDisconnectForAll(t *testing.T) {
@@ -287,10 +281,7 @@ func TestAuthorizeManagementDenial(t *testing.T) {
 		t.Fatalf("denied delete: %v, want ForbiddenException (403)", err)
 	}
 	// Nothing reached the connection, which is still open.
-	write(t, c, "alive")
-	if got := read(t, c); got != "$default:alive" {
-		t.Fatalf("after denials: %q", got)
-	}
+	exchange(t, c, "alive", "$default:alive")
 }
 
 func TestLogsOneJSONLinePerEvent(t *testing.T) {

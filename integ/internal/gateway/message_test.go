@@ -2,10 +2,8 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +48,7 @@ func TestRouteSelection(t *testing.T) {
 func TestModelValidationFailsWithoutInvoking(t *testing.T) {
 	h := newHarness(t, nil)
 	c, id := h.dial("", nil)
-	frame := regexp.MustCompile(`^\{"message": "Bad request body", "connectionId":"` + regexp.QuoteMeta(id) + `", "messageId":"[A-Za-z0-9_-]{15}="\}$`)
+	frame := awsFrame("Bad request body", id, "messageId")
 	for _, bad := range []string{
 		`{"action":"sendmessage","roomId":"lobby"}`,                 // text missing
 		`{"action":"sendmessage","roomId":"no spaces","text":"hi"}`, // pattern
@@ -65,10 +63,7 @@ func TestModelValidationFailsWithoutInvoking(t *testing.T) {
 	if n := h.lambda.count(h.names.chat); n != 0 {
 		t.Fatalf("chat function invoked %d times for invalid bodies", n)
 	}
-	write(t, c, validSend)
-	if got := read(t, c); got != "sendmessage:"+validSend {
-		t.Fatalf("valid body: %q", got)
-	}
+	exchange(t, c, validSend, "sendmessage:"+validSend)
 }
 
 func TestModelSelectionPicksModelByKey(t *testing.T) {
@@ -125,7 +120,7 @@ func TestRouteResponsePresentVersusAbsent(t *testing.T) {
 func TestIntegrationFailuresSendInternalServerError(t *testing.T) {
 	h := newHarness(t, nil)
 	c, id := h.dial("", nil)
-	frame := regexp.MustCompile(`^\{"message": "Internal server error", "connectionId":"` + regexp.QuoteMeta(id) + `", "requestId":"[A-Za-z0-9_-]{15}="\}$`)
+	frame := awsFrame("Internal server error", id, "requestId")
 	for name, fn := range map[string]handler{
 		"function error": func(context.Context, []byte) ([]byte, error) {
 			return nil, &FunctionError{Type: "Runtime.ExitError", Message: "exit 2"}
@@ -141,10 +136,7 @@ func TestIntegrationFailuresSendInternalServerError(t *testing.T) {
 		}
 	}
 	// The connection survives.
-	write(t, c, "still here")
-	if got := read(t, c); got != "$default:still here" {
-		t.Fatalf("after errors: %q", got)
-	}
+	exchange(t, c, "still here", "$default:still here")
 }
 
 func TestNoRouteAndNoDefaultIsForbidden(t *testing.T) {
@@ -159,14 +151,11 @@ func TestNoRouteAndNoDefaultIsForbidden(t *testing.T) {
 	h := newHarness(t, api)
 	c, id := h.dial("", nil)
 	write(t, c, `{"action":"nosuch"}`)
-	frame := regexp.MustCompile(`^\{"message": "Forbidden", "connectionId":"` + regexp.QuoteMeta(id) + `", "requestId":"[A-Za-z0-9_-]{15}="\}$`)
+	frame := awsFrame("Forbidden", id, "requestId")
 	if got := read(t, c); !frame.MatchString(got) {
 		t.Fatalf("got %q, want AWS's Forbidden frame", got)
 	}
-	write(t, c, validSend)
-	if got := read(t, c); got != "sendmessage:"+validSend {
-		t.Fatalf("matching route after a Forbidden: %q", got)
-	}
+	exchange(t, c, validSend, "sendmessage:"+validSend)
 }
 
 func TestIntegrationTimeout(t *testing.T) {
@@ -192,14 +181,10 @@ func TestIntegrationTimeout(t *testing.T) {
 
 func TestMessagesOfOneConnectionAreProcessedInOrder(t *testing.T) {
 	h := newHarness(t, nil)
-	h.lambda.set(h.names.def, func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayWebsocketProxyRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			return nil, err
-		}
+	h.lambda.set(h.names.def, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
-		return proxyOK(req.Body), nil
-	})
+		return proxyOK(req.Body)
+	}))
 	c, _ := h.dial("", nil)
 	const n = 30
 	for i := range n {
@@ -215,11 +200,9 @@ func TestMessagesOfOneConnectionAreProcessedInOrder(t *testing.T) {
 func TestSizeLimitsAndBinary(t *testing.T) {
 	t.Run("128 KB message in 32 KB frames passes", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.lambda.set(h.names.def, func(_ context.Context, ev []byte) ([]byte, error) {
-			var req events.APIGatewayWebsocketProxyRequest
-			_ = json.Unmarshal(ev, &req)
-			return proxyOK(fmt.Sprint(len(req.Body))), nil
-		})
+		h.lambda.set(h.names.def, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+			return proxyOK(fmt.Sprint(len(req.Body)))
+		}))
 		c, _ := h.dial("", nil)
 		writeFrames(t, c, MaxMessageBytes, MaxFrameBytes)
 		if got := read(t, c); got != fmt.Sprint(MaxMessageBytes) {
