@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/integ/internal/local"
 	"github.com/chatstack/websocketchatapi/internal/contract"
+	"github.com/chatstack/websocketchatapi/protocol"
 )
 
 // envAssembly names the environment variable that, when set, gives a cloud assembly to run
@@ -39,9 +39,6 @@ var env *local.Env
 
 // assemblyDir is the cloud assembly that TestMain synthesizes.
 var assemblyDir string
-
-// logs collects the functions' output, printed when a test fails.
-var logs syncBuffer
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -68,9 +65,9 @@ func run(m *testing.M) int {
 	assemblyDir = dir
 	t1 := time.Now()
 	var err error
-	var sink io.Writer = &logs
+	var sink io.Writer
 	if os.Getenv(envLogs) != "" {
-		sink = io.MultiWriter(&logs, os.Stderr)
+		sink = os.Stderr
 	}
 	env, err = local.Start(ctx, local.Options{AssemblyDir: dir, LogSink: sink})
 	if err != nil {
@@ -84,43 +81,11 @@ func run(m *testing.M) int {
 		code = 1
 	}
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "function output:\n%s", logs.String())
+		for _, fn := range env.Stack.SortedFunctions() {
+			fmt.Fprintf(os.Stderr, "output of %s:\n%s\n", fn.Name, strings.Join(env.Logs(fn.Name), "\n"))
+		}
 	}
 	return code
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// frame is a server frame: chat frames have a type, API Gateway's own have a message.
-type frame struct {
-	Type            string `json:"type"`
-	Code            string `json:"code"`
-	Message         string `json:"message"`
-	RoomID          string `json:"roomId"`
-	MessageID       string `json:"messageId"`
-	ClientMessageID string `json:"clientMessageId"`
-	UserID          string `json:"userId"`
-	DisplayName     string `json:"displayName"`
-	Text            string `json:"text"`
-	Action          string `json:"action"`
-	Delivered       *int   `json:"delivered"`
-	raw             string
 }
 
 // client is a connected WebSocket client.
@@ -165,9 +130,10 @@ func (c *client) send(v any) {
 	}
 }
 
-// expect reads frames until one of type typ (others, such as presence, are skipped) and
-// returns it; it fails the test after 20 s.
-func (c *client) expect(typ string) frame {
+// expect reads frames until one of type typ (others, such as presence, are skipped), decodes
+// it into v (a frame type of package protocol) and returns it as received; it fails the test
+// after 20 s.
+func (c *client) expect(typ string, v any) string {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -177,15 +143,19 @@ func (c *client) expect(typ string) frame {
 		if err != nil {
 			c.t.Fatalf("%s: waiting for a %q frame (seen %q): %v", c.name, typ, seen, err)
 		}
-		var f frame
+		var f struct {
+			Type string `json:"type"`
+		}
 		if mt != websocket.MessageText || json.Unmarshal(data, &f) != nil {
 			c.t.Fatalf("%s: not a JSON text frame: %v %q", c.name, mt, data)
 		}
-		f.raw = string(data)
 		if f.Type == typ {
-			return f
+			if err := json.Unmarshal(data, v); err != nil {
+				c.t.Fatalf("%s: %s frame %s: %v", c.name, typ, data, err)
+			}
+			return string(data)
 		}
-		seen = append(seen, f.raw)
+		seen = append(seen, string(data))
 	}
 }
 
@@ -197,28 +167,31 @@ func TestChatRoundTrip(t *testing.T) {
 	start := time.Now()
 	alice := connect(t, "alice")
 	alice.send(map[string]any{"action": "joinroom", "roomId": room})
-	joined := alice.expect("joined")
+	var joined protocol.Joined
+	raw := alice.expect(protocol.FrameJoined, &joined)
 	t.Logf("first connect + joinroom → joined: %v", time.Since(start))
 	if joined.RoomID != room {
-		t.Errorf("alice joined %q, want %q: %s", joined.RoomID, room, joined.raw)
+		t.Errorf("alice joined %q, want %q: %s", joined.RoomID, room, raw)
 	}
 
 	bob := connect(t, "bob")
 	bob.send(map[string]any{"action": "joinroom", "roomId": room})
-	if f := bob.expect("joined"); f.RoomID != room {
-		t.Errorf("bob joined %q, want %q: %s", f.RoomID, room, f.raw)
+	if raw := bob.expect(protocol.FrameJoined, &joined); joined.RoomID != room {
+		t.Errorf("bob joined %q, want %q: %s", joined.RoomID, room, raw)
 	}
 
 	sent := time.Now()
 	bob.send(map[string]any{"action": "sendmessage", "roomId": room, "text": "hello alice", "clientMessageId": "c-1"})
-	msg := alice.expect("message")
+	var msg protocol.Message
+	raw = alice.expect(protocol.FrameMessage, &msg)
 	t.Logf("first sendmessage → message at the other client: %v", time.Since(sent))
 	if msg.RoomID != room || msg.Text != "hello alice" || msg.UserID != "bob" || msg.DisplayName != "Bob" || msg.MessageID == "" {
-		t.Errorf("alice got %s, want bob's message in %s", msg.raw, room)
+		t.Errorf("alice got %s, want bob's message in %s", raw, room)
 	}
-	ack := bob.expect("ack")
-	if ack.ClientMessageID != "c-1" || ack.MessageID != msg.MessageID || ack.Delivered == nil || *ack.Delivered != 1 {
-		t.Errorf("bob's ack %s, want clientMessageId c-1, messageId %s, delivered 1", ack.raw, msg.MessageID)
+	var ack protocol.Ack
+	raw = bob.expect(protocol.FrameAck, &ack)
+	if ack.ClientMessageID != "c-1" || ack.MessageID != msg.MessageID || ack.Delivered != 1 {
+		t.Errorf("bob's ack %s, want clientMessageId c-1, messageId %s, delivered 1", raw, msg.MessageID)
 	}
 	if d := env.Denials(); len(d) != 0 {
 		t.Errorf("IAM denied %d calls of the stack's own functions: %v", len(d), d)
@@ -258,14 +231,15 @@ func TestHandshakeWithoutValidTokenIsRefused(t *testing.T) {
 func TestUnknownActionGetsDefaultRouteFrame(t *testing.T) {
 	carol := connect(t, "carol")
 	carol.send(map[string]any{"action": "dance"})
-	f := carol.expect("error")
-	if f.Code != "unknown_action" || f.Action != "dance" {
-		t.Errorf("frame %s, want an unknown_action error for dance", f.raw)
+	var f protocol.Error
+	if raw := carol.expect(protocol.FrameError, &f); f.Code != protocol.CodeUnknownAction || f.Action != "dance" {
+		t.Errorf("frame %s, want an unknown_action error for dance", raw)
 	}
 	// The connection stays open and routes the next message.
 	carol.send(map[string]any{"action": "sing", "roomId": "x"})
-	if f := carol.expect("error"); f.Code != "unknown_action" || f.Action != "sing" {
-		t.Errorf("second frame %s, want an unknown_action error for sing", f.raw)
+	f = protocol.Error{}
+	if raw := carol.expect(protocol.FrameError, &f); f.Code != protocol.CodeUnknownAction || f.Action != "sing" {
+		t.Errorf("second frame %s, want an unknown_action error for sing", raw)
 	}
 }
 
