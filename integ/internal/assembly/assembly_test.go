@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 const (
@@ -286,13 +287,13 @@ func TestReferenceFunctions(t *testing.T) {
 		t.Fatalf("table = %+v, want name WebSocketChatApi-ChatTable4603252B", table)
 	}
 	wantEnv := map[string]string{
-		"CALLBACK_URL":              "https://localapi01.execute-api.us-east-1.amazonaws.com/prod",
-		"TABLE_NAME":                table.Name,
-		"FANOUT_CONCURRENCY":        "32",
-		"HISTORY_RETENTION_SECONDS": "2592000",
-		"RATE_LIMIT_PER_SECOND":     "10",
-		"RATE_LIMIT_BURST":          "20",
-		"METRICS_NAMESPACE":         "WebSocketChatApi",
+		contract.EnvCallbackURL:             "https://localapi01.execute-api.us-east-1.amazonaws.com/prod",
+		contract.EnvTableName:               table.Name,
+		contract.EnvFanoutConcurrency:       "32",
+		contract.EnvHistoryRetentionSeconds: "2592000",
+		contract.EnvRateLimitPerSecond:      "10",
+		contract.EnvRateLimitBurst:          "20",
+		contract.EnvMetricsNamespace:        "WebSocketChatApi",
 	}
 	for k, v := range wantEnv {
 		if fn.Environment[k] != v {
@@ -300,7 +301,7 @@ func TestReferenceFunctions(t *testing.T) {
 		}
 	}
 	// METRICS_SERVICE is the construct's unique id (<stack><construct id><hash>).
-	service := fn.Environment["METRICS_SERVICE"]
+	service := fn.Environment[contract.EnvMetricsService]
 	if !regexp.MustCompile(`^WebSocketChatApiChat[0-9A-F]{8}$`).MatchString(service) {
 		t.Errorf("chat env METRICS_SERVICE = %q, want the Chat construct's unique id", service)
 	}
@@ -310,7 +311,7 @@ func TestReferenceFunctions(t *testing.T) {
 	// The fan-out alarm watches the metric the function publishes under that namespace and service.
 	var fanout []string
 	for _, id := range resourcesOfType(st, "AWS::CloudWatch::Alarm") {
-		if st.Resources[id].Properties["MetricName"] == "FanoutFailures" {
+		if st.Resources[id].Properties["MetricName"] == contract.MetricFanoutFailures {
 			fanout = append(fanout, id)
 		}
 	}
@@ -323,8 +324,8 @@ func TestReferenceFunctions(t *testing.T) {
 	}
 	props := alarm.(map[string]any)
 	dims, _ := json.Marshal(props["Dimensions"])
-	if props["Namespace"] != wantEnv["METRICS_NAMESPACE"] || string(dims) != `[{"Name":"Service","Value":"`+service+`"}]` {
-		t.Errorf("alarm %s namespace %v dimensions %s, want %s and Service=%s", fanout[0], props["Namespace"], dims, wantEnv["METRICS_NAMESPACE"], service)
+	if props["Namespace"] != wantEnv[contract.EnvMetricsNamespace] || string(dims) != `[{"Name":"Service","Value":"`+service+`"}]` {
+		t.Errorf("alarm %s namespace %v dimensions %s, want %s and Service=%s", fanout[0], props["Namespace"], dims, wantEnv[contract.EnvMetricsNamespace], service)
 	}
 	if fn.Name != "WebSocketChatApi-ChatChatFunction21D1B252" ||
 		fn.ARN != "arn:aws:lambda:us-east-1:000000000000:function:WebSocketChatApi-ChatChatFunction21D1B252" {
@@ -356,20 +357,20 @@ func TestReferenceFunctions(t *testing.T) {
 	if !regexp.MustCompile(`^us-east-1_[A-Za-z0-9]{9}$`).MatchString(poolID) {
 		t.Errorf("user pool id %q, want us-east-1_ + 9 characters", poolID)
 	}
-	if want := "https://cognito-idp.us-east-1.amazonaws.com/" + poolID; auth.Environment["AUTH_ISSUER"] != want {
-		t.Errorf("AUTH_ISSUER = %q, want %q", auth.Environment["AUTH_ISSUER"], want)
+	if want := "https://cognito-idp.us-east-1.amazonaws.com/" + poolID; auth.Environment[contract.EnvAuthIssuer] != want {
+		t.Errorf("AUTH_ISSUER = %q, want %q", auth.Environment[contract.EnvAuthIssuer], want)
 	}
-	if url, _ := st.Resolver.GetAtt("ChatUserPool5333D1C5", "ProviderURL"); url != auth.Environment["AUTH_ISSUER"] {
+	if url, _ := st.Resolver.GetAtt("ChatUserPool5333D1C5", "ProviderURL"); url != auth.Environment[contract.EnvAuthIssuer] {
 		t.Errorf("ProviderURL %q != AUTH_ISSUER", url)
 	}
-	if !regexp.MustCompile(`^[a-z0-9]{26}$`).MatchString(auth.Environment["AUTH_AUDIENCES"]) {
-		t.Errorf("AUTH_AUDIENCES = %q, want a 26-character client id", auth.Environment["AUTH_AUDIENCES"])
+	if !regexp.MustCompile(`^[a-z0-9]{26}$`).MatchString(auth.Environment[contract.EnvAuthAudiences]) {
+		t.Errorf("AUTH_AUDIENCES = %q, want a 26-character client id", auth.Environment[contract.EnvAuthAudiences])
 	}
-	if d := st.Functions[defaultFn]; d.Environment["CHAT_ACTIONS"] != "history,joinroom,leaveroom,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
+	if d := st.Functions[defaultFn]; d.Environment[contract.EnvChatActions] != "history,joinroom,leaveroom,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
 		t.Errorf("default function = %+v", d)
 	}
 
-	if got := st.Outputs["CallbackUrl"].Value; got != wantEnv["CALLBACK_URL"] {
+	if got := st.Outputs["CallbackUrl"].Value; got != wantEnv[contract.EnvCallbackURL] {
 		t.Errorf("output CallbackUrl = %q", got)
 	}
 	if got := st.Outputs["WebSocketUrl"].Value; got != "wss://localapi01.execute-api.us-east-1.amazonaws.com/prod" {
@@ -406,18 +407,18 @@ func TestReferenceTable(t *testing.T) {
 	if tb.ARN != "arn:aws:dynamodb:us-east-1:000000000000:table/WebSocketChatApi-ChatTable4603252B" {
 		t.Errorf("table ARN %q", tb.ARN)
 	}
-	if want := []assembly.KeyElement{{Name: "pk", Type: "HASH"}, {Name: "sk", Type: "RANGE"}}; !slices.Equal(tb.KeySchema, want) {
+	if want := []assembly.KeyElement{{Name: contract.AttrPK, Type: "HASH"}, {Name: contract.AttrSK, Type: "RANGE"}}; !slices.Equal(tb.KeySchema, want) {
 		t.Errorf("key schema %v", tb.KeySchema)
 	}
-	gsi := tb.Index("byRoom")
+	gsi := tb.Index(contract.IndexByRoom)
 	if gsi == nil || len(tb.GlobalIndexes) != 1 {
 		t.Fatalf("GSIs = %+v, want byRoom", tb.GlobalIndexes)
 	}
-	if want := []assembly.KeyElement{{Name: "gsi1pk", Type: "HASH"}, {Name: "gsi1sk", Type: "RANGE"}}; !slices.Equal(gsi.KeySchema, want) ||
-		gsi.ProjectionType != "INCLUDE" || !slices.Equal(gsi.NonKeyAttributes, []string{"userId", "displayName", "expiresAt", "joinedAt"}) {
+	if want := []assembly.KeyElement{{Name: contract.AttrGSI1PK, Type: "HASH"}, {Name: contract.AttrGSI1SK, Type: "RANGE"}}; !slices.Equal(gsi.KeySchema, want) ||
+		gsi.ProjectionType != "INCLUDE" || !slices.Equal(gsi.NonKeyAttributes, contract.ByRoomProjection()) {
 		t.Errorf("byRoom = %+v", gsi)
 	}
-	if tb.TTLAttribute != "expiresAt" || tb.BillingMode != "PAY_PER_REQUEST" || !tb.PointInTimeRecovery || len(tb.Attributes) != 4 {
+	if tb.TTLAttribute != contract.AttrExpiresAt || tb.BillingMode != "PAY_PER_REQUEST" || !tb.PointInTimeRecovery || len(tb.Attributes) != 4 {
 		t.Errorf("table = %+v", tb)
 	}
 
@@ -428,13 +429,13 @@ func TestReferenceTable(t *testing.T) {
 	if len(in.AttributeDefinitions) != 4 || len(in.KeySchema) != 2 || in.KeySchema[0].KeyType != types.KeyTypeHash {
 		t.Errorf("CreateTableInput keys = %+v %+v", in.AttributeDefinitions, in.KeySchema)
 	}
-	if len(in.GlobalSecondaryIndexes) != 1 || *in.GlobalSecondaryIndexes[0].IndexName != "byRoom" ||
+	if len(in.GlobalSecondaryIndexes) != 1 || *in.GlobalSecondaryIndexes[0].IndexName != contract.IndexByRoom ||
 		in.GlobalSecondaryIndexes[0].Projection.ProjectionType != types.ProjectionTypeInclude ||
 		len(in.GlobalSecondaryIndexes[0].Projection.NonKeyAttributes) != 4 || in.GlobalSecondaryIndexes[0].ProvisionedThroughput != nil {
 		t.Errorf("CreateTableInput GSI = %+v", in.GlobalSecondaryIndexes)
 	}
 	ttl := tb.TimeToLiveInput()
-	if ttl == nil || *ttl.TimeToLiveSpecification.AttributeName != "expiresAt" || !*ttl.TimeToLiveSpecification.Enabled {
+	if ttl == nil || *ttl.TimeToLiveSpecification.AttributeName != contract.AttrExpiresAt || !*ttl.TimeToLiveSpecification.Enabled {
 		t.Errorf("TimeToLiveInput = %+v", ttl)
 	}
 }
