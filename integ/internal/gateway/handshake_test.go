@@ -132,15 +132,11 @@ func TestAuthorizerDenyIs403(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t, nil)
-			h.lambda.set(h.names.authorizer, authorizerHandler(func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte {
+			h.lambda.set(h.names.authorizer, decoding(func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte {
 				return policy(req.MethodArn)
 			}))
-			if got := h.dialStatus("token=x"); got != http.StatusForbidden {
-				t.Fatalf("status %d, want 403", got)
-			}
-			if n := h.lambda.count(h.names.connect); n != 0 {
-				t.Fatalf("$connect integration invoked %d times after a deny", n)
-			}
+			h.refuse("token=x", http.StatusForbidden)
+			h.notInvoked(h.names.connect)
 		})
 	}
 }
@@ -151,29 +147,17 @@ func TestAuthorizerErrors(t *testing.T) {
 		fn   handler
 		want int
 	}{
-		{"Unauthorized error is 401", func(context.Context, []byte) ([]byte, error) {
-			return nil, &FunctionError{Type: "errorString", Message: "Unauthorized"}
-		}, http.StatusUnauthorized},
-		{"other function error is 500", func(context.Context, []byte) ([]byte, error) {
-			return nil, &FunctionError{Type: "errorString", Message: "boom"}
-		}, http.StatusInternalServerError},
-		{"not a policy is 500", func(context.Context, []byte) ([]byte, error) {
-			return []byte(`{"isAuthorized":true}`), nil
-		}, http.StatusInternalServerError},
-		{"object in context is 500", func(_ context.Context, ev []byte) ([]byte, error) {
-			return allowPolicy("u", "*", map[string]any{"nested": map[string]any{"a": 1}}), nil
-		}, http.StatusInternalServerError},
+		{"Unauthorized error is 401", fails("Unauthorized"), http.StatusUnauthorized},
+		{"other function error is 500", fails("boom"), http.StatusInternalServerError},
+		{"not a policy is 500", answers(`{"isAuthorized":true}`), http.StatusInternalServerError},
+		{"object in context is 500", answers(string(allowPolicy("u", "*", map[string]any{"nested": map[string]any{"a": 1}}))), http.StatusInternalServerError},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.lambda.set(h.names.authorizer, tc.fn)
-			if got := h.dialStatus(""); got != tc.want {
-				t.Fatalf("status %d, want %d", got, tc.want)
-			}
-			if n := h.lambda.count(h.names.connect); n != 0 {
-				t.Fatalf("$connect integration invoked %d times", n)
-			}
+			h.refuse("", tc.want)
+			h.notInvoked(h.names.connect)
 		})
 	}
 }
@@ -183,15 +167,9 @@ func TestIdentitySourceMissingIs401WithoutInvoking(t *testing.T) {
 	api.Route("$connect").Authorizer.IdentitySource = []string{"route.request.querystring.token", "route.request.header.X-Tenant"}
 	h := newHarness(t, api)
 
-	if got := h.dialStatus("token=abc"); got != http.StatusUnauthorized {
-		t.Fatalf("header missing: status %d, want 401", got)
-	}
-	if got := h.dialStatus(""); got != http.StatusUnauthorized {
-		t.Fatalf("both missing: status %d, want 401", got)
-	}
-	if n := h.lambda.count(h.names.authorizer); n != 0 {
-		t.Fatalf("authorizer invoked %d times with an identity source missing", n)
-	}
+	h.refuse("token=abc", http.StatusUnauthorized)
+	h.refuse("", http.StatusUnauthorized)
+	h.notInvoked(h.names.authorizer)
 	c, _ := h.dial("token=abc", &websocket.DialOptions{HTTPHeader: http.Header{"X-Tenant": {"t1"}}})
 	defer c.CloseNow()
 	if n := h.lambda.count(h.names.authorizer); n != 1 {
@@ -205,56 +183,35 @@ func TestConnectIntegrationDecides(t *testing.T) {
 		fn   handler
 		want int
 	}{
-		{"non-2xx refuses with its status", func(context.Context, []byte) ([]byte, error) {
-			return []byte(`{"statusCode":403,"body":"forbidden"}`), nil
-		}, http.StatusForbidden},
-		{"400 refuses", func(context.Context, []byte) ([]byte, error) {
-			return []byte(`{"statusCode":400}`), nil
-		}, http.StatusBadRequest},
-		{"function error is 502", func(context.Context, []byte) ([]byte, error) {
-			return nil, &FunctionError{Type: "errorString", Message: "store down"}
-		}, http.StatusBadGateway},
-		{"malformed response is 502", func(context.Context, []byte) ([]byte, error) {
-			return []byte(`"ok"`), nil
-		}, http.StatusBadGateway},
+		{"non-2xx refuses with its status", answers(`{"statusCode":403,"body":"forbidden"}`), http.StatusForbidden},
+		{"400 refuses", answers(`{"statusCode":400}`), http.StatusBadRequest},
+		{"function error is 502", fails("store down"), http.StatusBadGateway},
+		{"malformed response is 502", answers(`"ok"`), http.StatusBadGateway},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, nil)
 			h.lambda.set(h.names.connect, tc.fn)
-			if got := h.dialStatus(""); got != tc.want {
-				t.Fatalf("status %d, want %d", got, tc.want)
-			}
+			h.refuse("", tc.want)
 			if h.gw.Connections() != 0 {
 				t.Fatalf("%d connections open after a refused handshake", h.gw.Connections())
 			}
-			if n := h.lambda.count(h.names.disconnect); n != 0 {
-				t.Fatalf("$disconnect invoked %d times for a connection that never opened", n)
-			}
+			h.notInvoked(h.names.disconnect)
 		})
 	}
 }
 
 func TestNoConnectRouteAccepts(t *testing.T) {
-	api := loadAPI(t)
-	var routes = api.Routes[:0]
-	for _, r := range api.Routes {
-		if r.Key != "$connect" {
-			routes = append(routes, r)
-		}
-	}
-	api.Routes = routes
-	h := newHarness(t, api)
+	h := newHarness(t, withoutRoute(loadAPI(t), "$connect"))
 	c, _ := h.dial("", nil)
 	exchange(t, c, "ping", "$default:ping")
-	if n := h.lambda.count(h.names.authorizer) + h.lambda.count(h.names.connect); n != 0 {
-		t.Fatalf("%d authorizer/$connect invocations without a $connect route", n)
-	}
+	h.notInvoked(h.names.authorizer)
+	h.notInvoked(h.names.connect)
 }
 
 func TestSubprotocolEchoedFromConnectResponse(t *testing.T) {
 	h := newHarness(t, nil)
-	h.lambda.set(h.names.connect, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+	h.lambda.set(h.names.connect, decoding(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		offered := req.Headers["Sec-WebSocket-Protocol"]
 		if !strings.Contains(offered, "chat.v1") {
 			return []byte(`{"statusCode":400}`)
@@ -274,9 +231,7 @@ func TestSubprotocolEchoedFromConnectResponse(t *testing.T) {
 		t.Errorf("101 lacks the $connect response header X-Extra: %v", resp.Header)
 	}
 	// Without the offer, the integration refuses: the client sees its status.
-	if got := h.dialStatus(""); got != http.StatusBadRequest {
-		t.Fatalf("status %d without the subprotocol, want 400", got)
-	}
+	h.refuse("", http.StatusBadRequest)
 }
 
 func TestNotAHandshake(t *testing.T) {
@@ -300,9 +255,7 @@ func TestNotAHandshake(t *testing.T) {
 			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
 		}
 	}
-	if n := h.lambda.count(h.names.authorizer); n != 0 {
-		t.Fatalf("authorizer invoked %d times for requests that are not handshakes", n)
-	}
+	h.notInvoked(h.names.authorizer)
 }
 
 func TestNewRefusesUnknownStage(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,12 @@ func loadAPI(t *testing.T) *assembly.WebSocketAPI {
 	if api == nil {
 		t.Fatal("reference stack has no single WebSocket API")
 	}
+	return api
+}
+
+// withoutRoute removes the route of key from api and returns api.
+func withoutRoute(api *assembly.WebSocketAPI, key string) *assembly.WebSocketAPI {
+	api.Routes = slices.DeleteFunc(api.Routes, func(r *assembly.Route) bool { return r.Key == key })
 	return api
 }
 
@@ -101,10 +108,11 @@ func (f *fakeLambda) events(name string) [][]byte {
 
 func (f *fakeLambda) count(name string) int { return len(f.events(name)) }
 
-// proxyHandler is a function that answers f of its event, a WebSocket proxy request.
-func proxyHandler(f func(req events.APIGatewayWebsocketProxyRequest) []byte) handler {
+// decoding is a function that decodes its event as an E (a WebSocket proxy request, an
+// authorizer's REQUEST event) and answers f of it.
+func decoding[E any](f func(req E) []byte) handler {
 	return func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayWebsocketProxyRequest
+		var req E
 		if err := json.Unmarshal(ev, &req); err != nil {
 			return nil, err
 		}
@@ -112,14 +120,15 @@ func proxyHandler(f func(req events.APIGatewayWebsocketProxyRequest) []byte) han
 	}
 }
 
-// authorizerHandler is an authorizer that answers f of its event, a REQUEST authorizer event.
-func authorizerHandler(f func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte) handler {
-	return func(_ context.Context, ev []byte) ([]byte, error) {
-		var req events.APIGatewayCustomAuthorizerRequestTypeRequest
-		if err := json.Unmarshal(ev, &req); err != nil {
-			return nil, err
-		}
-		return f(req), nil
+// answers is a function that returns body.
+func answers(body string) handler {
+	return func(context.Context, []byte) ([]byte, error) { return []byte(body), nil }
+}
+
+// fails is a function that fails with errorType errorString and message.
+func fails(message string) handler {
+	return func(context.Context, []byte) ([]byte, error) {
+		return nil, &FunctionError{Type: "errorString", Message: message}
 	}
 }
 
@@ -179,16 +188,16 @@ func newHarness(t *testing.T, api *assembly.WebSocketAPI, configure ...func(*Con
 		api = loadAPI(t)
 	}
 	h := &harness{t: t, api: api, names: namesOf(t, api), lambda: newFakeLambda(), logs: &syncBuffer{}}
-	h.lambda.set(h.names.authorizer, authorizerHandler(func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte {
+	h.lambda.set(h.names.authorizer, decoding(func(req events.APIGatewayCustomAuthorizerRequestTypeRequest) []byte {
 		return allowPolicy("user-1", req.MethodArn, map[string]any{"userId": "user-1", "displayName": "Ada"})
 	}))
-	h.lambda.set(h.names.connect, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+	h.lambda.set(h.names.connect, decoding(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		b, _ := json.Marshal(events.APIGatewayProxyResponse{StatusCode: 200,
 			Headers: map[string]string{"X-Connection-Id": req.RequestContext.ConnectionID}})
 		return b
 	}))
-	h.lambda.set(h.names.disconnect, func(context.Context, []byte) ([]byte, error) { return proxyOK(""), nil })
-	echo := proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+	h.lambda.set(h.names.disconnect, answers(string(proxyOK(""))))
+	echo := decoding(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		return proxyOK(req.RequestContext.RouteKey + ":" + req.Body)
 	})
 	h.lambda.set(h.names.def, echo)
@@ -257,6 +266,22 @@ func (h *harness) dialStatus(query string) int {
 	return resp.StatusCode
 }
 
+// refuse dials a handshake with query, which must be refused with status.
+func (h *harness) refuse(query string, status int) {
+	h.t.Helper()
+	if got := h.dialStatus(query); got != status {
+		h.t.Fatalf("handshake ?%s: status %d, want %d", query, got, status)
+	}
+}
+
+// notInvoked fails the test if function ran.
+func (h *harness) notInvoked(function string) {
+	h.t.Helper()
+	if n := h.lambda.count(function); n != 0 {
+		h.t.Fatalf("%s invoked %d times, want none", function, n)
+	}
+}
+
 // read reads one text message within 5 s.
 func read(t *testing.T, c *websocket.Conn) string {
 	t.Helper()
@@ -290,9 +315,15 @@ func awsFrame(message, id, idKey string) *regexp.Regexp {
 // write writes one text message.
 func write(t *testing.T, c *websocket.Conn, msg string) {
 	t.Helper()
+	writeMessage(t, c, websocket.MessageText, []byte(msg))
+}
+
+// writeMessage writes one message of type typ in one frame.
+func writeMessage(t *testing.T, c *websocket.Conn, typ websocket.MessageType, data []byte) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+	if err := c.Write(ctx, typ, data); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 }

@@ -60,9 +60,7 @@ func TestModelValidationFailsWithoutInvoking(t *testing.T) {
 			t.Errorf("sent %s: got %q, want AWS's Bad request body frame", bad, got)
 		}
 	}
-	if n := h.lambda.count(h.names.chat); n != 0 {
-		t.Fatalf("chat function invoked %d times for invalid bodies", n)
-	}
+	h.notInvoked(h.names.chat)
 	exchange(t, c, validSend, "sendmessage:"+validSend)
 }
 
@@ -109,7 +107,7 @@ func TestRouteResponsePresentVersusAbsent(t *testing.T) {
 		t.Fatalf("chat function invoked %d times, want 2 (one-way routes still invoke)", n)
 	}
 	// A two-way route whose integration returns no body sends nothing either.
-	h.lambda.set(h.names.chat, func(context.Context, []byte) ([]byte, error) { return []byte(`{"statusCode":200}`), nil })
+	h.lambda.set(h.names.chat, answers(`{"statusCode":200}`))
 	write(t, c, validSend)
 	write(t, c, "probe")
 	if got := read(t, c); got != "$default:probe" {
@@ -126,8 +124,8 @@ func TestIntegrationFailuresSendInternalServerError(t *testing.T) {
 			return nil, &FunctionError{Type: "Runtime.ExitError", Message: "exit 2"}
 		},
 		"invoke failure":      func(context.Context, []byte) ([]byte, error) { return nil, fmt.Errorf("no such function") },
-		"not a proxy answer":  func(context.Context, []byte) ([]byte, error) { return []byte(`"just a string"`), nil },
-		"statusCode a string": func(context.Context, []byte) ([]byte, error) { return []byte(`{"statusCode":"200","body":"x"}`), nil },
+		"not a proxy answer":  answers(`"just a string"`),
+		"statusCode a string": answers(`{"statusCode":"200","body":"x"}`),
 	} {
 		h.lambda.set(h.names.chat, fn)
 		write(t, c, validSend)
@@ -140,15 +138,7 @@ func TestIntegrationFailuresSendInternalServerError(t *testing.T) {
 }
 
 func TestNoRouteAndNoDefaultIsForbidden(t *testing.T) {
-	api := loadAPI(t)
-	routes := api.Routes[:0]
-	for _, r := range api.Routes {
-		if r.Key != "$default" {
-			routes = append(routes, r)
-		}
-	}
-	api.Routes = routes
-	h := newHarness(t, api)
+	h := newHarness(t, withoutRoute(loadAPI(t), "$default"))
 	c, id := h.dial("", nil)
 	write(t, c, `{"action":"nosuch"}`)
 	frame := awsFrame("Forbidden", id, "requestId")
@@ -181,7 +171,7 @@ func TestIntegrationTimeout(t *testing.T) {
 
 func TestMessagesOfOneConnectionAreProcessedInOrder(t *testing.T) {
 	h := newHarness(t, nil)
-	h.lambda.set(h.names.def, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+	h.lambda.set(h.names.def, decoding(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 		time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
 		return proxyOK(req.Body)
 	}))
@@ -200,7 +190,7 @@ func TestMessagesOfOneConnectionAreProcessedInOrder(t *testing.T) {
 func TestSizeLimitsAndBinary(t *testing.T) {
 	t.Run("128 KB message in 32 KB frames passes", func(t *testing.T) {
 		h := newHarness(t, nil)
-		h.lambda.set(h.names.def, proxyHandler(func(req events.APIGatewayWebsocketProxyRequest) []byte {
+		h.lambda.set(h.names.def, decoding(func(req events.APIGatewayWebsocketProxyRequest) []byte {
 			return proxyOK(fmt.Sprint(len(req.Body)))
 		}))
 		c, _ := h.dial("", nil)
@@ -213,13 +203,8 @@ func TestSizeLimitsAndBinary(t *testing.T) {
 		h := newHarness(t, nil)
 		c, _ := h.dial("", nil)
 		writeFrames(t, c, MaxMessageBytes+1, MaxFrameBytes)
-		if code, _ := readClose(t, c); code != websocket.StatusMessageTooBig {
-			t.Fatalf("close %v, want 1009", code)
-		}
-		assertDisconnect(t, h, 1009)
-		if n := h.lambda.count(h.names.def); n != 0 {
-			t.Fatalf("$default invoked %d times for an oversize message", n)
-		}
+		assertClosed(t, h, c, websocket.StatusMessageTooBig)
+		h.notInvoked(h.names.def)
 	})
 	t.Run("32 KB frame passes", func(t *testing.T) {
 		h := newHarness(t, nil)
@@ -232,32 +217,15 @@ func TestSizeLimitsAndBinary(t *testing.T) {
 	t.Run("frame over 32 KB closes 1009", func(t *testing.T) {
 		h := newHarness(t, nil)
 		c, _ := h.dial("", nil)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := c.Write(ctx, websocket.MessageText, []byte(strings.Repeat("a", MaxFrameBytes+1))); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		code, reason := readClose(t, c)
-		if code != websocket.StatusMessageTooBig {
-			t.Fatalf("close %v %q, want 1009", code, reason)
-		}
-		assertDisconnect(t, h, 1009)
-		if n := h.lambda.count(h.names.def); n != 0 {
-			t.Fatalf("$default invoked %d times for an oversize frame", n)
-		}
+		write(t, c, strings.Repeat("a", MaxFrameBytes+1))
+		assertClosed(t, h, c, websocket.StatusMessageTooBig)
+		h.notInvoked(h.names.def)
 	})
 	t.Run("binary closes 1003", func(t *testing.T) {
 		h := newHarness(t, nil)
 		c, _ := h.dial("", nil)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := c.Write(ctx, websocket.MessageBinary, []byte{1, 2, 3}); err != nil {
-			t.Fatalf("write: %v", err)
-		}
-		if code, _ := readClose(t, c); code != websocket.StatusUnsupportedData {
-			t.Fatalf("close %v, want 1003", code)
-		}
-		assertDisconnect(t, h, 1003)
+		writeMessage(t, c, websocket.MessageBinary, []byte{1, 2, 3})
+		assertClosed(t, h, c, websocket.StatusUnsupportedData)
 	})
 }
 
@@ -277,6 +245,15 @@ func writeFrames(t *testing.T, c *websocket.Conn, size, frame int) {
 		}
 	}
 	_ = w.Close()
+}
+
+// assertClosed reads until c closes, which must be with code, and checks the one $disconnect.
+func assertClosed(t *testing.T, h *harness, c *websocket.Conn, code websocket.StatusCode) {
+	t.Helper()
+	if got, reason := readClose(t, c); got != code {
+		t.Fatalf("close %v %q, want %d", got, reason, code)
+	}
+	assertDisconnect(t, h, int64(code))
 }
 
 // assertDisconnect waits for the one $disconnect and checks its status code.
