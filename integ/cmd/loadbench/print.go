@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -156,7 +157,7 @@ func printCPU(w io.Writer, outs []*stepOutcome) {
 			}
 		}
 	}
-	cats := catOrder(sortedKeys(set))
+	cats := catOrder(slices.Sorted(maps.Keys(set)))
 	header := []string{"step", "msg/s sent"}
 	for _, c := range cats {
 		header = append(header, catLabel(c))
@@ -264,7 +265,7 @@ func printBound(w io.Writer, cfg config, outs []*stepOutcome) {
 			continue
 		}
 		cc := categories(o.send)
-		keys := sortedKeys(cc)
+		keys := slices.Sorted(maps.Keys(cc))
 		slices.SortFunc(keys, func(a, b string) int {
 			switch {
 			case cc[a] > cc[b]:

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -363,7 +365,7 @@ func (r *loadRun) finish(ctx context.Context, fps []footprint, connectUse, churn
 	// Capacity of the sendmessage path, on what the run wrote.
 	var capRows []capacityRow
 	capErr := errors.New("the stack has no table")
-	if ids := sortedKeys(r.env.Stack.Tables); len(ids) > 0 { // the reference stack has one
+	if ids := slices.Sorted(maps.Keys(r.env.Stack.Tables)); len(ids) > 0 { // the reference stack has one
 		capRows, capErr = probeCapacity(ctx, r.env.DynamoDB, r.env.Stack.Tables[ids[0]].Name)
 	}
 

@@ -2,7 +2,8 @@ package iamcheck
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
@@ -168,50 +169,30 @@ func (p *Policy) AllowedAll(checks []Check) Decision {
 
 // actionApplies reports whether st's Action (or NotAction) covers action.
 func actionApplies(st assembly.Statement, action string) bool {
-	if st.NotAction != nil {
-		for _, a := range st.NotAction {
-			if ActionMatches(a, action) {
-				return false
-			}
-		}
-		return true
-	}
-	for _, a := range st.Action {
-		if ActionMatches(a, action) {
-			return true
-		}
-	}
-	return false
+	return covers(st.Action, st.NotAction, action, ActionMatches)
 }
 
 // resourceApplies reports whether st's Resource (or NotResource) covers resource. A statement
 // with neither applies to nothing (IAM rejects such identity policies).
 func resourceApplies(st assembly.Statement, resource string) bool {
-	if st.NotResource != nil {
-		for _, r := range st.NotResource {
-			if ResourceMatches(r, resource) {
-				return false
-			}
-		}
-		return true
+	return covers(st.Resource, st.NotResource, resource, ResourceMatches)
+}
+
+// covers reports whether a statement element covers v: when the negated list (NotAction,
+// NotResource) is set, v must match none of its patterns; else one pattern of list.
+func covers(list, negated []string, v string, match func(pattern, v string) bool) bool {
+	matches := func(pattern string) bool { return match(pattern, v) }
+	if negated != nil {
+		return !slices.ContainsFunc(negated, matches)
 	}
-	for _, r := range st.Resource {
-		if ResourceMatches(r, resource) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(list, matches)
 }
 
 // unevaluated describes what of st is not evaluated locally ("" if nothing).
 func unevaluated(st assembly.Statement) string {
 	var why []string
 	if len(st.Condition) > 0 {
-		ops := make([]string, 0, len(st.Condition))
-		for op := range st.Condition {
-			ops = append(ops, op)
-		}
-		sort.Strings(ops)
+		ops := slices.Sorted(maps.Keys(st.Condition))
 		why = append(why, "Condition "+strings.Join(ops, ", "))
 	}
 	for _, list := range [][]string{st.Resource, st.NotResource} {

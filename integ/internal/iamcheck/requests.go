@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
@@ -75,11 +76,7 @@ func batchChecks(op string, items map[string]json.RawMessage, tableARN func(stri
 	if len(items) == 0 {
 		return nil, fmt.Errorf("dynamodb %s: no RequestItems", op)
 	}
-	names := make([]string, 0, len(items))
-	for n := range items {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(items))
 	checks := make([]Check, 0, len(names))
 	for _, n := range names {
 		checks = append(checks, Check{Action: "dynamodb:" + op, Resource: tableARN(n)})
