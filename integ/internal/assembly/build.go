@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -85,6 +87,23 @@ func (b *builder) props(res *Resource, dst any) error {
 	return nil
 }
 
+// decode resolves res's properties into a P.
+func decode[P any](b *builder, res *Resource) (P, error) {
+	var p P
+	err := b.props(res, &p)
+	return p, err
+}
+
+// decodeNamed resolves res's properties into a P and returns them with res's physical id.
+func decodeNamed[P any](b *builder, res *Resource) (P, string, error) {
+	p, err := decode[P](b, res)
+	if err != nil {
+		return p, "", err
+	}
+	id, err := b.r.PhysicalID(res.LogicalID)
+	return p, id, err
+}
+
 // rawProp resolves one property of res (nil when unset).
 func (b *builder) rawProp(res *Resource, name string) (any, error) {
 	v, ok := res.Properties[name]
@@ -97,11 +116,7 @@ func (b *builder) rawProp(res *Resource, name string) (any, error) {
 // roles builds the IAM roles and their inline policies.
 func (b *builder) roles() error {
 	for _, res := range b.ofType("AWS::IAM::Role") {
-		var p roleProps
-		if err := b.props(res, &p); err != nil {
-			return err
-		}
-		name, err := b.r.PhysicalID(res.LogicalID)
+		p, name, err := decodeNamed[roleProps](b, res)
 		if err != nil {
 			return err
 		}
@@ -139,20 +154,15 @@ func (b *builder) roles() error {
 
 // roleByName finds a role of the stack by its local name.
 func (b *builder) roleByName(name string) *Role {
-	for _, r := range b.st.Roles {
-		if r.Name == name {
-			return r
-		}
-	}
-	return nil
+	return find(maps.Values(b.st.Roles), func(r *Role) bool { return r.Name == name })
 }
 
 // policies attaches AWS::IAM::Policy and AWS::IAM::ManagedPolicy documents to the stack's roles.
 // Roles outside the stack are not modeled and are skipped.
 func (b *builder) policies() error {
 	for _, res := range b.ofType("AWS::IAM::Policy") {
-		var p policyProps
-		if err := b.props(res, &p); err != nil {
+		p, err := decode[policyProps](b, res)
+		if err != nil {
 			return err
 		}
 		doc, err := ParsePolicyDocument(p.PolicyDocument)
@@ -166,8 +176,8 @@ func (b *builder) policies() error {
 		}
 	}
 	for _, res := range b.ofType("AWS::IAM::ManagedPolicy") {
-		var p managedPolicyProps
-		if err := b.props(res, &p); err != nil {
+		p, err := decode[managedPolicyProps](b, res)
+		if err != nil {
 			return err
 		}
 		doc, err := ParsePolicyDocument(p.PolicyDocument)
@@ -202,11 +212,7 @@ func (b *builder) policies() error {
 // functions builds the Lambda functions and finds their code in the assets.
 func (b *builder) functions() error {
 	for _, res := range b.ofType("AWS::Lambda::Function") {
-		var p functionProps
-		if err := b.props(res, &p); err != nil {
-			return err
-		}
-		name, err := b.r.PhysicalID(res.LogicalID)
+		p, name, err := decodeNamed[functionProps](b, res)
 		if err != nil {
 			return err
 		}
@@ -301,8 +307,8 @@ func (b *builder) locateCode(fn *Function) error {
 // permissions builds the Lambda permissions.
 func (b *builder) permissions() error {
 	for _, res := range b.ofType("AWS::Lambda::Permission") {
-		var p permissionProps
-		if err := b.props(res, &p); err != nil {
+		p, err := decode[permissionProps](b, res)
+		if err != nil {
 			return err
 		}
 		perm := &Permission{
@@ -324,11 +330,7 @@ func (b *builder) permissions() error {
 // tables builds the DynamoDB tables.
 func (b *builder) tables() error {
 	for _, res := range b.ofType("AWS::DynamoDB::Table") {
-		var p tableProps
-		if err := b.props(res, &p); err != nil {
-			return err
-		}
-		name, err := b.r.PhysicalID(res.LogicalID)
+		p, name, err := decodeNamed[tableProps](b, res)
 		if err != nil {
 			return err
 		}
@@ -400,8 +402,8 @@ func indexes(in []indexProps) []Index {
 func (b *builder) apis() error {
 	byID := map[string]*WebSocketAPI{}
 	for _, res := range b.ofType("AWS::ApiGatewayV2::Api") {
-		var p apiProps
-		if err := b.props(res, &p); err != nil {
+		p, err := decode[apiProps](b, res)
+		if err != nil {
 			return err
 		}
 		if p.ProtocolType != "WEBSOCKET" {
@@ -493,11 +495,7 @@ func (b *builder) lambdaTarget(uri string) *Function {
 
 // integration builds one AWS::ApiGatewayV2::Integration.
 func (b *builder) integration(res *Resource, api *WebSocketAPI) error {
-	var p integrationProps
-	if err := b.props(res, &p); err != nil {
-		return err
-	}
-	id, err := b.r.PhysicalID(res.LogicalID)
+	p, id, err := decodeNamed[integrationProps](b, res)
 	if err != nil {
 		return err
 	}
@@ -527,32 +525,27 @@ func (b *builder) integration(res *Resource, api *WebSocketAPI) error {
 
 // integrationResponse attaches one AWS::ApiGatewayV2::IntegrationResponse to its integration.
 func (b *builder) integrationResponse(res *Resource, api *WebSocketAPI) error {
-	var p integrationResponseProps
-	if err := b.props(res, &p); err != nil {
+	p, err := decode[integrationResponseProps](b, res)
+	if err != nil {
 		return err
 	}
-	for _, in := range api.Integrations {
-		if in.ID == string(p.IntegrationId) {
-			in.Responses = append(in.Responses, &IntegrationResponse{
-				LogicalID:                   res.LogicalID,
-				Key:                         string(p.IntegrationResponseKey),
-				TemplateSelectionExpression: string(p.TemplateSelectionExpression),
-				ResponseTemplates:           flexMap(p.ResponseTemplates),
-				ContentHandlingStrategy:     string(p.ContentHandlingStrategy),
-			})
-			return nil
-		}
+	in := find(maps.Values(api.Integrations), func(in *Integration) bool { return in.ID == string(p.IntegrationId) })
+	if in == nil {
+		return fmt.Errorf("%s (AWS::ApiGatewayV2::IntegrationResponse): IntegrationId %q is no integration of API %s", res.LogicalID, p.IntegrationId, api.LogicalID)
 	}
-	return fmt.Errorf("%s (AWS::ApiGatewayV2::IntegrationResponse): IntegrationId %q is no integration of API %s", res.LogicalID, p.IntegrationId, api.LogicalID)
+	in.Responses = append(in.Responses, &IntegrationResponse{
+		LogicalID:                   res.LogicalID,
+		Key:                         string(p.IntegrationResponseKey),
+		TemplateSelectionExpression: string(p.TemplateSelectionExpression),
+		ResponseTemplates:           flexMap(p.ResponseTemplates),
+		ContentHandlingStrategy:     string(p.ContentHandlingStrategy),
+	})
+	return nil
 }
 
 // model builds one AWS::ApiGatewayV2::Model.
 func (b *builder) model(res *Resource, api *WebSocketAPI) error {
-	var p modelProps
-	if err := b.props(res, &p); err != nil {
-		return err
-	}
-	id, err := b.r.PhysicalID(res.LogicalID)
+	p, id, err := decodeNamed[modelProps](b, res)
 	if err != nil {
 		return err
 	}
@@ -590,11 +583,7 @@ func (b *builder) model(res *Resource, api *WebSocketAPI) error {
 
 // authorizer builds one AWS::ApiGatewayV2::Authorizer.
 func (b *builder) authorizer(res *Resource, api *WebSocketAPI) error {
-	var p authorizerProps
-	if err := b.props(res, &p); err != nil {
-		return err
-	}
-	id, err := b.r.PhysicalID(res.LogicalID)
+	p, id, err := decodeNamed[authorizerProps](b, res)
 	if err != nil {
 		return err
 	}
@@ -616,11 +605,7 @@ func (b *builder) authorizer(res *Resource, api *WebSocketAPI) error {
 
 // route builds one AWS::ApiGatewayV2::Route and links its integration, authorizer and models.
 func (b *builder) route(res *Resource, api *WebSocketAPI) error {
-	var p routeProps
-	if err := b.props(res, &p); err != nil {
-		return err
-	}
-	id, err := b.r.PhysicalID(res.LogicalID)
+	p, id, err := decodeNamed[routeProps](b, res)
 	if err != nil {
 		return err
 	}
@@ -644,21 +629,13 @@ func (b *builder) route(res *Resource, api *WebSocketAPI) error {
 		if !ok {
 			return fmt.Errorf("%s: Target %q does not start with integrations/", where, rt.Target)
 		}
-		for _, in := range api.Integrations {
-			if in.ID == intID {
-				rt.Integration = in
-			}
-		}
+		rt.Integration = find(maps.Values(api.Integrations), func(in *Integration) bool { return in.ID == intID })
 		if rt.Integration == nil {
 			return fmt.Errorf("%s: Target %q names no integration of API %s", where, rt.Target, api.LogicalID)
 		}
 	}
 	if p.AuthorizerId != "" {
-		for _, a := range api.Authorizers {
-			if a.ID == string(p.AuthorizerId) {
-				rt.Authorizer = a
-			}
-		}
+		rt.Authorizer = find(maps.Values(api.Authorizers), func(a *Authorizer) bool { return a.ID == string(p.AuthorizerId) })
 		if rt.Authorizer == nil {
 			return fmt.Errorf("%s: AuthorizerId %q names no authorizer of API %s", where, p.AuthorizerId, api.LogicalID)
 		}
@@ -688,28 +665,27 @@ func (b *builder) route(res *Resource, api *WebSocketAPI) error {
 
 // routeResponse attaches one AWS::ApiGatewayV2::RouteResponse to its route.
 func (b *builder) routeResponse(res *Resource, api *WebSocketAPI) error {
-	var p routeResponseProps
-	if err := b.props(res, &p); err != nil {
+	p, err := decode[routeResponseProps](b, res)
+	if err != nil {
 		return err
 	}
-	for _, rt := range api.Routes {
-		if rt.ID == string(p.RouteId) {
-			rt.Responses = append(rt.Responses, &RouteResponse{
-				LogicalID:                res.LogicalID,
-				Key:                      string(p.RouteResponseKey),
-				ModelSelectionExpression: string(p.ModelSelectionExpression),
-				ResponseModels:           flexMap(p.ResponseModels),
-			})
-			return nil
-		}
+	rt := find(slices.Values(api.Routes), func(rt *Route) bool { return rt.ID == string(p.RouteId) })
+	if rt == nil {
+		return fmt.Errorf("%s (AWS::ApiGatewayV2::RouteResponse): RouteId %q names no route of API %s", res.LogicalID, p.RouteId, api.LogicalID)
 	}
-	return fmt.Errorf("%s (AWS::ApiGatewayV2::RouteResponse): RouteId %q names no route of API %s", res.LogicalID, p.RouteId, api.LogicalID)
+	rt.Responses = append(rt.Responses, &RouteResponse{
+		LogicalID:                res.LogicalID,
+		Key:                      string(p.RouteResponseKey),
+		ModelSelectionExpression: string(p.ModelSelectionExpression),
+		ResponseModels:           flexMap(p.ResponseModels),
+	})
+	return nil
 }
 
 // stage builds one AWS::ApiGatewayV2::Stage.
 func (b *builder) stage(res *Resource, api *WebSocketAPI) error {
-	var p stageProps
-	if err := b.props(res, &p); err != nil {
+	p, err := decode[stageProps](b, res)
+	if err != nil {
 		return err
 	}
 	if p.StageName == "" {

@@ -2,6 +2,9 @@ package assembly
 
 import (
 	"encoding/json"
+	"iter"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -80,22 +83,12 @@ type WebSocketAPI struct {
 
 // Route returns the route with the given key, or nil.
 func (a *WebSocketAPI) Route(key string) *Route {
-	for _, r := range a.Routes {
-		if r.Key == key {
-			return r
-		}
-	}
-	return nil
+	return find(slices.Values(a.Routes), func(r *Route) bool { return r.Key == key })
 }
 
 // Stage returns the stage with the given name, or nil.
 func (a *WebSocketAPI) Stage(name string) *Stage {
-	for _, s := range a.Stages {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
+	return find(slices.Values(a.Stages), func(s *Stage) bool { return s.Name == name })
 }
 
 // Stage is an AWS::ApiGatewayV2::Stage.
@@ -517,12 +510,7 @@ func (s *Stack) API() *WebSocketAPI {
 
 // FunctionByName returns the function with the given local name, or nil.
 func (s *Stack) FunctionByName(name string) *Function {
-	for _, f := range s.Functions {
-		if f.Name == name {
-			return f
-		}
-	}
-	return nil
+	return find(maps.Values(s.Functions), func(f *Function) bool { return f.Name == name })
 }
 
 // FunctionByARN returns the function a Lambda ARN, partial ARN or name refers to (a version or
@@ -533,9 +521,14 @@ func (s *Stack) FunctionByARN(arn string) *Function {
 
 // TableByName returns the table with the given local name, or nil.
 func (s *Stack) TableByName(name string) *Table {
-	for _, t := range s.Tables {
-		if t.Name == name {
-			return t
+	return find(maps.Values(s.Tables), func(t *Table) bool { return t.Name == name })
+}
+
+// find returns the first element of all that match accepts, or nil.
+func find[E any](all iter.Seq[*E], match func(*E) bool) *E {
+	for e := range all {
+		if match(e) {
+			return e
 		}
 	}
 	return nil

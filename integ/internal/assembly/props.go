@@ -39,13 +39,7 @@ type flexInt int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *flexInt) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("expected an integer, got %s", b)
-	}
-	*f = flexInt(n)
-	return nil
+	return unquoted(b, (*int64)(f), "an integer", func(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) })
 }
 
 // flexFloat accepts a JSON number or a numeric string.
@@ -53,13 +47,7 @@ type flexFloat float64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *flexFloat) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	n, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("expected a number, got %s", b)
-	}
-	*f = flexFloat(n)
-	return nil
+	return unquoted(b, (*float64)(f), "a number", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) })
 }
 
 // flexBool accepts a JSON boolean or "true"/"false".
@@ -67,12 +55,17 @@ type flexBool bool
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *flexBool) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	v, err := strconv.ParseBool(s)
+	return unquoted(b, (*bool)(f), "a boolean", strconv.ParseBool)
+}
+
+// unquoted sets *dst to parse of b, a JSON scalar or a string that holds one; what names the
+// kind expected, for the error. *dst is unchanged on error.
+func unquoted[V any](b []byte, dst *V, what string, parse func(string) (V, error)) error {
+	v, err := parse(strings.Trim(string(b), `"`))
 	if err != nil {
-		return fmt.Errorf("expected a boolean, got %s", b)
+		return fmt.Errorf("expected %s, got %s", what, b)
 	}
-	*f = flexBool(v)
+	*dst = v
 	return nil
 }
 
