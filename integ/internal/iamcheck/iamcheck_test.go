@@ -45,6 +45,22 @@ func reference(t *testing.T) *assembly.Stack {
 	return st
 }
 
+// access is an action on a resource and whether a policy must allow it.
+type access struct {
+	action, resource string
+	allowed          bool
+}
+
+// checkAccess reports every access that p decides otherwise.
+func checkAccess(t *testing.T, p *iamcheck.Policy, cases []access) {
+	t.Helper()
+	for _, c := range cases {
+		if d := p.Allowed(c.action, c.resource); d.Allowed != c.allowed {
+			t.Errorf("%s on %s: allowed = %v, want %v (%s)", c.action, c.resource, d.Allowed, c.allowed, d)
+		}
+	}
+}
+
 // policyOf returns the policy of the function's role.
 func policyOf(t *testing.T, st *assembly.Stack, fn string) *iamcheck.Policy {
 	t.Helper()
@@ -80,10 +96,7 @@ func TestChatRole(t *testing.T) {
 	table := st.Tables[tableID].ARN
 	api := st.API()
 	own, other := st.Functions[chatFn].LogGroup, st.Functions[connectFn].LogGroup
-	for _, c := range []struct {
-		action, resource string
-		allowed          bool
-	}{
+	checkAccess(t, p, []access{
 		{"dynamodb:Query", table + "/index/byRoom", true},
 		{"dynamodb:Query", table, true},
 		{"dynamodb:PutItem", table, true},
@@ -104,12 +117,7 @@ func TestChatRole(t *testing.T) {
 		{"logs:PutLogEvents", logsARN(st, own+"-x", "y"), false},
 		{"logs:CreateLogGroup", logsARN(st, "/aws/lambda/"+st.Functions[chatFn].Name, ""), false},
 		{"logs:DeleteLogGroup", logsARN(st, own, ""), false},
-	} {
-		d := p.Allowed(c.action, c.resource)
-		if d.Allowed != c.allowed {
-			t.Errorf("%s on %s: allowed = %v, want %v (%s)", c.action, c.resource, d.Allowed, c.allowed, d)
-		}
-	}
+	})
 	for _, c := range []struct {
 		method, stage string
 		allowed       bool
@@ -212,10 +220,7 @@ func TestDisconnectRole(t *testing.T) {
 	st := reference(t)
 	p := policyOf(t, st, disconnectFn)
 	table := st.Tables[tableID].ARN
-	for _, c := range []struct {
-		action, resource string
-		allowed          bool
-	}{
+	checkAccess(t, p, []access{
 		{"dynamodb:Query", table, true},
 		{"dynamodb:BatchWriteItem", table, true},
 		{"dynamodb:Query", table + "/index/byRoom", true},
@@ -223,11 +228,7 @@ func TestDisconnectRole(t *testing.T) {
 		{"dynamodb:DeleteItem", table, false},
 		{"dynamodb:PutItem", table, false},
 		{"dynamodb:Scan", table, false},
-	} {
-		if d := p.Allowed(c.action, c.resource); d.Allowed != c.allowed {
-			t.Errorf("%s on %s: allowed = %v, want %v (%s)", c.action, c.resource, d.Allowed, c.allowed, d)
-		}
-	}
+	})
 	for method, allowed := range map[string]bool{"POST": true, "DELETE": false, "GET": false} {
 		chk, err := iamcheck.ConnectionsCheck(st.Env, st.API().ID, method, "/prod/@connections/abc")
 		if err != nil {
@@ -298,21 +299,14 @@ func TestNotActionNotResource(t *testing.T) {
 		doc(t, "A", `{"Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`),
 		doc(t, "B", `{"Statement":[{"Effect":"Deny","Action":"dynamodb:*","NotResource":["arn:aws:dynamodb:us-east-1:1:table/public","arn:aws:dynamodb:us-east-1:1:table/public/index/*"]}]}`),
 	)
-	for _, c := range []struct {
-		action, resource string
-		allowed          bool
-	}{
+	checkAccess(t, p, []access{
 		{"s3:GetObject", "arn:aws:s3:::b/k", true},
 		{"iam:CreateRole", "*", false},
 		{"IAM:createrole", "*", false},
 		{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/public", true},
 		{"dynamodb:Query", "arn:aws:dynamodb:us-east-1:1:table/public/index/byRoom", true},
 		{"dynamodb:GetItem", "arn:aws:dynamodb:us-east-1:1:table/secret", false},
-	} {
-		if d := p.Allowed(c.action, c.resource); d.Allowed != c.allowed {
-			t.Errorf("%s on %s: allowed = %v, want %v (%s)", c.action, c.resource, d.Allowed, c.allowed, d)
-		}
-	}
+	})
 }
 
 func TestConditionsFailClosed(t *testing.T) {
@@ -339,61 +333,46 @@ func TestConditionsFailClosed(t *testing.T) {
 }
 
 func TestWildcards(t *testing.T) {
-	for _, c := range []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "", true},
-		{"*", "anything/at:all", true},
-		{"a*c", "abc", true},
-		{"a*c", "ac", true},
-		{"a*c", "abd", false},
-		{"a?c", "abc", true},
-		{"a?c", "ac", false},
-		{"a?c", "aéc", true},
-		{"a*b*c", "aXXbYYc", true},
-		{"a*b*c", "aXXcYYb", false},
-		{"**x", "abx", true},
-		{"abc", "ABC", false},
-		{"", "", true},
-		{"", "a", false},
-	} {
-		if got := iamcheck.Match(c.pattern, c.s); got != c.want {
-			t.Errorf("Match(%q, %q) = %v, want %v", c.pattern, c.s, got, c.want)
-		}
+	fns := map[string]func(pattern, s string) bool{
+		"Match": iamcheck.Match, "ActionMatches": iamcheck.ActionMatches, "ResourceMatches": iamcheck.ResourceMatches,
 	}
 	for _, c := range []struct {
-		pattern, action string
-		want            bool
+		fn, pattern, s string
+		want           bool
 	}{
-		{"DynamoDB:get*", "dynamodb:GetItem", true},
-		{"dynamodb:Get?tem", "dynamodb:GetItem", true},
-		{"dynamodb:Get*", "dynamodb:BatchGetItem", false},
-		{"s3:*", "S3:GETOBJECT", true},
-		{"*", "execute-api:ManageConnections", true},
-		{"execute-api:Manage*", "execute-api:Invoke", false},
-	} {
-		if got := iamcheck.ActionMatches(c.pattern, c.action); got != c.want {
-			t.Errorf("ActionMatches(%q, %q) = %v, want %v", c.pattern, c.action, got, c.want)
-		}
-	}
-	for _, c := range []struct {
-		pattern, resource string
-		want              bool
-	}{
-		{"arn:aws:dynamodb:*:*:table/X", "arn:aws:dynamodb:us-east-1:1:table/X", true},
-		{"arn:aws:dynamodb:*:*:table/X", "arn:aws:dynamodb:us-east-1:1:table/x", false},
-		{"arn:aws:dynamodb:*:*:table/X", "arn:aws:dynamodb:us-east-1:1:table/X/index/i", false},
-		{"arn:aws:dynamodb:*:*:table/X/index/*", "arn:aws:dynamodb:us-east-1:1:table/X/index/i", true},
-		{"arn:aws:execute-api:us-east-1:1:api/prod/POST/@connections/*", "arn:aws:execute-api:us-east-1:1:api/prod/POST/@connections/ab=", true},
-		{"arn:aws:execute-api:us-east-1:1:api/prod/POST/@connections/*", "arn:aws:execute-api:us-east-1:1:api/prod/DELETE/@connections/ab=", false},
-		{"arn:aws:execute-api:us-east-1:1:api/prod/*", "arn:aws:execute-api:us-east-1:1:api/prod/$connect", true},
+		{"Match", "*", "", true},
+		{"Match", "*", "anything/at:all", true},
+		{"Match", "a*c", "abc", true},
+		{"Match", "a*c", "ac", true},
+		{"Match", "a*c", "abd", false},
+		{"Match", "a?c", "abc", true},
+		{"Match", "a?c", "ac", false},
+		{"Match", "a?c", "aéc", true},
+		{"Match", "a*b*c", "aXXbYYc", true},
+		{"Match", "a*b*c", "aXXcYYb", false},
+		{"Match", "**x", "abx", true},
+		{"Match", "abc", "ABC", false},
+		{"Match", "", "", true},
+		{"Match", "", "a", false},
+		{"ActionMatches", "DynamoDB:get*", "dynamodb:GetItem", true},
+		{"ActionMatches", "dynamodb:Get?tem", "dynamodb:GetItem", true},
+		{"ActionMatches", "dynamodb:Get*", "dynamodb:BatchGetItem", false},
+		{"ActionMatches", "s3:*", "S3:GETOBJECT", true},
+		{"ActionMatches", "*", "execute-api:ManageConnections", true},
+		{"ActionMatches", "execute-api:Manage*", "execute-api:Invoke", false},
+		{"ResourceMatches", "arn:aws:dynamodb:*:*:table/X", "arn:aws:dynamodb:us-east-1:1:table/X", true},
+		{"ResourceMatches", "arn:aws:dynamodb:*:*:table/X", "arn:aws:dynamodb:us-east-1:1:table/x", false},
+		{"ResourceMatches", "arn:aws:dynamodb:*:*:table/X", "arn:aws:dynamodb:us-east-1:1:table/X/index/i", false},
+		{"ResourceMatches", "arn:aws:dynamodb:*:*:table/X/index/*", "arn:aws:dynamodb:us-east-1:1:table/X/index/i", true},
+		{"ResourceMatches", "arn:aws:execute-api:us-east-1:1:api/prod/POST/@connections/*", "arn:aws:execute-api:us-east-1:1:api/prod/POST/@connections/ab=", true},
+		{"ResourceMatches", "arn:aws:execute-api:us-east-1:1:api/prod/POST/@connections/*", "arn:aws:execute-api:us-east-1:1:api/prod/DELETE/@connections/ab=", false},
+		{"ResourceMatches", "arn:aws:execute-api:us-east-1:1:api/prod/*", "arn:aws:execute-api:us-east-1:1:api/prod/$connect", true},
 		// A * in the region segment does not reach into the account segment.
-		{"arn:aws:s3:*:123:x", "arn:aws:s3:a:b:123:x", false},
-		{"arn:aws:logs:us-east-1:1:log-group:*", "arn:aws:logs:us-east-1:1:log-group:g:log-stream:s", true},
+		{"ResourceMatches", "arn:aws:s3:*:123:x", "arn:aws:s3:a:b:123:x", false},
+		{"ResourceMatches", "arn:aws:logs:us-east-1:1:log-group:*", "arn:aws:logs:us-east-1:1:log-group:g:log-stream:s", true},
 	} {
-		if got := iamcheck.ResourceMatches(c.pattern, c.resource); got != c.want {
-			t.Errorf("ResourceMatches(%q, %q) = %v, want %v", c.pattern, c.resource, got, c.want)
+		if got := fns[c.fn](c.pattern, c.s); got != c.want {
+			t.Errorf("%s(%q, %q) = %v, want %v", c.fn, c.pattern, c.s, got, c.want)
 		}
 	}
 }
