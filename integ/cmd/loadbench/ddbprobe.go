@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -138,7 +139,7 @@ func (p *prober) queryRoom(member item) error {
 
 // put writes a copy of it under the probe key pk; an empty label writes without recording.
 func (p *prober) put(label string, it item, pk string) error {
-	cp := clone(it)
+	cp := maps.Clone(it)
 	cp[contract.AttrPK] = &types.AttributeValueMemberS{Value: probePrefix + pk}
 	out, err := p.client.PutItem(p.ctx, &dynamodb.PutItemInput{
 		TableName:              aws.String(p.table),
@@ -243,15 +244,6 @@ func units(c *types.ConsumedCapacity) float64 {
 // keyOf returns an item's primary key.
 func keyOf(item map[string]types.AttributeValue) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{contract.AttrPK: item[contract.AttrPK], contract.AttrSK: item[contract.AttrSK]}
-}
-
-// clone copies an item's top-level map.
-func clone(item map[string]types.AttributeValue) map[string]types.AttributeValue {
-	out := make(map[string]types.AttributeValue, len(item))
-	for k, v := range item {
-		out[k] = v
-	}
-	return out
 }
 
 // str returns a string attribute's value, or "".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"debug/buildinfo"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,10 +64,7 @@ func measureFootprint(ctx context.Context, root string, st *assembly.Stack, buil
 		if info, err := buildinfo.ReadFile(asset); err == nil {
 			fp.goVersion = info.GoVersion
 		}
-		env := map[string]string{}
-		for k, v := range fn.Environment {
-			env[k] = v
-		}
+		env := maps.Clone(fn.Environment)
 		if _, ok := env[contract.EnvAuthIssuer]; ok {
 			env[contract.EnvAuthJWKSURL] = jwks.URL
 		}

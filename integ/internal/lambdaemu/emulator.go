@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,8 +105,8 @@ func (e *Emulator) Add(fn Function) error {
 	if fn.MaxConcurrency <= 0 {
 		fn.MaxConcurrency = DefaultMaxConcurrency
 	}
-	fn.Environment = cloneMap(fn.Environment)
-	fn.ExtraEnv = cloneMap(fn.ExtraEnv)
+	fn.Environment = maps.Clone(fn.Environment)
+	fn.ExtraEnv = maps.Clone(fn.ExtraEnv)
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -371,17 +372,6 @@ func checkName(name string) error {
 		}
 	}
 	return nil
-}
-
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // randomHex returns n random bytes in hex.
