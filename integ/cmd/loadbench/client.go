@@ -176,9 +176,8 @@ func (lp *loadProc) connect(spec connectSpec) (*connectResult, error) {
 		lp.roomIDs[r] = spec.RoomPrefix + strconv.Itoa(r)
 	}
 	res := &connectResult{Errors: map[string]int{}}
-	sem := make(chan struct{}, max(spec.Concurrency, 1))
-	lp.handshakes(spec, sem, res)
-	lp.joins(spec, sem, res)
+	lp.handshakes(spec, res)
+	lp.joins(spec, res)
 	for i, c := range lp.clients {
 		if c != nil && !lp.member(c) {
 			_ = c.conn.CloseNow()
@@ -191,76 +190,92 @@ func (lp *loadProc) connect(spec connectSpec) (*connectResult, error) {
 	return res, nil
 }
 
-// handshakes opens a connection per token: the ramp spaces their starts, sem bounds those in
-// flight. It fills res's Connect figures.
-func (lp *loadProc) handshakes(spec connectSpec, sem chan struct{}, res *connectResult) {
+// handshakes opens a connection per token: the ramp spaces their starts, at most
+// spec.Concurrency are in flight. It fills res's Connect figures.
+func (lp *loadProc) handshakes(spec connectSpec, res *connectResult) {
 	n := len(spec.Tokens)
-	var mu sync.Mutex
-	var connectMs []float64
+	ph := newTimedPhase(spec.Concurrency, res.Errors)
 	interval := time.Duration(float64(time.Second) / max(spec.Ramp, 0.001))
-	var wg sync.WaitGroup
 	start := time.Now()
 	next := start
 	for i, tok := range spec.Tokens {
 		time.Sleep(time.Until(next))
 		next = next.Add(interval)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			t0 := time.Now()
-			c, cause := lp.dial(spec, i, tok)
-			d := time.Since(t0)
-			mu.Lock()
-			defer mu.Unlock()
-			if cause != "" {
-				res.Errors["connect: "+cause]++
-				return
-			}
-			connectMs = append(connectMs, millis(d))
-			lp.clients[i] = c
-		})
+		var c *wsClient
+		ph.run("connect", func() (cause string) {
+			c, cause = lp.dial(spec, i, tok)
+			return cause
+		}, func() { lp.clients[i] = c })
 		if (i+1)%100 == 0 {
 			lp.logf("%d/%d handshakes started", i+1, n)
 		}
 	}
-	wg.Wait()
+	ph.wg.Wait()
 	res.ConnectWall = time.Since(start)
-	res.Connect = summarize(connectMs)
-	lp.logf("connected %d/%d in %v", len(connectMs), n, res.ConnectWall.Round(time.Millisecond))
+	res.Connect = summarize(ph.ms)
+	lp.logf("connected %d/%d in %v", len(ph.ms), n, res.ConnectWall.Round(time.Millisecond))
 }
 
-// joins joins every open connection to its room, sem bounding the joins in flight; a
+// joins joins every open connection to its room, at most spec.Concurrency at once; a
 // connection that fails to join takes no part. It fills res's Join figures and Open.
-func (lp *loadProc) joins(spec connectSpec, sem chan struct{}, res *connectResult) {
-	var mu sync.Mutex
-	var joinMs []float64
-	var wg sync.WaitGroup
+func (lp *loadProc) joins(spec connectSpec, res *connectResult) {
+	ph := newTimedPhase(spec.Concurrency, res.Errors)
 	start := time.Now()
 	for _, c := range lp.clients {
 		if c == nil {
 			continue
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			t0 := time.Now()
-			cause := c.join(lp.roomIDs[c.room], spec.Timeout)
-			d := time.Since(t0)
-			mu.Lock()
-			defer mu.Unlock()
-			if cause != "" {
-				res.Errors["join: "+cause]++
-				return
-			}
-			joinMs = append(joinMs, millis(d))
+		ph.run("join", func() string { return c.join(lp.roomIDs[c.room], spec.Timeout) }, func() {
 			lp.rooms[c.room] = append(lp.rooms[c.room], c.idx)
 		})
 	}
-	wg.Wait()
+	ph.wg.Wait()
 	res.JoinWall = time.Since(start)
-	res.Join = summarize(joinMs)
-	res.Open = len(joinMs)
+	res.Join = summarize(ph.ms)
+	res.Open = len(ph.ms)
 	lp.logf("joined %d in %v", res.Open, res.JoinWall.Round(time.Millisecond))
+}
+
+// timedPhase runs operations concurrently, as many at once as sem holds, and keeps their
+// latencies and failures.
+type timedPhase struct {
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	ms   []float64      // the latencies of the operations that succeeded, in ms
+	errs map[string]int // the failures, by "<kind>: <cause>"
+}
+
+// newTimedPhase returns a phase that runs at most concurrency operations at once (at least
+// one) and counts failures in errs.
+func newTimedPhase(concurrency int, errs map[string]int) *timedPhase {
+	return &timedPhase{sem: make(chan struct{}, max(concurrency, 1)), errs: errs}
+}
+
+// run waits for room in sem and starts op, which returns why it failed or "". A failure
+// counts under "<kind>: <cause>" (the cause alone when kind is ""); a success keeps its
+// latency and runs ok, if any, holding the phase's lock.
+func (ph *timedPhase) run(kind string, op func() string, ok func()) {
+	ph.sem <- struct{}{}
+	ph.wg.Go(func() {
+		defer func() { <-ph.sem }()
+		t0 := time.Now()
+		cause := op()
+		d := time.Since(t0)
+		ph.mu.Lock()
+		defer ph.mu.Unlock()
+		if cause != "" {
+			if kind != "" {
+				cause = kind + ": " + cause
+			}
+			ph.errs[cause]++
+			return
+		}
+		ph.ms = append(ph.ms, millis(d))
+		if ok != nil {
+			ok()
+		}
+	})
 }
 
 // warmup opens a connection per token, all at once (spec.Concurrency in flight), joins each
@@ -271,35 +286,26 @@ func (lp *loadProc) warmup(spec connectSpec) error {
 	warm.step.Store(-1)
 	warm.deadline.Store(math.MaxInt64)
 	warm.clients = make([]*wsClient, len(spec.Tokens))
-	sem := make(chan struct{}, max(spec.Concurrency, 1))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	failures := map[string]int{}
+	ph := newTimedPhase(spec.Concurrency, map[string]int{})
 	for i, tok := range spec.Tokens {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		ph.run("", func() string {
 			c, cause := warm.dial(connectSpec{URL: spec.URL, Rooms: 1, Timeout: spec.Timeout}, i, tok)
 			if cause == "" {
 				cause = c.join(spec.RoomPrefix+"0", spec.Timeout)
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if cause != "" {
-				failures[cause]++
-			}
 			warm.clients[i] = c
-		})
+			return cause
+		}, nil)
 	}
-	wg.Wait()
+	ph.wg.Wait()
 	for _, c := range warm.clients {
 		if c != nil {
-			wg.Go(func() { _ = c.conn.Close(websocket.StatusNormalClosure, "") })
+			ph.wg.Go(func() { _ = c.conn.Close(websocket.StatusNormalClosure, "") })
 		}
 	}
-	wg.Wait()
-	if len(failures) > 0 {
-		return fmt.Errorf("warm-up: %s", fmtCounts(failures))
+	ph.wg.Wait()
+	if len(ph.errs) > 0 {
+		return fmt.Errorf("warm-up: %s", fmtCounts(ph.errs))
 	}
 	lp.logf("warmed up with %d connections", len(spec.Tokens))
 	return nil
@@ -310,9 +316,7 @@ func (lp *loadProc) warmup(spec connectSpec) error {
 func (lp *loadProc) closeSome(count int) *churnResult {
 	res := &churnResult{Errors: map[string]int{}}
 	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	sem := make(chan struct{}, max(lp.spec.Concurrency, 1))
+	ph := newTimedPhase(lp.spec.Concurrency, res.Errors)
 	for i, c := range lp.clients {
 		if c == nil || len(lp.closed) == count {
 			continue
@@ -320,17 +324,14 @@ func (lp *loadProc) closeSome(count int) *churnResult {
 		lp.closed = append(lp.closed, i)
 		lp.rooms[c.room] = slices.DeleteFunc(lp.rooms[c.room], func(x int) bool { return x == i })
 		lp.clients[i] = nil
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
+		ph.run("close", func() string {
 			if err := c.conn.Close(websocket.StatusNormalClosure, ""); err != nil {
-				mu.Lock()
-				res.Errors["close: "+closeCause(err)]++
-				mu.Unlock()
+				return closeCause(err)
 			}
-		})
+			return ""
+		}, nil)
 	}
-	wg.Wait()
+	ph.wg.Wait()
 	res.Count = len(lp.closed)
 	res.Wall = time.Since(start)
 	if len(res.Errors) == 0 {
@@ -343,31 +344,24 @@ func (lp *loadProc) closeSome(count int) *churnResult {
 func (lp *loadProc) reopen() *churnResult {
 	res := &churnResult{Errors: map[string]int{}}
 	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	sem := make(chan struct{}, max(lp.spec.Concurrency, 1))
+	ph := newTimedPhase(lp.spec.Concurrency, res.Errors)
 	for _, i := range lp.closed {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			c, cause := lp.dial(lp.spec, i, lp.spec.Tokens[i])
+		var c *wsClient
+		ph.run("", func() (cause string) {
+			c, cause = lp.dial(lp.spec, i, lp.spec.Tokens[i])
 			if cause == "" {
 				if cause = c.join(lp.roomIDs[c.room], lp.spec.Timeout); cause != "" {
 					_ = c.conn.CloseNow()
 				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if cause != "" {
-				res.Errors[cause]++
-				return
-			}
+			return cause
+		}, func() {
 			lp.clients[i] = c
 			lp.rooms[c.room] = append(lp.rooms[c.room], i)
 			res.Count++
 		})
 	}
-	wg.Wait()
+	ph.wg.Wait()
 	lp.closed = nil
 	res.Wall = time.Since(start)
 	if len(res.Errors) == 0 {

@@ -90,14 +90,7 @@ func policiesAttaching(st *assembly.Stack, roleID string) []string {
 
 // resourcesOfType returns the logical ids of the stack's resources of type typ, sorted.
 func resourcesOfType(st *assembly.Stack, typ string) []string {
-	var out []string
-	for id, res := range st.Resources {
-		if res.Type == typ {
-			out = append(out, id)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return slices.DeleteFunc(slices.Sorted(maps.Keys(st.Resources)), func(id string) bool { return st.Resources[id].Type != typ })
 }
 
 // logGroupARN is the ARN IAM statements use for the function's log group (GetAtt Arn of an

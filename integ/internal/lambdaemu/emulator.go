@@ -238,9 +238,13 @@ func (e *Emulator) function(name string, open bool) (*function, error) {
 	return f, nil
 }
 
-func (e *Emulator) isClosed() bool {
+// isClosed reports whether Close has begun.
+func (e *Emulator) isClosed() bool { return isDone(e.closing) }
+
+// isDone reports whether ch is closed, without waiting.
+func isDone(ch <-chan struct{}) bool {
 	select {
-	case <-e.closing:
+	case <-ch:
 		return true
 	default:
 		return false

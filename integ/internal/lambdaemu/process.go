@@ -147,11 +147,10 @@ func (f *function) startProcess() (*process, error) {
 func (e *Emulator) track() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.closed {
-		return false
+	if !e.closed {
+		e.wg.Add(1)
 	}
-	e.wg.Add(1)
-	return true
+	return !e.closed
 }
 
 // newProcess returns a process of f, not started, whose output pipe is pr and pw, with its
@@ -245,14 +244,8 @@ func (p *process) kill() error {
 	return killGroup(p.cmd.Process)
 }
 
-func (p *process) hasExited() bool {
-	select {
-	case <-p.exited:
-		return true
-	default:
-		return false
-	}
-}
+// hasExited reports whether the process is reaped and its output read.
+func (p *process) hasExited() bool { return isDone(p.exited) }
 
 // awaitInit waits for a new process to finish its init phase, and fills res.InitDuration, and
 // res.Err on an init failure (the process is then gone).
@@ -594,11 +587,21 @@ func (p *process) response(w http.ResponseWriter, r *http.Request) {
 	writeAccepted(w)
 }
 
-// invocationError serves POST /runtime/invocation/{id}/error.
-func (p *process) invocationError(w http.ResponseWriter, r *http.Request) {
+// readError reads the body of a posted error; when it cannot, it answers 400 and reports
+// false.
+func readError(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, _, err := readBody(r.Body, MaxResponseSize)
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequest", "read the error: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// invocationError serves POST /runtime/invocation/{id}/error.
+func (p *process) invocationError(w http.ResponseWriter, r *http.Request) {
+	body, ok := readError(w, r)
+	if !ok {
 		return
 	}
 	ferr := parseErrorDocument(body, r.Header.Get(headerErrorType), ErrorTypeUnhandled)
@@ -611,9 +614,8 @@ func (p *process) invocationError(w http.ResponseWriter, r *http.Request) {
 
 // initError serves POST /runtime/init/error.
 func (p *process) initError(w http.ResponseWriter, r *http.Request) {
-	body, _, err := readBody(r.Body, MaxResponseSize)
-	if err != nil {
-		writeAPIError(w, http.StatusBadRequest, "InvalidRequest", "read the error: "+err.Error())
+	body, ok := readError(w, r)
+	if !ok {
 		return
 	}
 	select {
