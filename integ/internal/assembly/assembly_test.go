@@ -15,33 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/golden"
 	"github.com/chatstack/websocketchatapi/internal/contract"
 )
-
-const (
-	goldenTemplate = "../../../app/testdata/reference-stack.template.json"
-	stackName      = "WebSocketChatApi"
-
-	chatFn       = "ChatChatFunction21D1B252"
-	connectFn    = "ChatConnectFunctionFC713592"
-	disconnectFn = "ChatDisconnectFunctionFAABE735"
-	defaultFn    = "ChatDefaultFunction831D5DD1"
-	authorizerFn = "ChatAuthorizerFunctionC3C26815"
-	tableID      = "ChatTable4603252B"
-)
-
-// loadGolden resolves the reference template with the default local values.
-func loadGolden(t *testing.T, opts assembly.Options) *assembly.Stack {
-	t.Helper()
-	if opts.StackName == "" {
-		opts.StackName = stackName
-	}
-	st, err := assembly.LoadTemplate(goldenTemplate, opts)
-	if err != nil {
-		t.Fatalf("LoadTemplate: %v", err)
-	}
-	return st
-}
 
 // roleIDOf returns the logical id of the role the template itself names as the function's Role
 // ({"Fn::GetAtt": [id, "Arn"]} or {"Fn::GetAtt": "id.Arn"}), read from the raw resource so that
@@ -121,7 +97,7 @@ func grants(t *testing.T, r *assembly.Role) []string {
 }
 
 func TestReferenceAPIRoutes(t *testing.T) {
-	st := loadGolden(t, assembly.Options{})
+	st := golden.Load(t, assembly.Options{})
 	api := st.API()
 	if api == nil {
 		t.Fatalf("API() = nil, want the one WebSocket API (APIs: %d)", len(st.APIs))
@@ -142,8 +118,8 @@ func TestReferenceAPIRoutes(t *testing.T) {
 	}
 
 	chat := api.Route("sendmessage").Integration
-	if chat == nil || chat.FunctionLogicalID != chatFn || chat.Function != st.Functions[chatFn] {
-		t.Fatalf("sendmessage integration = %+v, want one invoking %s", chat, chatFn)
+	if chat == nil || chat.FunctionLogicalID != golden.ChatFunction || chat.Function != st.Functions[golden.ChatFunction] {
+		t.Fatalf("sendmessage integration = %+v, want one invoking %s", chat, golden.ChatFunction)
 	}
 	if chat.Type != "AWS_PROXY" || chat.Timeout != 29*time.Second {
 		t.Errorf("chat integration type %q timeout %v, want AWS_PROXY 29s", chat.Type, chat.Timeout)
@@ -153,7 +129,7 @@ func TestReferenceAPIRoutes(t *testing.T) {
 			t.Errorf("route %s integration = %v, want the shared chat integration %s", k, got, chat.LogicalID)
 		}
 	}
-	for k, fn := range map[string]string{"$connect": connectFn, "$disconnect": disconnectFn, "$default": defaultFn} {
+	for k, fn := range map[string]string{"$connect": golden.ConnectFunction, "$disconnect": golden.DisconnectFunction, "$default": golden.DefaultFunction} {
 		if in := api.Route(k).Integration; in == nil || in.FunctionLogicalID != fn {
 			t.Errorf("route %s integration = %+v, want function %s", k, in, fn)
 		}
@@ -167,8 +143,8 @@ func TestReferenceAPIRoutes(t *testing.T) {
 		t.Fatalf("$connect auth = %q %+v, want CUSTOM with an authorizer", connect.AuthorizationType, connect.Authorizer)
 	}
 	az := connect.Authorizer
-	if az.Type != "REQUEST" || az.FunctionLogicalID != authorizerFn || len(az.IdentitySource) != 0 {
-		t.Errorf("authorizer = type %q fn %q identity %v, want REQUEST, %s, no identity source", az.Type, az.FunctionLogicalID, az.IdentitySource, authorizerFn)
+	if az.Type != "REQUEST" || az.FunctionLogicalID != golden.AuthorizerFunction || len(az.IdentitySource) != 0 {
+		t.Errorf("authorizer = type %q fn %q identity %v, want REQUEST, %s, no identity source", az.Type, az.FunctionLogicalID, az.IdentitySource, golden.AuthorizerFunction)
 	}
 	for _, r := range api.Routes {
 		if r.Key != "$connect" && (r.Authorizer != nil || r.AuthorizationType != "NONE") {
@@ -221,7 +197,7 @@ func TestReferenceAPIRoutes(t *testing.T) {
 }
 
 func TestReferenceModels(t *testing.T) {
-	api := loadGolden(t, assembly.Options{}).API()
+	api := golden.Load(t, assembly.Options{}).API()
 	if len(api.Models) != 4 {
 		t.Errorf("%d models, want 4", len(api.Models))
 	}
@@ -270,12 +246,12 @@ func TestReferenceModels(t *testing.T) {
 }
 
 func TestReferenceFunctions(t *testing.T) {
-	st := loadGolden(t, assembly.Options{})
+	st := golden.Load(t, assembly.Options{})
 	if len(st.Functions) != 5 {
 		t.Fatalf("%d functions, want 5", len(st.Functions))
 	}
-	fn := st.Functions[chatFn]
-	table := st.Tables[tableID]
+	fn := st.Functions[golden.ChatFunction]
+	table := st.Tables[golden.Table]
 	if table == nil || table.Name != "WebSocketChatApi-ChatTable4603252B" {
 		t.Fatalf("table = %+v, want name WebSocketChatApi-ChatTable4603252B", table)
 	}
@@ -331,7 +307,7 @@ func TestReferenceFunctions(t *testing.T) {
 	if fn.LogGroup != "WebSocketChatApi-ChatChatFunctionLogsAE9E086A" {
 		t.Errorf("chat log group = %q", fn.LogGroup)
 	}
-	chatRole := roleIDOf(t, st, chatFn)
+	chatRole := roleIDOf(t, st, golden.ChatFunction)
 	if fn.RoleLogicalID != chatRole || fn.Role == nil || fn.Role != st.Roles[chatRole] {
 		t.Fatalf("chat role = %q (%p), want %s (%p)", fn.RoleLogicalID, fn.Role, chatRole, st.Roles[chatRole])
 	}
@@ -342,7 +318,7 @@ func TestReferenceFunctions(t *testing.T) {
 		t.Errorf("chat code = %+v (a lone template has no assets)", fn.Code)
 	}
 
-	auth := st.Functions[authorizerFn]
+	auth := st.Functions[golden.AuthorizerFunction]
 	poolID, err := st.Resolver.PhysicalID("ChatUserPool5333D1C5")
 	if err != nil {
 		t.Fatal(err)
@@ -359,7 +335,7 @@ func TestReferenceFunctions(t *testing.T) {
 	if !regexp.MustCompile(`^[a-z0-9]{26}$`).MatchString(auth.Environment[contract.EnvAuthAudiences]) {
 		t.Errorf("AUTH_AUDIENCES = %q, want a 26-character client id", auth.Environment[contract.EnvAuthAudiences])
 	}
-	if d := st.Functions[defaultFn]; d.Environment[contract.EnvChatActions] != "history,joinroom,leaveroom,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
+	if d := st.Functions[golden.DefaultFunction]; d.Environment[contract.EnvChatActions] != "history,joinroom,leaveroom,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
 		t.Errorf("default function = %+v", d)
 	}
 
@@ -375,11 +351,11 @@ func TestReferenceFunctions(t *testing.T) {
 }
 
 func TestReferencePermissions(t *testing.T) {
-	st := loadGolden(t, assembly.Options{})
+	st := golden.Load(t, assembly.Options{})
 	if len(st.Permissions) != 5 {
 		t.Fatalf("%d permissions, want 5", len(st.Permissions))
 	}
-	chat := st.PermissionsFor(st.Functions[chatFn])
+	chat := st.PermissionsFor(st.Functions[golden.ChatFunction])
 	if len(chat) != 1 {
 		t.Fatalf("chat function has %d permissions, want 1", len(chat))
 	}
@@ -389,14 +365,14 @@ func TestReferencePermissions(t *testing.T) {
 		t.Errorf("chat permission = %+v", p)
 	}
 	authz := st.API().Route("$connect").Authorizer
-	auth := st.PermissionsFor(st.Functions[authorizerFn])
+	auth := st.PermissionsFor(st.Functions[golden.AuthorizerFunction])
 	if len(auth) != 1 || auth[0].SourceARN != "arn:aws:execute-api:us-east-1:000000000000:localapi01/authorizers/"+authz.ID {
 		t.Errorf("authorizer permissions = %+v, want one for authorizer %s", auth, authz.ID)
 	}
 }
 
 func TestReferenceTable(t *testing.T) {
-	tb := loadGolden(t, assembly.Options{}).Tables[tableID]
+	tb := golden.Load(t, assembly.Options{}).Tables[golden.Table]
 	if tb.ARN != "arn:aws:dynamodb:us-east-1:000000000000:table/WebSocketChatApi-ChatTable4603252B" {
 		t.Errorf("table ARN %q", tb.ARN)
 	}
@@ -434,11 +410,11 @@ func TestReferenceTable(t *testing.T) {
 }
 
 func TestReferenceRoles(t *testing.T) {
-	st := loadGolden(t, assembly.Options{})
+	st := golden.Load(t, assembly.Options{})
 	if len(st.Roles) != 6 {
 		t.Fatalf("%d roles, want 6 (one per function and API Gateway's CloudWatch role)", len(st.Roles))
 	}
-	table := st.Tables[tableID].ARN
+	table := st.Tables[golden.Table].ARN
 	logs := func(fnID string) []string {
 		g := logGroupARN(st, st.Functions[fnID])
 		return []string{"logs:CreateLogStream " + g, "logs:PutLogEvents " + g}
@@ -446,17 +422,17 @@ func TestReferenceRoles(t *testing.T) {
 	// Every function may write to its own log group only, plus exactly its DynamoDB and
 	// @connections grants.
 	want := map[string][]string{
-		chatFn: append(logs(chatFn),
+		golden.ChatFunction: append(logs(golden.ChatFunction),
 			"dynamodb:BatchWriteItem "+table, "dynamodb:DeleteItem "+table, "dynamodb:GetItem "+table,
 			"dynamodb:PutItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
 			"dynamodb:Query "+table+"/index/byRoom",
 			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
-		connectFn: append(logs(connectFn), "dynamodb:PutItem "+table),
-		disconnectFn: append(logs(disconnectFn), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table,
+		golden.ConnectFunction: append(logs(golden.ConnectFunction), "dynamodb:PutItem "+table),
+		golden.DisconnectFunction: append(logs(golden.DisconnectFunction), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table,
 			"dynamodb:Query "+table+"/index/byRoom",
 			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
-		defaultFn:    logs(defaultFn),
-		authorizerFn: logs(authorizerFn),
+		golden.DefaultFunction:    logs(golden.DefaultFunction),
+		golden.AuthorizerFunction: logs(golden.AuthorizerFunction),
 	}
 	if len(want) != len(st.Functions) {
 		t.Fatalf("%d functions, want %d", len(st.Functions), len(want))
@@ -522,18 +498,18 @@ func TestReferenceRoles(t *testing.T) {
 }
 
 func TestOptionsChangeLocalNames(t *testing.T) {
-	st := loadGolden(t, assembly.Options{
+	st := golden.Load(t, assembly.Options{
 		Region:      "eu-west-1",
 		AccountID:   "123456789012",
 		APIID:       "abcdef1234",
-		PhysicalIDs: map[string]string{tableID: "chat-local"},
+		PhysicalIDs: map[string]string{golden.Table: "chat-local"},
 	})
-	fn := st.Functions[chatFn]
+	fn := st.Functions[golden.ChatFunction]
 	if got := fn.Environment["CALLBACK_URL"]; got != "https://abcdef1234.execute-api.eu-west-1.amazonaws.com/prod" {
 		t.Errorf("CALLBACK_URL = %q", got)
 	}
-	if fn.Environment["TABLE_NAME"] != "chat-local" || st.Tables[tableID].ARN != "arn:aws:dynamodb:eu-west-1:123456789012:table/chat-local" {
-		t.Errorf("TABLE_NAME %q, table ARN %q", fn.Environment["TABLE_NAME"], st.Tables[tableID].ARN)
+	if fn.Environment["TABLE_NAME"] != "chat-local" || st.Tables[golden.Table].ARN != "arn:aws:dynamodb:eu-west-1:123456789012:table/chat-local" {
+		t.Errorf("TABLE_NAME %q, table ARN %q", fn.Environment["TABLE_NAME"], st.Tables[golden.Table].ARN)
 	}
 	if !strings.HasPrefix(fn.SessionARN, "arn:aws:sts::123456789012:assumed-role/") {
 		t.Errorf("SessionARN %q", fn.SessionARN)
@@ -546,7 +522,7 @@ func TestOptionsChangeLocalNames(t *testing.T) {
 func writeAssembly(t *testing.T, env, skip string) (dir string, hashes map[string]string) {
 	t.Helper()
 	dir = t.TempDir()
-	data, err := os.ReadFile(goldenTemplate)
+	data, err := os.ReadFile(golden.Path(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,17 +558,17 @@ func writeAssembly(t *testing.T, env, skip string) (dir string, hashes map[strin
 			}},
 		}
 	}
-	writeJSON(t, filepath.Join(dir, stackName+".template.json"), tpl)
-	writeJSON(t, filepath.Join(dir, stackName+".assets.json"), map[string]any{"version": "54.0.0", "files": files, "dockerImages": map[string]any{}})
+	writeJSON(t, filepath.Join(dir, golden.StackName+".template.json"), tpl)
+	writeJSON(t, filepath.Join(dir, golden.StackName+".assets.json"), map[string]any{"version": "54.0.0", "files": files, "dockerImages": map[string]any{}})
 	writeJSON(t, filepath.Join(dir, "manifest.json"), map[string]any{
 		"version": "54.0.0",
 		"artifacts": map[string]any{
-			stackName + ".assets": map[string]any{"type": "cdk:asset-manifest", "properties": map[string]any{"file": stackName + ".assets.json"}},
-			stackName: map[string]any{
+			golden.StackName + ".assets": map[string]any{"type": "cdk:asset-manifest", "properties": map[string]any{"file": golden.StackName + ".assets.json"}},
+			golden.StackName: map[string]any{
 				"type":         "aws:cloudformation:stack",
 				"environment":  env,
-				"properties":   map[string]any{"templateFile": stackName + ".template.json"},
-				"dependencies": []string{stackName + ".assets"},
+				"properties":   map[string]any{"templateFile": golden.StackName + ".template.json"},
+				"dependencies": []string{golden.StackName + ".assets"},
 			},
 			"Tree": map[string]any{"type": "cdk:tree", "properties": map[string]any{"file": "tree.json"}},
 		},
@@ -621,7 +597,7 @@ func TestLoadAssemblyMapsCodeToAssetFolders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Name != stackName || st.ArtifactID != stackName || len(st.Assets) != 5 {
+	if st.Name != golden.StackName || st.ArtifactID != golden.StackName || len(st.Assets) != 5 {
 		t.Errorf("stack %q artifact %q assets %d", st.Name, st.ArtifactID, len(st.Assets))
 	}
 	if st.Env.Region != "eu-central-1" || st.Env.AccountID != "111122223333" {
@@ -642,10 +618,10 @@ func TestLoadAssemblyMapsCodeToAssetFolders(t *testing.T) {
 }
 
 func TestLoadAssemblyMissingAsset(t *testing.T) {
-	dir, hashes := writeAssembly(t, "aws://unknown-account/unknown-region", chatFn)
+	dir, hashes := writeAssembly(t, "aws://unknown-account/unknown-region", golden.ChatFunction)
 	_, err := assembly.Load(dir, assembly.Options{})
-	if err == nil || !strings.Contains(err.Error(), chatFn) || !strings.Contains(err.Error(), hashes[chatFn]+".zip") {
-		t.Fatalf("Load error = %v, want one naming %s and its S3Key", err, chatFn)
+	if err == nil || !strings.Contains(err.Error(), golden.ChatFunction) || !strings.Contains(err.Error(), hashes[golden.ChatFunction]+".zip") {
+		t.Fatalf("Load error = %v, want one naming %s and its S3Key", err, golden.ChatFunction)
 	}
 }
 
@@ -659,7 +635,7 @@ func TestLoadSynthesizedAssembly(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	st, err := a.Stack(stackName)
+	st, err := a.Stack(golden.StackName)
 	if err != nil {
 		t.Fatal(err)
 	}

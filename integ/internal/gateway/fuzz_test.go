@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/golden"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -39,7 +40,7 @@ func FuzzRouteAndValidate(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	st, err := assembly.LoadTemplate(referenceTemplate, assembly.Options{})
+	st, err := assembly.LoadTemplate(golden.Path(f), assembly.Options{})
 	if err != nil {
 		f.Fatalf("load template: %v", err)
 	}

@@ -19,14 +19,13 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/golden"
 )
-
-const referenceTemplate = "../../../app/testdata/reference-stack.template.json"
 
 // loadAPI loads a fresh model of the reference stack's API, which a test may change.
 func loadAPI(t *testing.T) *assembly.WebSocketAPI {
 	t.Helper()
-	st, err := assembly.LoadTemplate(referenceTemplate, assembly.Options{})
+	st, err := assembly.LoadTemplate(golden.Path(t), assembly.Options{})
 	if err != nil {
 		t.Fatalf("load template: %v", err)
 	}

@@ -22,28 +22,9 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/golden"
 	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 )
-
-const (
-	goldenTemplate = "../../../app/testdata/reference-stack.template.json"
-	chatFn         = "ChatChatFunction21D1B252"
-	connectFn      = "ChatConnectFunctionFC713592"
-	disconnectFn   = "ChatDisconnectFunctionFAABE735"
-	defaultFn      = "ChatDefaultFunction831D5DD1"
-	authorizerFn   = "ChatAuthorizerFunctionC3C26815"
-	tableID        = "ChatTable4603252B"
-)
-
-// reference loads the reference stack with the default local names.
-func reference(t *testing.T) *assembly.Stack {
-	t.Helper()
-	st, err := assembly.LoadTemplate(goldenTemplate, assembly.Options{StackName: "WebSocketChatApi"})
-	if err != nil {
-		t.Fatalf("LoadTemplate: %v", err)
-	}
-	return st
-}
 
 // access is an action on a resource and whether a policy must allow it.
 type access struct {
@@ -91,11 +72,11 @@ func onlyPolicy(t *testing.T, st *assembly.Stack, fn string) assembly.AttachedPo
 }
 
 func TestChatRole(t *testing.T) {
-	st := reference(t)
-	p := policyOf(t, st, chatFn)
-	table := st.Tables[tableID].ARN
+	st := golden.Load(t, assembly.Options{})
+	p := policyOf(t, st, golden.ChatFunction)
+	table := st.Tables[golden.Table].ARN
 	api := st.API()
-	own, other := st.Functions[chatFn].LogGroup, st.Functions[connectFn].LogGroup
+	own, other := st.Functions[golden.ChatFunction].LogGroup, st.Functions[golden.ConnectFunction].LogGroup
 	checkAccess(t, p, []access{
 		{"dynamodb:Query", table + "/index/byRoom", true},
 		{"dynamodb:Query", table, true},
@@ -115,7 +96,7 @@ func TestChatRole(t *testing.T) {
 		{"logs:PutLogEvents", logsARN(st, own, "y"), true},
 		{"logs:PutLogEvents", logsARN(st, other, "y"), false},
 		{"logs:PutLogEvents", logsARN(st, own+"-x", "y"), false},
-		{"logs:CreateLogGroup", logsARN(st, "/aws/lambda/"+st.Functions[chatFn].Name, ""), false},
+		{"logs:CreateLogGroup", logsARN(st, "/aws/lambda/"+st.Functions[golden.ChatFunction].Name, ""), false},
 		{"logs:DeleteLogGroup", logsARN(st, own, ""), false},
 	})
 	for _, c := range []struct {
@@ -137,7 +118,7 @@ func TestChatRole(t *testing.T) {
 		}
 	}
 	// The index query is allowed by the statement naming the index, not by a wildcard.
-	pol := onlyPolicy(t, st, chatFn)
+	pol := onlyPolicy(t, st, golden.ChatFunction)
 	idx := slices.IndexFunc(pol.Document.Statements, func(s assembly.Statement) bool {
 		return slices.Equal(s.Resource, []string{table + "/index/byRoom"})
 	})
@@ -148,14 +129,14 @@ func TestChatRole(t *testing.T) {
 }
 
 func TestConnectRoleMessage(t *testing.T) {
-	st := reference(t)
-	p := policyOf(t, st, connectFn)
-	table := st.Tables[tableID].ARN
+	st := golden.Load(t, assembly.Options{})
+	p := policyOf(t, st, golden.ConnectFunction)
+	table := st.Tables[golden.Table].ARN
 	if d := p.Allowed("dynamodb:PutItem", table); !d.Allowed {
 		t.Errorf("connect PutItem denied: %s", d)
 	}
 	d := p.Allowed("dynamodb:Query", table)
-	want := "User: arn:aws:sts::000000000000:assumed-role/WebSocketChatApi-" + st.Functions[connectFn].RoleLogicalID + "/WebSocketChatApi-ChatConnectFunctionFC713592" +
+	want := "User: arn:aws:sts::000000000000:assumed-role/WebSocketChatApi-" + st.Functions[golden.ConnectFunction].RoleLogicalID + "/WebSocketChatApi-ChatConnectFunctionFC713592" +
 		" is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:000000000000:table/WebSocketChatApi-ChatTable4603252B" +
 		" because no identity-based policy allows the dynamodb:Query action"
 	if d.Allowed || d.ExplicitDeny || d.Reason != want {
@@ -164,16 +145,16 @@ func TestConnectRoleMessage(t *testing.T) {
 }
 
 func TestDefaultRoleHasNoDynamoDB(t *testing.T) {
-	st := reference(t)
-	p := policyOf(t, st, defaultFn)
-	fn := st.Functions[defaultFn]
+	st := golden.Load(t, assembly.Options{})
+	p := policyOf(t, st, golden.DefaultFunction)
+	fn := st.Functions[golden.DefaultFunction]
 	own := logsARN(st, fn.LogGroup+":*", "")
-	pol := onlyPolicy(t, st, defaultFn)
+	pol := onlyPolicy(t, st, golden.DefaultFunction)
 	want := []assembly.Statement{{Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resource: []string{own}}}
 	if len(p.Documents) != 1 || p.Documents[0].Name != pol.Name || !reflect.DeepEqual(p.Documents[0].Document.Statements, want) {
 		t.Errorf("default role documents = %+v, want only %s allowing %+v", p.Documents, pol.Name, want)
 	}
-	table := st.Tables[tableID].ARN
+	table := st.Tables[golden.Table].ARN
 	for _, a := range []string{"PutItem", "GetItem", "DeleteItem", "UpdateItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem", "DescribeTable"} {
 		for _, r := range []string{table, table + "/index/byRoom", "*"} {
 			if d := p.Allowed("dynamodb:"+a, r); d.Allowed {
@@ -191,7 +172,7 @@ func TestDefaultRoleHasNoDynamoDB(t *testing.T) {
 
 // TestLogsOwnGroupOnly checks that each function writes to its own log group and to no other.
 func TestLogsOwnGroupOnly(t *testing.T) {
-	st := reference(t)
+	st := golden.Load(t, assembly.Options{})
 	fns := st.SortedFunctions()
 	if len(fns) != 5 {
 		t.Fatalf("%d functions, want 5", len(fns))
@@ -217,9 +198,9 @@ func TestLogsOwnGroupOnly(t *testing.T) {
 // TestDisconnectRole checks the disconnect function's exact grants: its connection's items, the
 // room index (to tell its rooms it left) and POST to this stage's connections, nothing more.
 func TestDisconnectRole(t *testing.T) {
-	st := reference(t)
-	p := policyOf(t, st, disconnectFn)
-	table := st.Tables[tableID].ARN
+	st := golden.Load(t, assembly.Options{})
+	p := policyOf(t, st, golden.DisconnectFunction)
+	table := st.Tables[golden.Table].ARN
 	checkAccess(t, p, []access{
 		{"dynamodb:Query", table, true},
 		{"dynamodb:BatchWriteItem", table, true},
@@ -464,9 +445,9 @@ func TestSigV4Credential(t *testing.T) {
 }
 
 func TestInvokeAllowed(t *testing.T) {
-	st := reference(t)
+	st := golden.Load(t, assembly.Options{})
 	api := st.API()
-	chat := st.Functions[chatFn]
+	chat := st.Functions[golden.ChatFunction]
 	src := func(rest string) string { return st.Env.ExecuteAPIARN(api.ID, rest) }
 	if d := iamcheck.InvokeAllowed(chat, st.Permissions, "apigateway.amazonaws.com", src("prod/sendmessage"), ""); !d.Allowed {
 		t.Errorf("API Gateway may not invoke chat from prod/sendmessage: %s", d)
@@ -477,7 +458,7 @@ func TestInvokeAllowed(t *testing.T) {
 	if d := iamcheck.InvokeAllowed(chat, st.Permissions, "events.amazonaws.com", src("prod/sendmessage"), ""); d.Allowed {
 		t.Error("chat invocable by events.amazonaws.com")
 	}
-	auth := st.Functions[authorizerFn]
+	auth := st.Functions[golden.AuthorizerFunction]
 	authzID := api.Route("$connect").Authorizer.ID
 	if d := iamcheck.InvokeAllowed(auth, st.Permissions, "apigateway.amazonaws.com", src("authorizers/"+authzID), ""); !d.Allowed {
 		t.Errorf("authorizer not invocable as authorizer: %s", d)
@@ -511,7 +492,7 @@ func (b *backend) seen() []string {
 }
 
 func TestDynamoDBProxy(t *testing.T) {
-	st := reference(t)
+	st := golden.Load(t, assembly.Options{})
 	be := &backend{}
 	backendSrv := httptest.NewServer(be)
 	defer backendSrv.Close()
@@ -522,8 +503,8 @@ func TestDynamoDBProxy(t *testing.T) {
 		Target: target,
 		Env:    st.Env,
 		Policies: map[string]*iamcheck.Policy{
-			"AKIACHAT": policyOf(t, st, chatFn),
-			"AKIADEF":  policyOf(t, st, defaultFn),
+			"AKIACHAT": policyOf(t, st, golden.ChatFunction),
+			"AKIADEF":  policyOf(t, st, golden.DefaultFunction),
 		},
 		Observe: func(_ *http.Request, d iamcheck.Decision) {
 			mu.Lock()
@@ -546,7 +527,7 @@ func TestDynamoDBProxy(t *testing.T) {
 		})
 	}
 	ctx := context.Background()
-	table := st.Tables[tableID].Name
+	table := st.Tables[golden.Table].Name
 	item := map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: "CONN#1"}, "sk": &types.AttributeValueMemberS{Value: "CONN"}}
 
 	if _, err := client("AKIACHAT").PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
@@ -564,8 +545,8 @@ func TestDynamoDBProxy(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
 		t.Fatalf("default PutItem error = %v, want AccessDeniedException", err)
 	}
-	want := "User: " + st.Functions[defaultFn].SessionARN + " is not authorized to perform: dynamodb:PutItem on resource: " +
-		st.Tables[tableID].ARN + " because no identity-based policy allows the dynamodb:PutItem action"
+	want := "User: " + st.Functions[golden.DefaultFunction].SessionARN + " is not authorized to perform: dynamodb:PutItem on resource: " +
+		st.Tables[golden.Table].ARN + " because no identity-based policy allows the dynamodb:PutItem action"
 	if apiErr.ErrorMessage() != want {
 		t.Errorf("message = %q, want %q", apiErr.ErrorMessage(), want)
 	}
