@@ -355,6 +355,30 @@ func args(path string, arg any, minN, maxN int) ([]any, error) {
 	return list, nil
 }
 
+// literal returns element i of an intrinsic's arguments, which must be a plain string; what
+// names it for the error.
+func literal(path string, list []any, i int, what string) (string, error) {
+	s, ok := list[i].(string)
+	if !ok {
+		return "", newResolveError(fmt.Sprintf("%s[%d]", path, i), fmt.Errorf("%s must be a string", what))
+	}
+	return s, nil
+}
+
+// resolveList resolves v, which must resolve to a list; problem says what is wrong
+// otherwise ("values must be a list").
+func (r *Resolver) resolveList(path string, v any, problem string) ([]any, error) {
+	resolved, err := r.resolve(path, v)
+	if err != nil {
+		return nil, err
+	}
+	items, ok := resolved.([]any)
+	if !ok {
+		return nil, newResolveError(path, fmt.Errorf("%s, got %s", problem, describe(resolved)))
+	}
+	return items, nil
+}
+
 // fnGetAtt resolves Fn::GetAtt in its list and its "Id.Attr" forms.
 func (r *Resolver) fnGetAtt(path string, arg any) (any, error) {
 	var lid, attr string
@@ -368,9 +392,8 @@ func (r *Resolver) fnGetAtt(path string, arg any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		var ok bool
-		if lid, ok = list[0].(string); !ok {
-			return nil, newResolveError(path+"[0]", errors.New("logical id must be a string"))
+		if lid, err = literal(path, list, 0, "logical id"); err != nil {
+			return nil, err
 		}
 		if attr, err = r.resolveString(path+"[1]", list[1]); err != nil {
 			return nil, err
@@ -385,17 +408,13 @@ func (r *Resolver) fnJoin(path string, arg any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	delim, ok := list[0].(string)
-	if !ok {
-		return nil, newResolveError(path+"[0]", errors.New("delimiter must be a string"))
-	}
-	vals, err := r.resolve(path+"[1]", list[1])
+	delim, err := literal(path, list, 0, "delimiter")
 	if err != nil {
 		return nil, err
 	}
-	items, ok := vals.([]any)
-	if !ok {
-		return nil, newResolveError(path+"[1]", fmt.Errorf("values must be a list, got %s", describe(vals)))
+	items, err := r.resolveList(path+"[1]", list[1], "values must be a list")
+	if err != nil {
+		return nil, err
 	}
 	parts := make([]string, len(items))
 	for i, it := range items {
@@ -418,9 +437,8 @@ func (r *Resolver) fnSub(path string, arg any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		var ok bool
-		if tmpl, ok = list[0].(string); !ok {
-			return nil, newResolveError(path+"[0]", errors.New("template must be a string"))
+		if tmpl, err = literal(path, list, 0, "template"); err != nil {
+			return nil, err
 		}
 		m, ok := list[1].(map[string]any)
 		if !ok {
@@ -495,13 +513,9 @@ func (r *Resolver) fnSelect(path string, arg any) (any, error) {
 	if err != nil {
 		return nil, newResolveError(path+"[0]", fmt.Errorf("index %q is not an integer", is))
 	}
-	vals, err := r.resolve(path+"[1]", list[1])
+	items, err := r.resolveList(path+"[1]", list[1], "takes a list")
 	if err != nil {
 		return nil, err
-	}
-	items, ok := vals.([]any)
-	if !ok {
-		return nil, newResolveError(path+"[1]", fmt.Errorf("takes a list, got %s", describe(vals)))
 	}
 	if idx < 0 || idx >= len(items) {
 		return nil, newResolveError(path+"[0]", fmt.Errorf("index %d out of range for a list of %d", idx, len(items)))
@@ -536,9 +550,9 @@ func (r *Resolver) fnIf(path string, arg any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, ok := list[0].(string)
-	if !ok {
-		return nil, newResolveError(path+"[0]", errors.New("condition name must be a string"))
+	name, err := literal(path, list, 0, "condition name")
+	if err != nil {
+		return nil, err
 	}
 	c, err := r.condition(path+"[0]", name)
 	if err != nil {
