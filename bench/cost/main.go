@@ -38,6 +38,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // Prices in us-east-1 as AWS publishes them, assumed current on priceDate.
@@ -113,7 +115,7 @@ func parseFlags() config {
 	flag.Float64Var(&c.perMinute, "per-minute", 1, "messages each user sends per minute online")
 	flag.Float64Var(&c.hours, "hours", 8, "hours online per day")
 	flag.IntVar(&c.days, "days", 30, "days per month")
-	flag.Float64Var(&c.connectionCapHours, "connection-cap", 2, "hours after which API Gateway closes a connection (the client reconnects)")
+	flag.Float64Var(&c.connectionCapHours, "connection-cap", contract.MaxConnectionDuration.Hours(), "hours after which API Gateway closes a connection (the client reconnects)")
 	flag.IntVar(&c.textBytes, "text-bytes", 100, "bytes of text per message")
 	flag.BoolVar(&c.includeLogs, "logs", true, "include CloudWatch Logs ingestion (Lambda output, API Gateway access logs)")
 	flag.BoolVar(&c.includeStg, "storage", true, "include DynamoDB storage and point-in-time recovery of the history")
@@ -136,7 +138,7 @@ func parseFlags() config {
 
 	flag.Float64Var(&c.ddbCallMs, "ddb-call-ms", 5, "assumed: DynamoDB round trip in-region, ms")
 	flag.Float64Var(&c.postWaveMs, "post-wave-ms", 20, "assumed: one wave of concurrent @connections POSTs, ms")
-	flag.IntVar(&c.fanoutConcurrency, "fanout-concurrency", 32, "POSTs in flight per fan-out (the construct's FanoutConcurrency)")
+	flag.IntVar(&c.fanoutConcurrency, "fanout-concurrency", contract.DefaultFanoutConcurrency, "POSTs in flight per fan-out (the construct's FanoutConcurrency)")
 
 	flag.IntVar(&c.sampleItemBytes, "sample-item-bytes", 100, "sample: connections table item size")
 	flag.Float64Var(&c.sampleSendMs, "sample-send-ms", 2000, "sample: sendmessage duration, ms (Scan + a POST to every connection from Node.js)")
