@@ -211,9 +211,8 @@ func (lp *loadProc) handshakes(spec connectSpec, res *connectResult) {
 		}
 	}
 	ph.wg.Wait()
-	res.ConnectWall = time.Since(start)
-	res.Connect = summarize(ph.ms)
-	lp.logf("connected %d/%d in %v", len(ph.ms), n, res.ConnectWall.Round(time.Millisecond))
+	res.Connect = ph.timing(start)
+	lp.logf("connected %d/%d in %v", len(ph.ms), n, res.Connect.Wall.Round(time.Millisecond))
 }
 
 // joins joins every open connection to its room, at most spec.Concurrency at once; a
@@ -230,10 +229,9 @@ func (lp *loadProc) joins(spec connectSpec, res *connectResult) {
 		})
 	}
 	ph.wg.Wait()
-	res.JoinWall = time.Since(start)
-	res.Join = summarize(ph.ms)
+	res.Join = ph.timing(start)
 	res.Open = len(ph.ms)
-	lp.logf("joined %d in %v", res.Open, res.JoinWall.Round(time.Millisecond))
+	lp.logf("joined %d in %v", res.Open, res.Join.Wall.Round(time.Millisecond))
 }
 
 // timedPhase runs operations concurrently, as many at once as sem holds, and keeps their
@@ -250,6 +248,11 @@ type timedPhase struct {
 // one) and counts failures in errs.
 func newTimedPhase(concurrency int, errs map[string]int) *timedPhase {
 	return &timedPhase{sem: make(chan struct{}, max(concurrency, 1)), errs: errs}
+}
+
+// timing returns the time since start and the latencies of the operations that succeeded.
+func (ph *timedPhase) timing(start time.Time) phaseTiming {
+	return phaseTiming{Wall: time.Since(start), Latency: summarize(ph.ms)}
 }
 
 // run waits for room in sem and starts op, which returns why it failed or "". A failure

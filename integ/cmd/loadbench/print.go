@@ -87,12 +87,13 @@ func catLabel(c string) string {
 // printConnect prints the connect and join phases.
 func printConnect(w io.Writer, cfg config, cr *connectResult) {
 	t := newTable("Connect and join", "phase", "connections", "wall", "rate", "latency p50 / p99 / max", "errors")
-	t.add("handshake ($connect: authorizer + connect)", fmt.Sprintf("%d of %d", cr.Connect.N, cfg.conns), cr.ConnectWall.Round(time.Millisecond).String(),
-		fmt.Sprintf("%s/s", fmtRate(float64(cr.Connect.N)/cr.ConnectWall.Seconds())),
-		fmt.Sprintf("%s / %s / %s ms", fmtMs(cr.Connect.P50, cr.Connect.N), fmtMs(cr.Connect.P99, cr.Connect.N), fmtMs(cr.Connect.Max, cr.Connect.N)), fmtCounts(cr.Errors))
-	t.add(fmt.Sprintf("joinroom (%d rooms, presence to members)", cfg.rooms), fmt.Sprintf("%d", cr.Join.N), cr.JoinWall.Round(time.Millisecond).String(),
-		fmt.Sprintf("%s/s", fmtRate(float64(cr.Join.N)/cr.JoinWall.Seconds())),
-		fmt.Sprintf("%s / %s / %s ms", fmtMs(cr.Join.P50, cr.Join.N), fmtMs(cr.Join.P99, cr.Join.N), fmtMs(cr.Join.Max, cr.Join.N)), "")
+	row := func(phase, count string, p phaseTiming, errs string) {
+		l := p.Latency
+		t.add(phase, count, p.Wall.Round(time.Millisecond).String(), fmt.Sprintf("%s/s", fmtRate(float64(l.N)/p.Wall.Seconds())),
+			fmt.Sprintf("%s / %s / %s ms", fmtMs(l.P50, l.N), fmtMs(l.P99, l.N), fmtMs(l.Max, l.N)), errs)
+	}
+	row("handshake ($connect: authorizer + connect)", fmt.Sprintf("%d of %d", cr.Connect.Latency.N, cfg.conns), cr.Connect, fmtCounts(cr.Errors))
+	row(fmt.Sprintf("joinroom (%d rooms, presence to members)", cfg.rooms), fmt.Sprintf("%d", cr.Join.Latency.N), cr.Join, "")
 	t.note("-ramp %s/s, -connect-concurrency %d; the clock of the steps starts once all have joined.",
 		fmtRate(cfg.ramp), cfg.connectConcurrency)
 	t.print(w)

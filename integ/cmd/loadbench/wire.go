@@ -81,16 +81,18 @@ type event struct {
 type connectResult struct {
 	// Open counts the connections that are open and joined.
 	Open int `json:"open"`
-	// ConnectWall is the time from the first handshake to the last answer.
-	ConnectWall time.Duration `json:"connectWall"`
-	// Connect holds the handshake latencies' quantiles.
-	Connect quantiles `json:"connect"`
-	// JoinWall is the time from the first joinroom to the last joined.
-	JoinWall time.Duration `json:"joinWall"`
-	// Join holds the joinroom latencies' quantiles.
-	Join quantiles `json:"join"`
+	// Connect times the handshakes, from the first to the last answer.
+	Connect phaseTiming `json:"connect"`
+	// Join times the joinrooms, from the first to the last joined.
+	Join phaseTiming `json:"join"`
 	// Errors counts failed handshakes and joins by cause.
 	Errors map[string]int `json:"errors,omitempty"`
+}
+
+// phaseTiming is how long a phase took and the latencies of its operations that succeeded.
+type phaseTiming struct {
+	Wall    time.Duration `json:"wall"`
+	Latency quantiles     `json:"latency"`
 }
 
 // stepResult is the client side of one step.
