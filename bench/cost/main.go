@@ -24,7 +24,7 @@
 // ondisconnect put and delete one item. It has no rooms: with everyone online at once, a
 // message goes to every user.
 //
-// Lambda durations are modeled, not guessed: CPU ms (measured natively by bench/load) ×
+// Lambda durations are modeled, not guessed: CPU ms (measured natively by integ/cmd/loadbench) ×
 // 1,769 ÷ memory MB (Lambda's CPU share below one vCPU) plus the network wait (assumed,
 // per DynamoDB call and per wave of @connections POSTs). Defaults of the measured inputs are
 // the figures of BENCHMARKS.md.
@@ -38,6 +38,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // Prices in us-east-1 as AWS publishes them, assumed current on priceDate.
@@ -86,7 +88,7 @@ type config struct {
 	// Memory sizes (the construct's defaults).
 	chatMB, handlerMB int
 
-	// Measured by bench/load, natively (CPU ms per invocation on one x86-64 core).
+	// Measured by integ/cmd/loadbench, natively (CPU ms per invocation on one x86-64 core).
 	chatBaseCPU, chatPostCPU       float64 // sendmessage: base + per POST
 	joinCPU                        float64 // joinroom, excluding its presence POSTs
 	authorizerCPU, connectCPU      float64
@@ -113,7 +115,7 @@ func parseFlags() config {
 	flag.Float64Var(&c.perMinute, "per-minute", 1, "messages each user sends per minute online")
 	flag.Float64Var(&c.hours, "hours", 8, "hours online per day")
 	flag.IntVar(&c.days, "days", 30, "days per month")
-	flag.Float64Var(&c.connectionCapHours, "connection-cap", 2, "hours after which API Gateway closes a connection (the client reconnects)")
+	flag.Float64Var(&c.connectionCapHours, "connection-cap", contract.MaxConnectionDuration.Hours(), "hours after which API Gateway closes a connection (the client reconnects)")
 	flag.IntVar(&c.textBytes, "text-bytes", 100, "bytes of text per message")
 	flag.BoolVar(&c.includeLogs, "logs", true, "include CloudWatch Logs ingestion (Lambda output, API Gateway access logs)")
 	flag.BoolVar(&c.includeStg, "storage", true, "include DynamoDB storage and point-in-time recovery of the history")
@@ -136,7 +138,7 @@ func parseFlags() config {
 
 	flag.Float64Var(&c.ddbCallMs, "ddb-call-ms", 5, "assumed: DynamoDB round trip in-region, ms")
 	flag.Float64Var(&c.postWaveMs, "post-wave-ms", 20, "assumed: one wave of concurrent @connections POSTs, ms")
-	flag.IntVar(&c.fanoutConcurrency, "fanout-concurrency", 32, "POSTs in flight per fan-out (the construct's FanoutConcurrency)")
+	flag.IntVar(&c.fanoutConcurrency, "fanout-concurrency", contract.DefaultFanoutConcurrency, "POSTs in flight per fan-out (the construct's FanoutConcurrency)")
 
 	flag.IntVar(&c.sampleItemBytes, "sample-item-bytes", 100, "sample: connections table item size")
 	flag.Float64Var(&c.sampleSendMs, "sample-send-ms", 2000, "sample: sendmessage duration, ms (Scan + a POST to every connection from Node.js)")
@@ -420,7 +422,7 @@ func report(c config) {
 	for _, n := range onotes {
 		fmt.Println("  - " + n)
 	}
-	fmt.Println("  - Lambda duration = CPU ms × 1,769 ÷ memory MB + network wait; CPU measured natively by bench/load on an x86-64 core (taken as a Graviton core's); init (cold starts) left out: a few per day per function")
+	fmt.Println("  - Lambda duration = CPU ms × 1,769 ÷ memory MB + network wait; CPU measured natively by integ/cmd/loadbench on an x86-64 core (taken as a Graviton core's); init (cold starts) left out: a few per day per function")
 	fmt.Println("Assumptions, sample design (aws-samples/simple-websockets-chat-app, sendmessage/app.js):")
 	for _, n := range snotes {
 		fmt.Println("  - " + n)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
 )
 
 // Environment variables that choose and describe the target.

@@ -15,7 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/localauth"
+	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -258,7 +259,7 @@ func TestConnectionCleanup(t *testing.T) {
 			t.Fatalf("%d connection items of %s, want 1: %v", len(ids), u.subject, ids)
 		}
 		id := ids[0]
-		if sks := connectionItems(t, env, id); !slices.Contains(sks, "CONN") || !slices.Contains(sks, "ROOM#"+room("cleanup")) {
+		if sks := connectionItems(t, env, id); !slices.Contains(sks, contract.SortKeyConnection) || !slices.Contains(sks, contract.PrefixRoom+room("cleanup")) {
 			t.Fatalf("items of connection %s: %q, want CONN and ROOM#%s", id, sks, room("cleanup"))
 		}
 		c.close()
@@ -306,10 +307,13 @@ func putStale(t *testing.T, db *dynamodb.Client, table, id, roomID string) {
 	n := func(v int64) types.AttributeValue { return &types.AttributeValueMemberN{Value: fmt.Sprint(v)} }
 	expires := n(now.Add(time.Hour).Unix())
 	items := []map[string]types.AttributeValue{
-		{"pk": s("CONN#" + id), "sk": s("CONN"), "userId": s("ghost"), "displayName": s("Ghost"),
-			"connectedAt": n(now.UnixMilli()), "expiresAt": expires},
-		{"pk": s("CONN#" + id), "sk": s("ROOM#" + roomID), "gsi1pk": s("ROOM#" + roomID), "gsi1sk": s("CONN#" + id),
-			"userId": s("ghost"), "displayName": s("Ghost"), "joinedAt": n(now.UnixMilli()), "expiresAt": expires},
+		{contract.AttrPK: s(contract.PrefixConnection + id), contract.AttrSK: s(contract.SortKeyConnection),
+			contract.AttrUserID: s("ghost"), contract.AttrDisplayName: s("Ghost"),
+			contract.AttrConnectedAt: n(now.UnixMilli()), contract.AttrExpiresAt: expires},
+		{contract.AttrPK: s(contract.PrefixConnection + id), contract.AttrSK: s(contract.PrefixRoom + roomID),
+			contract.AttrGSI1PK: s(contract.PrefixRoom + roomID), contract.AttrGSI1SK: s(contract.PrefixConnection + id),
+			contract.AttrUserID: s("ghost"), contract.AttrDisplayName: s("Ghost"),
+			contract.AttrJoinedAt: n(now.UnixMilli()), contract.AttrExpiresAt: expires},
 	}
 	for _, item := range items {
 		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {

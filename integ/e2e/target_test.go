@@ -15,8 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/assembly"
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -36,7 +37,7 @@ const (
 // Subprotocols of the browser token source: the client offers chat.v1 and its token as
 // bearer.<jwt>, and $connect answers with chat.v1.
 const (
-	subprotocolChat   = "chat.v1"
+	subprotocolChat   = contract.Subprotocol
 	subprotocolBearer = "bearer."
 )
 
@@ -219,8 +220,9 @@ func connectionItems(t *testing.T, env *local.Env, connectionID string) []string
 	defer cancel()
 	out, err := env.DynamoDB.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(tableName(t, env)),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "CONN#" + connectionID}},
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: contract.PrefixConnection + connectionID}},
 		ConsistentRead:            aws.Bool(true),
 	})
 	if err != nil {
@@ -228,7 +230,7 @@ func connectionItems(t *testing.T, env *local.Env, connectionID string) []string
 	}
 	var sks []string
 	for _, item := range out.Items {
-		if sk, ok := item["sk"].(*types.AttributeValueMemberS); ok {
+		if sk, ok := item[contract.AttrSK].(*types.AttributeValueMemberS); ok {
 			sks = append(sks, sk.Value)
 		}
 	}
@@ -242,10 +244,11 @@ func connectionsOf(t *testing.T, env *local.Env, userID string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	p := dynamodb.NewScanPaginator(env.DynamoDB, &dynamodb.ScanInput{
-		TableName:        aws.String(tableName(t, env)),
-		FilterExpression: aws.String("sk = :sk AND userId = :u"),
+		TableName:                aws.String(tableName(t, env)),
+		FilterExpression:         aws.String("#sk = :sk AND #u = :u"),
+		ExpressionAttributeNames: map[string]string{"#sk": contract.AttrSK, "#u": contract.AttrUserID},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":sk": &types.AttributeValueMemberS{Value: "CONN"},
+			":sk": &types.AttributeValueMemberS{Value: contract.SortKeyConnection},
 			":u":  &types.AttributeValueMemberS{Value: userID},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -257,8 +260,8 @@ func connectionsOf(t *testing.T, env *local.Env, userID string) []string {
 			t.Fatalf("scan for the connections of %s: %v", userID, err)
 		}
 		for _, item := range page.Items {
-			if pk, ok := item["pk"].(*types.AttributeValueMemberS); ok {
-				ids = append(ids, strings.TrimPrefix(pk.Value, "CONN#"))
+			if pk, ok := item[contract.AttrPK].(*types.AttributeValueMemberS); ok {
+				ids = append(ids, strings.TrimPrefix(pk.Value, contract.PrefixConnection))
 			}
 		}
 	}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/iamcheck"
-	"github.com/chatstack/websocketchatapi/integ/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

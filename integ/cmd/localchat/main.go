@@ -26,8 +26,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/integ/local"
-	"github.com/chatstack/websocketchatapi/integ/localauth"
+	"github.com/chatstack/websocketchatapi/integ/internal/local"
+	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
 )
 
 func main() {

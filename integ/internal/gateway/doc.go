@@ -1,0 +1,55 @@
+// Package gateway emulates an API Gateway WebSocket API stage and its @connections management
+// API, driven by the API model that package assembly reads from the synthesized template, so the
+// handlers meet locally what they meet on AWS.
+//
+// A Gateway is an http.Handler. GET /<stage> with a WebSocket upgrade is a handshake:
+//
+//   - the $connect route's REQUEST authorizer (if any) gets the event AWS sends it; a missing
+//     identity source answers 401 without invoking it, an error "Unauthorized" 401, any other
+//     function error 500, a policy that does not allow execute-api:Invoke on the method ARN (or
+//     denies it) 403; an allowed connection carries principalId and the context as
+//     requestContext.authorizer in every later event;
+//   - the $connect integration then decides: a 2xx statusCode upgrades the connection (with the
+//     response's headers, Sec-WebSocket-Protocol included, on the 101), anything else refuses it
+//     with that status, a function error with 502;
+//   - text messages are routed with the API's route selection expression (non-JSON or unmatched
+//     go to $default), validated against the route's request model (draft-04) when the route has
+//     a model selection expression, and passed to the route's Lambda integration, one at a time
+//     per connection; a route with a route response sends the integration's body back;
+//   - binary frames close with 1003, frames over 32 KB and messages over 128 KB with 1009, an
+//     idle connection (IdleTimeout) and an old one (MaxConnectionDuration) with 1001; every close
+//     runs $disconnect once, best effort.
+//
+// /<stage>/@connections/<id> answers POST (send a text frame), GET (connection info) and DELETE
+// (close), with 410 GoneException for a connection that is unknown, closed or still in its
+// $connect, as the aws-sdk-go-v2 apigatewaymanagementapi client expects.
+//
+// The frames API Gateway itself sends (the first three byte for byte as AWS clients record them;
+// the last with the documented keys, spelled like the others):
+//
+//	{"message": "Forbidden", "connectionId":"<id>", "requestId":"<id>"}                   no route
+//	{"message": "Internal server error", "connectionId":"<id>", "requestId":"<id>"}       function error
+//	{"message": "Endpoint request timed out", "connectionId":"<id>", "requestId":"<id>"}  integration timeout
+//	{"message": "Bad request body", "connectionId":"<id>", "messageId":"<id>"}            model validation
+//
+// Where the shapes come from: the four frames and the $disconnect headers and reasons
+// ("Going away", "Client-side close frame status not set", "Connection Closed Normally") as
+// clients and Lambda logs record them from AWS; "Bad request body" with messageId as the API
+// Gateway developer guide documents it; 502 for a $connect function error as observed with
+// wscat; the @connections errors as the aws-sdk-go-v2 client (restJson1, x-amzn-ErrorType) reads
+// them, with GoneException's body {} (AWS sends no message: boto3 prints an empty one).
+//
+// Known differences from AWS:
+//   - messages of one connection are integrated one at a time, in order (AWS runs them
+//     concurrently); different connections run concurrently;
+//   - header names reach the functions in Go's canonical form (X-Api-Key), except the
+//     Sec-WebSocket-* family, spelled as clients send it; AWS keeps the client's spelling;
+//   - AWS_IAM authorization on $connect only checks that the handshake is signed; API keys and
+//     a route's required request parameters are not checked; throttling is not emulated;
+//   - only AWS_PROXY integrations to the stack's functions run; a route without integration or
+//     with a MOCK one accepts and answers nothing; any other integration fails like a function;
+//   - the reasons of the 1003 and 1009 closes and of abnormal ends (1006) are this package's own
+//     (the codes are AWS's); the idle timer and lastActiveAt count client messages only;
+//   - authorizer context values reach later events stringified (as REST APIs pass them) and a
+//     null value is dropped; the authorizer map has no integrationLatency.
+package gateway
