@@ -29,7 +29,7 @@ targets=(
 	"./protocol/selection FuzzEvaluate"
 	"./lambdas/internal/wsevent FuzzDefaultHandler"
 	"./lambdas/internal/wsevent FuzzChatDecode"
-	"./integ/gateway FuzzRouteAndValidate"
+	"./integ/internal/gateway FuzzRouteAndValidate"
 )
 
 status=0

@@ -207,6 +207,15 @@ func (r *Resolver) computeID(res *Resource) (string, error) {
 		return r.env.Region + "_" + hashID(seed, 9, mixedAlnum), nil
 	case "AWS::Cognito::UserPoolClient":
 		return hashID(seed, 26, lowerAlnum), nil
+	case "AWS::SNS::Topic":
+		// Ref of a topic is its ARN.
+		name, err := r.nameProp(res, "TopicName", 256)
+		return r.env.ARN("sns", r.env.Region, r.env.AccountID, name), err
+	case "AWS::SNS::TopicPolicy":
+		return r.generatedName(res.LogicalID, 256), nil
+	case "AWS::SNS::Subscription":
+		topic, err := r.stringProp(res, "TopicArn")
+		return topic + ":" + hashID(seed, 36, lowerAlnum), err
 	}
 	return "", newResolveError("Resources."+res.LogicalID,
 		fmt.Errorf("no local physical id rule for resource type %s (set Options.PhysicalIDs[%q])", res.Type, res.LogicalID))
@@ -250,6 +259,10 @@ func (r *Resolver) getAtt(path, lid, attr string) (string, error) {
 			p = "/"
 		}
 		return e.ARN("iam", "", e.AccountID, "policy"+p+id), nil
+	case "AWS::SNS::Topic.TopicArn":
+		return id, nil
+	case "AWS::SNS::Topic.TopicName":
+		return id[strings.LastIndex(id, ":")+1:], nil
 	case "AWS::Logs::LogGroup.Arn":
 		return e.ARN("logs", e.Region, e.AccountID, "log-group:"+id+":*"), nil
 	case "AWS::ApiGatewayV2::Api.ApiEndpoint":

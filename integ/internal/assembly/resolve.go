@@ -154,7 +154,9 @@ func (r *Resolver) GetAtt(logicalID, attr string) (string, error) {
 //     service's length limit), as CloudFormation names them minus its random suffix;
 //   - API Gateway routes, integrations, authorizers, models, route responses, deployments: a
 //     7-character lowercase id derived from stack name and logical id;
-//   - Cognito user pools: "<region>_<9 characters>"; user pool clients: 26 characters.
+//   - Cognito user pools: "<region>_<9 characters>"; user pool clients: 26 characters;
+//   - SNS topics: the topic's ARN (TopicName, or "<StackName>-<LogicalID>"); topic policies:
+//     "<StackName>-<LogicalID>"; subscriptions: "<topic ARN>:<36 characters>".
 func (r *Resolver) PhysicalID(logicalID string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
