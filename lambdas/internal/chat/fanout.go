@@ -11,21 +11,22 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // Defaults of FanoutOptions and RetryPolicy.
 const (
-	DefaultFanoutConcurrency = 32
-	DefaultFanoutPageSize    = 100
-	DefaultRetryAttempts     = 5
-	DefaultRetryBaseDelay    = 50 * time.Millisecond
-	DefaultRetryMaxDelay     = 2 * time.Second
-	DefaultDeadlineReserve   = 500 * time.Millisecond
+	DefaultFanoutPageSize  = 100
+	DefaultRetryAttempts   = 5
+	DefaultRetryBaseDelay  = 50 * time.Millisecond
+	DefaultRetryMaxDelay   = 2 * time.Second
+	DefaultDeadlineReserve = 500 * time.Millisecond
 )
 
 // FanoutOptions tune how a frame is delivered to a room. Zero fields take the defaults.
 type FanoutOptions struct {
-	// Concurrency bounds the posts in flight. Default DefaultFanoutConcurrency.
+	// Concurrency bounds the posts in flight. Default [contract.DefaultFanoutConcurrency].
 	Concurrency int
 	// PageSize is how many memberships are read per Store.RoomMembers page. Default
 	// DefaultFanoutPageSize.
@@ -55,7 +56,7 @@ func (o FanoutOptions) withDefaults() (FanoutOptions, error) {
 		return o, fmt.Errorf("chat: negative fan-out option in %+v", o)
 	}
 	if o.Concurrency == 0 {
-		o.Concurrency = DefaultFanoutConcurrency
+		o.Concurrency = contract.DefaultFanoutConcurrency
 	}
 	if o.PageSize == 0 {
 		o.PageSize = DefaultFanoutPageSize

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
@@ -47,7 +48,7 @@ import (
 var (
 	benchLatency     = flag.Duration("fanout.latency", 10*time.Millisecond, "fan-out benchmarks: time the @connections stand-in takes to answer each POST")
 	benchSizes       = flag.String("fanout.sizes", "100,1000,10000", "fan-out benchmarks: comma-separated room sizes (members)")
-	benchConcurrency = flag.String("fanout.concurrency", strconv.Itoa(chat.DefaultFanoutConcurrency), "fan-out benchmarks: comma-separated FanoutOptions.Concurrency values")
+	benchConcurrency = flag.String("fanout.concurrency", strconv.Itoa(contract.DefaultFanoutConcurrency), "fan-out benchmarks: comma-separated FanoutOptions.Concurrency values")
 	benchOther       = flag.Int("fanout.other", 50000, "fan-out benchmarks: connections (each with one membership) added in other rooms by BenchmarkFanoutTableGrowth")
 )
 
@@ -111,7 +112,7 @@ func BenchmarkFanout(b *testing.B) {
 // pages-before and pages-after must match (per broadcast); median-ns-before is the median wall
 // time of the runs-before (growthBeforeRuns) broadcasts before.
 func BenchmarkFanoutTableGrowth(b *testing.B) {
-	conc := chat.DefaultFanoutConcurrency
+	conc := contract.DefaultFanoutConcurrency
 	f := newBenchFixture(b)
 	room := f.room(b, growthRoomSize).id
 	svc := f.service(b, conc)
@@ -276,7 +277,7 @@ func (f *benchFixture) putMembers(ctx context.Context, rooms []string, n int, pr
 	}
 	now := time.Now().UTC()
 	joined := strconv.FormatInt(now.UnixMilli(), 10)
-	expires := strconv.FormatInt(now.Add(chat.DefaultConnectionTTL).Unix(), 10)
+	expires := strconv.FormatInt(now.Add(contract.DefaultConnectionTTL).Unix(), 10)
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	num := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 	items := func(i int) []types.WriteRequest {
@@ -285,22 +286,22 @@ func (f *benchFixture) putMembers(ctx context.Context, rooms []string, n int, pr
 		user, name := "user-"+conn, "User "+conn
 		return []types.WriteRequest{
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				dynamostore.AttrPK:          s(dynamostore.PrefixConnection + conn),
-				dynamostore.AttrSK:          s(dynamostore.SortKeyConnection),
-				dynamostore.AttrUserID:      s(user),
-				dynamostore.AttrDisplayName: s(name),
-				dynamostore.AttrConnectedAt: num(joined),
-				dynamostore.AttrExpiresAt:   num(expires),
+				contract.AttrPK:          s(contract.PrefixConnection + conn),
+				contract.AttrSK:          s(contract.SortKeyConnection),
+				contract.AttrUserID:      s(user),
+				contract.AttrDisplayName: s(name),
+				contract.AttrConnectedAt: num(joined),
+				contract.AttrExpiresAt:   num(expires),
 			}}},
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				dynamostore.AttrPK:          s(dynamostore.PrefixConnection + conn),
-				dynamostore.AttrSK:          s(dynamostore.PrefixRoom + room),
-				dynamostore.AttrGSI1PK:      s(dynamostore.PrefixRoom + room),
-				dynamostore.AttrGSI1SK:      s(dynamostore.PrefixConnection + conn),
-				dynamostore.AttrUserID:      s(user),
-				dynamostore.AttrDisplayName: s(name),
-				dynamostore.AttrJoinedAt:    num(joined),
-				dynamostore.AttrExpiresAt:   num(expires),
+				contract.AttrPK:          s(contract.PrefixConnection + conn),
+				contract.AttrSK:          s(contract.PrefixRoom + room),
+				contract.AttrGSI1PK:      s(contract.PrefixRoom + room),
+				contract.AttrGSI1SK:      s(contract.PrefixConnection + conn),
+				contract.AttrUserID:      s(user),
+				contract.AttrDisplayName: s(name),
+				contract.AttrJoinedAt:    num(joined),
+				contract.AttrExpiresAt:   num(expires),
 			}}},
 		}
 	}

@@ -9,21 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/protocol"
-)
-
-// Defaults of Options.
-const (
-	// DefaultConnectionTTL is how long a connection item lives: API Gateway's 2 h connection
-	// cap plus 10 minutes, since $disconnect is best effort.
-	DefaultConnectionTTL = 2*time.Hour + 10*time.Minute
-	// DefaultHistoryRetention is how long messages are kept for history.
-	DefaultHistoryRetention = 30 * 24 * time.Hour
-	// DefaultRateLimitPerSecond and DefaultRateLimitBurst are the chat handler's default
-	// per-connection rate limit (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST). A Service's zero
-	// RateLimit does not limit.
-	DefaultRateLimitPerSecond = 10
-	DefaultRateLimitBurst     = 20
 )
 
 // Identity is who a connection belongs to, as the $connect authorizer established it. It never
@@ -60,9 +47,10 @@ type Result struct {
 
 // Options configure a Service. Zero fields take their documented defaults.
 type Options struct {
-	// ConnectionTTL sets a new connection's ExpiresAt. Default DefaultConnectionTTL.
+	// ConnectionTTL sets a new connection's ExpiresAt. Default [contract.DefaultConnectionTTL].
 	ConnectionTTL time.Duration
-	// HistoryRetention sets a stored message's ExpiresAt. Default DefaultHistoryRetention.
+	// HistoryRetention sets a stored message's ExpiresAt. Default
+	// [contract.DefaultHistoryRetention].
 	HistoryRetention time.Duration
 	// Fanout tunes the delivery of messages and presence events to a room.
 	Fanout FanoutOptions
@@ -133,10 +121,10 @@ func NewService(store Store, poster Poster, o Options) (*Service, error) {
 		return nil, fmt.Errorf("chat: negative ConnectionTTL (%v) or HistoryRetention (%v)", o.ConnectionTTL, o.HistoryRetention)
 	}
 	if o.ConnectionTTL == 0 {
-		o.ConnectionTTL = DefaultConnectionTTL
+		o.ConnectionTTL = contract.DefaultConnectionTTL
 	}
 	if o.HistoryRetention == 0 {
-		o.HistoryRetention = DefaultHistoryRetention
+		o.HistoryRetention = contract.DefaultHistoryRetention
 	}
 	fo, err := o.Fanout.withDefaults()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
@@ -64,8 +65,8 @@ func (s *Store) TakeToken(ctx context.Context, connectionID string, now time.Tim
 		return false, fmt.Errorf("dynamostore: take token of %s: rate %v per second and burst %v, want rate > 0 and burst >= 1", connectionID, rate, burst)
 	}
 	key := map[string]types.AttributeValue{
-		AttrPK: str(PrefixConnection + connectionID),
-		AttrSK: str(SortKeyRate),
+		contract.AttrPK: str(contract.PrefixConnection + connectionID),
+		contract.AttrSK: str(contract.SortKeyRate),
 	}
 	item, err := s.readBucket(ctx, key)
 	if err != nil {
@@ -136,18 +137,18 @@ func decodeBucket(item map[string]types.AttributeValue) (bucket, error) {
 	if len(item) == 0 {
 		return bucket{}, nil
 	}
-	b := bucket{exists: true, rawTokens: item[AttrTokens], rawUpdatedAt: item[AttrUpdatedAt]}
+	b := bucket{exists: true, rawTokens: item[contract.AttrTokens], rawUpdatedAt: item[contract.AttrUpdatedAt]}
 	tokens, ok := b.rawTokens.(*types.AttributeValueMemberN)
 	updated, ok2 := b.rawUpdatedAt.(*types.AttributeValueMemberN)
 	if !ok || !ok2 {
-		return bucket{}, fmt.Errorf("bucket item: %s and %s must be numbers, got %T and %T", AttrTokens, AttrUpdatedAt, b.rawTokens, b.rawUpdatedAt)
+		return bucket{}, fmt.Errorf("bucket item: %s and %s must be numbers, got %T and %T", contract.AttrTokens, contract.AttrUpdatedAt, b.rawTokens, b.rawUpdatedAt)
 	}
 	var err error
 	if b.tokens, err = strconv.ParseFloat(tokens.Value, 64); err != nil || math.IsNaN(b.tokens) || math.IsInf(b.tokens, 0) {
-		return bucket{}, fmt.Errorf("bucket item: %s %q is not a finite number", AttrTokens, tokens.Value)
+		return bucket{}, fmt.Errorf("bucket item: %s %q is not a finite number", contract.AttrTokens, tokens.Value)
 	}
 	if b.updatedAt, err = strconv.ParseInt(updated.Value, 10, 64); err != nil {
-		return bucket{}, fmt.Errorf("bucket item: %s %q is not epoch milliseconds", AttrUpdatedAt, updated.Value)
+		return bucket{}, fmt.Errorf("bucket item: %s %q is not epoch milliseconds", contract.AttrUpdatedAt, updated.Value)
 	}
 	return b, nil
 }
@@ -171,14 +172,14 @@ func (b bucket) take(nowMs int64, rate, burst float64) (left float64, updatedAt 
 // update returns the UpdateItem that writes the bucket with left tokens at updatedAt, on the
 // condition that the bucket is still as b was read.
 func (b bucket) update(table string, key map[string]types.AttributeValue, left float64, updatedAt int64, expiresAt time.Time) *dynamodb.UpdateItemInput {
-	names := map[string]string{"#tokens": AttrTokens, "#updatedAt": AttrUpdatedAt}
+	names := map[string]string{"#tokens": contract.AttrTokens, "#updatedAt": contract.AttrUpdatedAt}
 	values := map[string]types.AttributeValue{
 		":tokens":    &types.AttributeValueMemberN{Value: strconv.FormatFloat(left, 'f', -1, 64)},
 		":updatedAt": &types.AttributeValueMemberN{Value: strconv.FormatInt(updatedAt, 10)},
 	}
 	set := "SET #tokens = :tokens, #updatedAt = :updatedAt"
 	if !expiresAt.IsZero() {
-		names["#expiresAt"] = AttrExpiresAt
+		names["#expiresAt"] = contract.AttrExpiresAt
 		values[":expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(expiresAt.Unix(), 10)}
 		set += ", #expiresAt = :expiresAt"
 	}
@@ -189,7 +190,7 @@ func (b bucket) update(table string, key map[string]types.AttributeValue, left f
 		values[":readUpdatedAt"] = b.rawUpdatedAt
 	} else {
 		cond = "attribute_not_exists(#pk)"
-		names["#pk"] = AttrPK
+		names["#pk"] = contract.AttrPK
 	}
 	return &dynamodb.UpdateItemInput{
 		TableName:                           aws.String(table),

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
@@ -22,7 +23,7 @@ func bucketItem(t *testing.T, e env, connID string) map[string]types.AttributeVa
 	t.Helper()
 	out, err := e.client.GetItem(context.Background(), &dynamodb.GetItemInput{
 		TableName:      aws.String(e.table),
-		Key:            map[string]types.AttributeValue{AttrPK: str("CONN#" + connID), AttrSK: str("RATE")},
+		Key:            map[string]types.AttributeValue{contract.AttrPK: str("CONN#" + connID), contract.AttrSK: str("RATE")},
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -244,8 +245,8 @@ func TestTakeTokenRefusesBadArguments(t *testing.T) {
 	_, err := e.client.PutItem(context.Background(), &dynamodb.PutItemInput{
 		TableName: aws.String(e.table),
 		Item: map[string]types.AttributeValue{
-			AttrPK: str("CONN#bad"), AttrSK: str("RATE"),
-			AttrTokens: str("many"), AttrUpdatedAt: &types.AttributeValueMemberN{Value: "1"},
+			contract.AttrPK: str("CONN#bad"), contract.AttrSK: str("RATE"),
+			contract.AttrTokens: str("many"), contract.AttrUpdatedAt: &types.AttributeValueMemberN{Value: "1"},
 		},
 	})
 	if err != nil {
@@ -262,7 +263,7 @@ func TestTakeTokenWithoutExpiry(t *testing.T) {
 	if ok, err := e.store.TakeToken(context.Background(), "c", now, 1, 1, time.Time{}); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if item := bucketItem(t, e, "c"); item[AttrExpiresAt] != nil {
+	if item := bucketItem(t, e, "c"); item[contract.AttrExpiresAt] != nil {
 		t.Errorf("a zero expiresAt was stored: %s", dump(item))
 	}
 }

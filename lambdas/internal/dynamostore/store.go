@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
@@ -70,13 +71,13 @@ func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
 		return errors.New("dynamostore: put connection: empty connection id")
 	}
 	item := map[string]types.AttributeValue{
-		AttrPK:          str(PrefixConnection + c.ID),
-		AttrSK:          str(SortKeyConnection),
-		AttrUserID:      str(c.UserID),
-		AttrDisplayName: str(c.DisplayName),
+		contract.AttrPK:          str(contract.PrefixConnection + c.ID),
+		contract.AttrSK:          str(contract.SortKeyConnection),
+		contract.AttrUserID:      str(c.UserID),
+		contract.AttrDisplayName: str(c.DisplayName),
 	}
-	putMillis(item, AttrConnectedAt, c.ConnectedAt)
-	putSeconds(item, AttrExpiresAt, c.ExpiresAt)
+	putMillis(item, contract.AttrConnectedAt, c.ConnectedAt)
+	putSeconds(item, contract.AttrExpiresAt, c.ExpiresAt)
 	if err := s.put(ctx, item); err != nil {
 		return fmt.Errorf("dynamostore: put connection %s: %w", c.ID, err)
 	}
@@ -86,17 +87,17 @@ func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
 // GetConnection returns the connection, or chat.ErrNotFound when it is absent or expired. The
 // read is strongly consistent.
 func (s *Store) GetConnection(ctx context.Context, connectionID string) (chat.Connection, error) {
-	item, err := s.get(ctx, PrefixConnection+connectionID, SortKeyConnection)
+	item, err := s.get(ctx, contract.PrefixConnection+connectionID, contract.SortKeyConnection)
 	if err != nil {
 		return chat.Connection{}, fmt.Errorf("dynamostore: get connection %s: %w", connectionID, err)
 	}
 	d := decoder{item: item}
 	c := chat.Connection{
 		ID:          connectionID,
-		UserID:      d.str(AttrUserID),
-		DisplayName: d.str(AttrDisplayName),
-		ConnectedAt: d.millis(AttrConnectedAt),
-		ExpiresAt:   d.seconds(AttrExpiresAt),
+		UserID:      d.str(contract.AttrUserID),
+		DisplayName: d.str(contract.AttrDisplayName),
+		ConnectedAt: d.millis(contract.AttrConnectedAt),
+		ExpiresAt:   d.seconds(contract.AttrExpiresAt),
 	}
 	if d.err != nil {
 		return chat.Connection{}, fmt.Errorf("dynamostore: get connection %s: %w", connectionID, d.err)
@@ -115,8 +116,8 @@ func (s *Store) DeleteConnection(ctx context.Context, connectionID string) error
 		TableName:                 aws.String(s.table),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
 		ProjectionExpression:      aws.String("#pk, #sk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(PrefixConnection + connectionID)},
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK, "#sk": contract.AttrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(contract.PrefixConnection + connectionID)},
 		ConsistentRead:            aws.Bool(true),
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	}
@@ -144,7 +145,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 	reqs := make([]types.WriteRequest, len(keys))
 	for i, k := range keys {
 		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-			Key: map[string]types.AttributeValue{AttrPK: k[AttrPK], AttrSK: k[AttrSK]},
+			Key: map[string]types.AttributeValue{contract.AttrPK: k[contract.AttrPK], contract.AttrSK: k[contract.AttrSK]},
 		}}
 	}
 	pending := map[string][]types.WriteRequest{s.table: reqs}
@@ -182,15 +183,15 @@ func (s *Store) PutMembership(ctx context.Context, m chat.Membership) error {
 		return fmt.Errorf("dynamostore: put membership %q in room %q: empty id", m.ConnectionID, m.RoomID)
 	}
 	item := map[string]types.AttributeValue{
-		AttrPK:          str(PrefixConnection + m.ConnectionID),
-		AttrSK:          str(PrefixRoom + m.RoomID),
-		AttrGSI1PK:      str(PrefixRoom + m.RoomID),
-		AttrGSI1SK:      str(PrefixConnection + m.ConnectionID),
-		AttrUserID:      str(m.UserID),
-		AttrDisplayName: str(m.DisplayName),
+		contract.AttrPK:          str(contract.PrefixConnection + m.ConnectionID),
+		contract.AttrSK:          str(contract.PrefixRoom + m.RoomID),
+		contract.AttrGSI1PK:      str(contract.PrefixRoom + m.RoomID),
+		contract.AttrGSI1SK:      str(contract.PrefixConnection + m.ConnectionID),
+		contract.AttrUserID:      str(m.UserID),
+		contract.AttrDisplayName: str(m.DisplayName),
 	}
-	putMillis(item, AttrJoinedAt, m.JoinedAt)
-	putSeconds(item, AttrExpiresAt, m.ExpiresAt)
+	putMillis(item, contract.AttrJoinedAt, m.JoinedAt)
+	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
 	if err := s.put(ctx, item); err != nil {
 		return fmt.Errorf("dynamostore: put membership of %s in room %s: %w", m.ConnectionID, m.RoomID, err)
 	}
@@ -200,7 +201,7 @@ func (s *Store) PutMembership(ctx context.Context, m chat.Membership) error {
 // GetMembership returns the membership, or chat.ErrNotFound when the connection is not in the
 // room or the membership expired. The read is strongly consistent.
 func (s *Store) GetMembership(ctx context.Context, connectionID, roomID string) (chat.Membership, error) {
-	item, err := s.get(ctx, PrefixConnection+connectionID, PrefixRoom+roomID)
+	item, err := s.get(ctx, contract.PrefixConnection+connectionID, contract.PrefixRoom+roomID)
 	if err != nil {
 		return chat.Membership{}, fmt.Errorf("dynamostore: get membership of %s in room %s: %w", connectionID, roomID, err)
 	}
@@ -217,8 +218,8 @@ func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID strin
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.table),
 		Key: map[string]types.AttributeValue{
-			AttrPK: str(PrefixConnection + connectionID),
-			AttrSK: str(PrefixRoom + roomID),
+			contract.AttrPK: str(contract.PrefixConnection + connectionID),
+			contract.AttrSK: str(contract.PrefixRoom + roomID),
 		},
 		ReturnValues:           types.ReturnValueAllOld,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
@@ -239,10 +240,10 @@ func (s *Store) ConnectionMemberships(ctx context.Context, connectionID string) 
 	in := &dynamodb.QueryInput{
 		TableName:                aws.String(s.table),
 		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :room)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK, "#sk": contract.AttrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   str(PrefixConnection + connectionID),
-			":room": str(PrefixRoom),
+			":pk":   str(contract.PrefixConnection + connectionID),
+			":room": str(contract.PrefixRoom),
 		},
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
@@ -280,10 +281,10 @@ func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(IndexByRoom),
+		IndexName:                 aws.String(contract.IndexByRoom),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(PrefixRoom + roomID)},
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(contract.PrefixRoom + roomID)},
 		Limit:                     aws.Int32(int32(min(pageSize, math.MaxInt32))),
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	}
@@ -327,15 +328,15 @@ func (s *Store) PutMessage(ctx context.Context, m chat.StoredMessage) error {
 		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
 	}
 	item := map[string]types.AttributeValue{
-		AttrPK:          str(PrefixRoom + m.RoomID),
-		AttrSK:          str(sk),
-		AttrMessageID:   str(m.MessageID),
-		AttrUserID:      str(m.UserID),
-		AttrDisplayName: str(m.DisplayName),
-		AttrText:        str(m.Text),
+		contract.AttrPK:          str(contract.PrefixRoom + m.RoomID),
+		contract.AttrSK:          str(sk),
+		contract.AttrMessageID:   str(m.MessageID),
+		contract.AttrUserID:      str(m.UserID),
+		contract.AttrDisplayName: str(m.DisplayName),
+		contract.AttrText:        str(m.Text),
 	}
-	putMillis(item, AttrSentAt, m.SentAt)
-	putSeconds(item, AttrExpiresAt, m.ExpiresAt)
+	putMillis(item, contract.AttrSentAt, m.SentAt)
+	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
 	if err := s.put(ctx, item); err != nil {
 		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
 	}
@@ -352,10 +353,10 @@ func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([
 	in := &dynamodb.QueryInput{
 		TableName:                aws.String(s.table),
 		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
+		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK, "#sk": contract.AttrSK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":  str(PrefixRoom + roomID),
-			":msg": str(PrefixMessage),
+			":pk":  str(contract.PrefixRoom + roomID),
+			":msg": str(contract.PrefixMessage),
 		},
 		ScanIndexForward:       aws.Bool(false),
 		Limit:                  aws.Int32(int32(min(limit, math.MaxInt32))),
@@ -409,7 +410,7 @@ func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue) e
 func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:              aws.String(s.table),
-		Key:                    map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)},
+		Key:                    map[string]types.AttributeValue{contract.AttrPK: str(pk), contract.AttrSK: str(sk)},
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -426,7 +427,7 @@ func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.Attrib
 // live reports whether item has no expiresAt or one after now. An unreadable expiresAt counts
 // as live: a reader would rather show a stale item than lose a good one.
 func (s *Store) live(item map[string]types.AttributeValue) bool {
-	v, ok := item[AttrExpiresAt].(*types.AttributeValueMemberN)
+	v, ok := item[contract.AttrExpiresAt].(*types.AttributeValueMemberN)
 	if !ok {
 		return true
 	}
@@ -441,12 +442,12 @@ func (s *Store) live(item map[string]types.AttributeValue) bool {
 func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, error) {
 	d := decoder{item: item}
 	m := chat.Membership{
-		ConnectionID: strings.TrimPrefix(d.str(AttrPK), PrefixConnection),
-		RoomID:       strings.TrimPrefix(d.str(AttrSK), PrefixRoom),
-		UserID:       d.str(AttrUserID),
-		DisplayName:  d.str(AttrDisplayName),
-		JoinedAt:     d.millis(AttrJoinedAt),
-		ExpiresAt:    d.seconds(AttrExpiresAt),
+		ConnectionID: strings.TrimPrefix(d.str(contract.AttrPK), contract.PrefixConnection),
+		RoomID:       strings.TrimPrefix(d.str(contract.AttrSK), contract.PrefixRoom),
+		UserID:       d.str(contract.AttrUserID),
+		DisplayName:  d.str(contract.AttrDisplayName),
+		JoinedAt:     d.millis(contract.AttrJoinedAt),
+		ExpiresAt:    d.seconds(contract.AttrExpiresAt),
 	}
 	if d.err != nil {
 		return chat.Membership{}, fmt.Errorf("membership item: %w", d.err)
@@ -458,14 +459,14 @@ func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, er
 // nanosecond.
 func decodeMessage(roomID string, item map[string]types.AttributeValue) (chat.StoredMessage, error) {
 	d := decoder{item: item}
-	sk := d.str(AttrSK)
+	sk := d.str(contract.AttrSK)
 	m := chat.StoredMessage{
 		RoomID:      roomID,
-		MessageID:   d.str(AttrMessageID),
-		UserID:      d.str(AttrUserID),
-		DisplayName: d.str(AttrDisplayName),
-		Text:        d.str(AttrText),
-		ExpiresAt:   d.seconds(AttrExpiresAt),
+		MessageID:   d.str(contract.AttrMessageID),
+		UserID:      d.str(contract.AttrUserID),
+		DisplayName: d.str(contract.AttrDisplayName),
+		Text:        d.str(contract.AttrText),
+		ExpiresAt:   d.seconds(contract.AttrExpiresAt),
 	}
 	if d.err != nil {
 		return chat.StoredMessage{}, fmt.Errorf("message item %s: %w", sk, d.err)
@@ -487,12 +488,12 @@ func messageSortKey(sentAt time.Time, messageID string) (string, error) {
 	if sentAt.Before(time.Unix(0, 0)) || sentAt.After(time.Unix(0, math.MaxInt64)) {
 		return "", fmt.Errorf("sent at %v: outside 1970..2262", sentAt)
 	}
-	return fmt.Sprintf("%s%0*d#%s", PrefixMessage, nanosDigits, sentAt.UnixNano(), messageID), nil
+	return fmt.Sprintf("%s%0*d#%s", contract.PrefixMessage, nanosDigits, sentAt.UnixNano(), messageID), nil
 }
 
 // parseMessageSortKey returns the time held by a message sort key.
 func parseMessageSortKey(sk string) (time.Time, error) {
-	rest, ok := strings.CutPrefix(sk, PrefixMessage)
+	rest, ok := strings.CutPrefix(sk, contract.PrefixMessage)
 	if !ok || len(rest) <= nanosDigits || rest[nanosDigits] != '#' {
 		return time.Time{}, fmt.Errorf("malformed message sort key %q", sk)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
 
-func getenv(m map[string]string) wsevent.Getenv {
+func getenv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
@@ -29,9 +29,9 @@ func TestLoadConnectConfig(t *testing.T) {
 		t.Errorf("set: %+v, %v", c, err)
 	}
 	_, err = wsevent.LoadConnectConfig(getenv(map[string]string{"CONNECTION_TTL_SECONDS": "3600", "SUBPROTOCOL": "a b", "LOG_LEVEL": "loud"}))
-	for _, name := range []string{"TABLE_NAME", "CONNECTION_TTL_SECONDS", "SUBPROTOCOL", "LOG_LEVEL"} {
-		if err == nil || !strings.Contains(err.Error(), name+":") {
-			t.Errorf("error %v does not name %s", err, name)
+	for _, want := range []string{"TABLE_NAME is required", "CONNECTION_TTL_SECONDS:", "SUBPROTOCOL:", "LOG_LEVEL:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
 		}
 	}
 }
