@@ -20,9 +20,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 )
@@ -177,11 +177,7 @@ type benchRoom struct {
 // stand-in that lives as long as b.
 func newBenchFixture(b *testing.B) *benchFixture {
 	b.Helper()
-	ctx := context.Background()
-	base, err := ddblocal.NewClient(ctx, ddb.Endpoint())
-	if err != nil {
-		b.Fatal(err)
-	}
+	base, table := dynamostoretest.NewTable(b, ddb.Endpoint())
 	counter := &queryCounter{}
 	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		inner := o.HTTPClient
@@ -195,10 +191,6 @@ func newBenchFixture(b *testing.B) *benchFixture {
 		counter.inner = inner
 		o.HTTPClient = counter
 	})
-	table := fmt.Sprintf("fanout-bench-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	if err := dynamostore.CreateTable(ctx, client, table); err != nil {
-		b.Fatal(err)
-	}
 	api := managementapitest.New(b, "prod")
 	api.SetLatency(*benchLatency)
 	return &benchFixture{

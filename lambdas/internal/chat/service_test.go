@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,8 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -27,22 +28,12 @@ import (
 
 var ddb *ddblocal.Server
 
-func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
-
-var tableSeq atomic.Int64
+func TestMain(m *testing.M) { os.Exit(ddblocaltest.RunTests(m, &ddb)) }
 
 // newStore creates a table of its own in DynamoDB Local and returns the real store over it.
 func newStore(t *testing.T, clock func() time.Time) chat.Store {
 	t.Helper()
-	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("chat-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	if err := dynamostore.CreateTable(ctx, client, name); err != nil {
-		t.Fatal(err)
-	}
+	client, name := dynamostoretest.NewTable(t, ddb.Endpoint())
 	return dynamostore.New(client, name, dynamostore.WithClock(clock))
 }
 

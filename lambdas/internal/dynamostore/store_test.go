@@ -7,7 +7,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,16 +15,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 )
 
 // ddb is the DynamoDB Local shared by this package's tests; each test makes its own table.
 var ddb *ddblocal.Server
 
-func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
-
-// tableSeq makes table names unique within the test binary.
-var tableSeq atomic.Int64
+func TestMain(m *testing.M) { os.Exit(ddblocaltest.RunTests(m, &ddb)) }
 
 // now is the fixed "now" of the tests' clock. It is a month ahead of the real time because
 // DynamoDB Local does run TTL deletion (at unpredictable moments): items the tests make expired
@@ -43,15 +41,7 @@ type env struct {
 // newEnv creates a fresh table in the shared emulator and a Store on it.
 func newEnv(t *testing.T) env {
 	t.Helper()
-	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := fmt.Sprintf("chat-%d-%s", tableSeq.Add(1), strings.ReplaceAll(t.Name(), "/", "-"))
-	if err := CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	client, table := dynamostoretest.NewTable(t, ddb.Endpoint())
 	return env{client: client, table: table, store: New(client, table, WithClock(func() time.Time { return now }))}
 }
 

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
@@ -59,8 +59,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var tableSeq atomic.Int64
-
 // world is the handlers over DynamoDB Local and a recording @connections server.
 type world struct {
 	t          *testing.T
@@ -75,18 +73,11 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, endpoint(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := fmt.Sprintf("wsevent-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	if err := dynamostore.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	client, table := dynamostoretest.NewTable(t, endpoint(t))
 	w := &world{t: t, store: dynamostore.New(client, table), api: managementapitest.New(t, "prod"), log: &bytes.Buffer{}}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	logger := wsevent.NewLogger(w.log, -8)
+	var err error
 	w.svc, err = chat.NewService(w.store, managementapi.New(cfg, w.api.URL), chat.Options{
 		Logger: logger,
 		Fanout: chat.FanoutOptions{Retry: chat.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}},
