@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -64,13 +63,10 @@ func (s *Store) TakeToken(ctx context.Context, connectionID string, now time.Tim
 	if !(rate > 0) || math.IsInf(rate, 0) || !(burst >= 1) || math.IsInf(burst, 0) {
 		return false, fmt.Errorf("dynamostore: take token of %s: rate %v per second and burst %v, want rate > 0 and burst >= 1", connectionID, rate, burst)
 	}
-	key := map[string]types.AttributeValue{
-		contract.AttrPK: str(contract.PrefixConnection + connectionID),
-		contract.AttrSK: str(contract.SortKeyRate),
-	}
-	item, err := s.readBucket(ctx, key)
+	key := itemKey(contract.PrefixConnection+connectionID, contract.SortKeyRate)
+	item, err := s.getItem(ctx, key)
 	if err != nil {
-		return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, err)
+		return false, fmt.Errorf("dynamostore: take token of %s: read bucket: %w", connectionID, err)
 	}
 	for attempt := 1; ; attempt++ {
 		b, err := decodeBucket(item)
@@ -97,29 +93,16 @@ func (s *Store) TakeToken(ctx context.Context, connectionID string, now time.Tim
 		// bucket it left; none means the bucket is gone (or an emulator does not return it).
 		item = failed.Item
 		if len(item) == 0 {
-			if item, err = s.readBucket(ctx, key); err != nil {
-				return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, err)
+			if item, err = s.getItem(ctx, key); err != nil {
+				return false, fmt.Errorf("dynamostore: take token of %s: read bucket: %w", connectionID, err)
 			}
 		}
-		if err := sleepCtx(ctx, rand.N(time.Duration(attempt)*tokenRetryStep)); err != nil {
-			return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, err)
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, ctx.Err())
+		case <-time.After(rand.N(time.Duration(attempt) * tokenRetryStep)):
 		}
 	}
-}
-
-// readBucket reads the bucket item with a strongly consistent read; nil when there is none.
-func (s *Store) readBucket(ctx context.Context, key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:              aws.String(s.table),
-		Key:                    key,
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read bucket: %w", err)
-	}
-	s.consumedRead.addFrom(out.ConsumedCapacity)
-	return out.Item, nil
 }
 
 // bucket is a rate limit bucket as read.
@@ -193,25 +176,13 @@ func (b bucket) update(table string, key map[string]types.AttributeValue, left f
 		names["#pk"] = contract.AttrPK
 	}
 	return &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(table),
+		TableName:                           &table,
 		Key:                                 key,
-		UpdateExpression:                    aws.String(set),
-		ConditionExpression:                 aws.String(cond),
+		UpdateExpression:                    &set,
+		ConditionExpression:                 &cond,
 		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal,
-	}
-}
-
-// sleepCtx waits for d, or returns ctx's error when it is done first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -70,18 +70,8 @@ func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
 	if c.ID == "" {
 		return errors.New("dynamostore: put connection: empty connection id")
 	}
-	item := map[string]types.AttributeValue{
-		contract.AttrPK:          str(contract.PrefixConnection + c.ID),
-		contract.AttrSK:          str(contract.SortKeyConnection),
-		contract.AttrUserID:      str(c.UserID),
-		contract.AttrDisplayName: str(c.DisplayName),
-	}
-	putMillis(item, contract.AttrConnectedAt, c.ConnectedAt)
-	putSeconds(item, contract.AttrExpiresAt, c.ExpiresAt)
-	if err := s.put(ctx, item); err != nil {
-		return fmt.Errorf("dynamostore: put connection %s: %w", c.ID, err)
-	}
-	return nil
+	item := userItem(contract.PrefixConnection+c.ID, contract.SortKeyConnection, c.UserID, c.DisplayName)
+	return s.put(ctx, item, contract.AttrConnectedAt, c.ConnectedAt, c.ExpiresAt, "connection %s", c.ID)
 }
 
 // GetConnection returns the connection, or chat.ErrNotFound when it is absent or expired. The
@@ -112,31 +102,22 @@ func (s *Store) DeleteConnection(ctx context.Context, connectionID string) error
 	if connectionID == "" {
 		return errors.New("dynamostore: delete connection: empty connection id")
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK, "#sk": contract.AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(contract.PrefixConnection + connectionID)},
-		ConsistentRead:            aws.Bool(true),
-		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
-	}
-	for {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("dynamostore: delete connection %s: query: %w", connectionID, err)
-		}
-		s.consumedRead.addFrom(out.ConsumedCapacity)
-		for chunk := range slices.Chunk(out.Items, batchWriteMax) {
+	in := s.partitionQuery(contract.PrefixConnection+connectionID, "")
+	in.ProjectionExpression = aws.String("#pk, #sk")
+	in.ExpressionAttributeNames["#sk"] = contract.AttrSK
+	in.ConsistentRead = aws.Bool(true)
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		for chunk := range slices.Chunk(items, batchWriteMax) {
 			if err := s.batchDelete(ctx, chunk); err != nil {
-				return fmt.Errorf("dynamostore: delete connection %s: %w", connectionID, err)
+				return false, err
 			}
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("dynamostore: delete connection %s: %w", connectionID, err)
 	}
+	return nil
 }
 
 // batchDelete deletes up to batchWriteMax items by key, resending unprocessed ones with
@@ -182,20 +163,10 @@ func (s *Store) PutMembership(ctx context.Context, m chat.Membership) error {
 	if m.ConnectionID == "" || m.RoomID == "" {
 		return fmt.Errorf("dynamostore: put membership %q in room %q: empty id", m.ConnectionID, m.RoomID)
 	}
-	item := map[string]types.AttributeValue{
-		contract.AttrPK:          str(contract.PrefixConnection + m.ConnectionID),
-		contract.AttrSK:          str(contract.PrefixRoom + m.RoomID),
-		contract.AttrGSI1PK:      str(contract.PrefixRoom + m.RoomID),
-		contract.AttrGSI1SK:      str(contract.PrefixConnection + m.ConnectionID),
-		contract.AttrUserID:      str(m.UserID),
-		contract.AttrDisplayName: str(m.DisplayName),
-	}
-	putMillis(item, contract.AttrJoinedAt, m.JoinedAt)
-	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
-	if err := s.put(ctx, item); err != nil {
-		return fmt.Errorf("dynamostore: put membership of %s in room %s: %w", m.ConnectionID, m.RoomID, err)
-	}
-	return nil
+	item := userItem(contract.PrefixConnection+m.ConnectionID, contract.PrefixRoom+m.RoomID, m.UserID, m.DisplayName)
+	item[contract.AttrGSI1PK] = str(contract.PrefixRoom + m.RoomID)
+	item[contract.AttrGSI1SK] = str(contract.PrefixConnection + m.ConnectionID)
+	return s.put(ctx, item, contract.AttrJoinedAt, m.JoinedAt, m.ExpiresAt, "membership of %s in room %s", m.ConnectionID, m.RoomID)
 }
 
 // GetMembership returns the membership, or chat.ErrNotFound when the connection is not in the
@@ -216,11 +187,8 @@ func (s *Store) GetMembership(ctx context.Context, connectionID, roomID string) 
 // membership is deleted too, and reported as absent).
 func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID string) (bool, error) {
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table),
-		Key: map[string]types.AttributeValue{
-			contract.AttrPK: str(contract.PrefixConnection + connectionID),
-			contract.AttrSK: str(contract.PrefixRoom + roomID),
-		},
+		TableName:              aws.String(s.table),
+		Key:                    itemKey(contract.PrefixConnection+connectionID, contract.PrefixRoom+roomID),
 		ReturnValues:           types.ReturnValueAllOld,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -232,44 +200,24 @@ func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID strin
 }
 
 // ConnectionMemberships returns the connection's live memberships, in room id order, from a
-// strongly consistent Query of the connection's partition (sort keys beginning with ROOM#).
+// strongly consistent Query of the connection's partition (sort keys beginning with
+// [contract.PrefixRoom]).
 func (s *Store) ConnectionMemberships(ctx context.Context, connectionID string) ([]chat.Membership, error) {
 	if connectionID == "" {
 		return nil, errors.New("dynamostore: memberships: empty connection id")
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :room)"),
-		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK, "#sk": contract.AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   str(contract.PrefixConnection + connectionID),
-			":room": str(contract.PrefixRoom),
-		},
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	}
+	in := s.partitionQuery(contract.PrefixConnection+connectionID, contract.PrefixRoom)
+	in.ConsistentRead = aws.Bool(true)
 	var out []chat.Membership
-	for {
-		page, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: memberships of %s: query: %w", connectionID, err)
-		}
-		s.consumedRead.addFrom(page.ConsumedCapacity)
-		for _, item := range page.Items {
-			if !s.live(item) {
-				continue
-			}
-			m, err := decodeMembership(item)
-			if err != nil {
-				return nil, fmt.Errorf("dynamostore: memberships of %s: %w", connectionID, err)
-			}
-			out = append(out, m)
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		page, err := s.liveMemberships(items)
+		out = append(out, page...)
+		return true, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: memberships of %s: %w", connectionID, err)
 	}
+	return out, nil
 }
 
 // RoomMembers queries the byRoom index for the room, pageSize items per request, and calls fn
@@ -288,33 +236,21 @@ func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn
 		Limit:                     aws.Int32(int32(min(pageSize, math.MaxInt32))),
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	}
-	for {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("dynamostore: room %s members: query: %w", roomID, err)
+	var fnErr error
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		page, err := s.liveMemberships(items)
+		if err == nil && len(page) > 0 {
+			fnErr = fn(page)
 		}
-		s.consumedRead.addFrom(out.ConsumedCapacity)
-		page := make([]chat.Membership, 0, len(out.Items))
-		for _, item := range out.Items {
-			if !s.live(item) {
-				continue
-			}
-			m, err := decodeMembership(item)
-			if err != nil {
-				return fmt.Errorf("dynamostore: room %s members: %w", roomID, err)
-			}
-			page = append(page, m)
-		}
-		if len(page) > 0 {
-			if err := fn(page); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return fnErr == nil, err
+	})
+	if fnErr != nil {
+		return fnErr
 	}
+	if err != nil {
+		return fmt.Errorf("dynamostore: room %s members: %w", roomID, err)
+	}
+	return nil
 }
 
 // PutMessage stores a message for history. Its SentAt must lie between 1970 and 2262 (the sort
@@ -327,20 +263,10 @@ func (s *Store) PutMessage(ctx context.Context, m chat.StoredMessage) error {
 	if err != nil {
 		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
 	}
-	item := map[string]types.AttributeValue{
-		contract.AttrPK:          str(contract.PrefixRoom + m.RoomID),
-		contract.AttrSK:          str(sk),
-		contract.AttrMessageID:   str(m.MessageID),
-		contract.AttrUserID:      str(m.UserID),
-		contract.AttrDisplayName: str(m.DisplayName),
-		contract.AttrText:        str(m.Text),
-	}
-	putMillis(item, contract.AttrSentAt, m.SentAt)
-	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
-	if err := s.put(ctx, item); err != nil {
-		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
-	}
-	return nil
+	item := userItem(contract.PrefixRoom+m.RoomID, sk, m.UserID, m.DisplayName)
+	item[contract.AttrMessageID] = str(m.MessageID)
+	item[contract.AttrText] = str(m.Text)
+	return s.put(ctx, item, contract.AttrSentAt, m.SentAt, m.ExpiresAt, "message %s in room %s", m.MessageID, m.RoomID)
 }
 
 // RecentMessages returns the room's last limit live messages, oldest first, reading newest
@@ -350,26 +276,12 @@ func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([
 	if limit <= 0 {
 		return nil, nil
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
-		ExpressionAttributeNames: map[string]string{"#pk": contract.AttrPK, "#sk": contract.AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":  str(contract.PrefixRoom + roomID),
-			":msg": str(contract.PrefixMessage),
-		},
-		ScanIndexForward:       aws.Bool(false),
-		Limit:                  aws.Int32(int32(min(limit, math.MaxInt32))),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	}
+	in := s.partitionQuery(contract.PrefixRoom+roomID, contract.PrefixMessage)
+	in.ScanIndexForward = aws.Bool(false)
+	in.Limit = aws.Int32(int32(min(limit, math.MaxInt32)))
 	var msgs []chat.StoredMessage // newest first
-	for len(msgs) < limit {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: recent messages of room %s: query: %w", roomID, err)
-		}
-		s.consumedRead.addFrom(out.ConsumedCapacity)
-		for _, item := range out.Items {
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		for _, item := range items {
 			if len(msgs) == limit {
 				break
 			}
@@ -378,28 +290,94 @@ func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([
 			}
 			m, err := decodeMessage(roomID, item)
 			if err != nil {
-				return nil, fmt.Errorf("dynamostore: recent messages of room %s: %w", roomID, err)
+				return false, err
 			}
 			msgs = append(msgs, m)
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return len(msgs) < limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: recent messages of room %s: %w", roomID, err)
 	}
 	slices.Reverse(msgs)
 	return msgs, nil
 }
 
-// put writes item to the table.
-func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue) error {
+// partitionQuery returns a Query of the table's items whose partition key is pk and, unless
+// skPrefix is "", whose sort key begins with skPrefix.
+func (s *Store) partitionQuery(pk, skPrefix string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	}
+	if skPrefix != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :sk)")
+		in.ExpressionAttributeNames["#sk"] = contract.AttrSK
+		in.ExpressionAttributeValues[":sk"] = str(skPrefix)
+	}
+	return in
+}
+
+// queryPages runs the Query in page by page, counting the capacity it consumes, and calls page
+// with the items of each, until page returns false or an error, or the last page is read.
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, page func([]map[string]types.AttributeValue) (bool, error)) error {
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		s.consumedRead.addFrom(out.ConsumedCapacity)
+		more, err := page(out.Items)
+		if err != nil || !more || len(out.LastEvaluatedKey) == 0 {
+			return err
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// liveMemberships decodes the live memberships among items of the table or of the byRoom
+// index.
+func (s *Store) liveMemberships(items []map[string]types.AttributeValue) ([]chat.Membership, error) {
+	page := make([]chat.Membership, 0, len(items))
+	for _, item := range items {
+		if !s.live(item) {
+			continue
+		}
+		m, err := decodeMembership(item)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, m)
+	}
+	return page, nil
+}
+
+// userItem returns an item with the keys pk and sk and a user's attributes.
+func userItem(pk, sk, userID, displayName string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		contract.AttrPK:          str(pk),
+		contract.AttrSK:          str(sk),
+		contract.AttrUserID:      str(userID),
+		contract.AttrDisplayName: str(displayName),
+	}
+}
+
+// put writes item to the table, with the time at in epoch milliseconds under the attribute
+// atName and expiresAt in epoch seconds under [contract.AttrExpiresAt], each unless zero. Its
+// error names the item as format and args do.
+func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue, atName string, at, expiresAt time.Time, format string, args ...any) error {
+	putMillis(item, atName, at)
+	putSeconds(item, contract.AttrExpiresAt, expiresAt)
 	out, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:              aws.String(s.table),
 		Item:                   item,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("dynamostore: put %s: %w", fmt.Sprintf(format, args...), err)
 	}
 	s.consumedWrite.addFrom(out.ConsumedCapacity)
 	return nil
@@ -408,9 +386,22 @@ func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue) e
 // get reads one item with a strongly consistent read, returning chat.ErrNotFound when it is
 // absent or expired.
 func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	item, err := s.getItem(ctx, itemKey(pk, sk))
+	if err != nil {
+		return nil, err
+	}
+	if len(item) == 0 || !s.live(item) {
+		return nil, chat.ErrNotFound
+	}
+	return item, nil
+}
+
+// getItem reads the item of key with a strongly consistent read: nil when there is none,
+// whether or not it has expired.
+func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:              aws.String(s.table),
-		Key:                    map[string]types.AttributeValue{contract.AttrPK: str(pk), contract.AttrSK: str(sk)},
+		Key:                    key,
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -418,10 +409,12 @@ func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.Attrib
 		return nil, err
 	}
 	s.consumedRead.addFrom(out.ConsumedCapacity)
-	if len(out.Item) == 0 || !s.live(out.Item) {
-		return nil, chat.ErrNotFound
-	}
 	return out.Item, nil
+}
+
+// itemKey returns the key of the item whose partition key is pk and sort key sk.
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{contract.AttrPK: str(pk), contract.AttrSK: str(sk)}
 }
 
 // live reports whether item has no expiresAt or one after now. An unreadable expiresAt counts
