@@ -1,5 +1,9 @@
 // Package ddblocaltest shares one DynamoDB Local (package ddblocal) between the tests of a
-// package.
+// package:
+//
+//	func TestMain(m *testing.M) { ddblocaltest.Main(m) }
+//
+// and each test reaches it at Endpoint(), with a table of its own.
 package ddblocaltest
 
 import (
@@ -11,21 +15,23 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 )
 
-// RunTests is the body of a TestMain that shares one emulator between a package's tests: it
-// starts DynamoDB Local, sets *srv, runs m, closes the server and returns the exit code.
-//
-//	var ddb *ddblocal.Server
-//
-//	func TestMain(m *testing.M) { os.Exit(ddblocaltest.RunTests(m, &ddb)) }
-//
-// When the emulator cannot start it prints why and returns 1 without running any test.
-func RunTests(m *testing.M, srv **ddblocal.Server) int {
+// server is the emulator Main started.
+var server *ddblocal.Server
+
+// Main is the TestMain of a package whose tests share one emulator: it starts DynamoDB Local,
+// runs the tests, closes the emulator and exits with the tests' status. When the emulator
+// cannot start it prints why and exits with status 1 without running any test.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
 	s, err := ddblocal.Start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	*srv = s
+	server = s
 	code := m.Run()
 	if err := s.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -34,4 +40,13 @@ func RunTests(m *testing.M, srv **ddblocal.Server) int {
 		}
 	}
 	return code
+}
+
+// Endpoint returns the endpoint of the emulator Main started. It panics when Main did not
+// start one: the package's TestMain must call Main.
+func Endpoint() string {
+	if server == nil {
+		panic("ddblocaltest: Endpoint called without ddblocaltest.Main as TestMain")
+	}
+	return server.Endpoint()
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
@@ -177,7 +178,7 @@ type benchRoom struct {
 // stand-in that lives as long as b.
 func newBenchFixture(b *testing.B) *benchFixture {
 	b.Helper()
-	base, table := dynamostoretest.NewTable(b, ddb.Endpoint())
+	base, table := dynamostoretest.NewTable(b, ddblocaltest.Endpoint())
 	counter := &queryCounter{}
 	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		inner := o.HTTPClient

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
@@ -26,14 +24,13 @@ import (
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
-var ddb *ddblocal.Server
-
-func TestMain(m *testing.M) { os.Exit(ddblocaltest.RunTests(m, &ddb)) }
+// TestMain shares one DynamoDB Local between the package's tests; each test makes its own table.
+func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 
 // newStore creates a table of its own in DynamoDB Local and returns the real store over it.
 func newStore(t *testing.T, clock func() time.Time) chat.Store {
 	t.Helper()
-	client, name := dynamostoretest.NewTable(t, ddb.Endpoint())
+	client, name := dynamostoretest.NewTable(t, ddblocaltest.Endpoint())
 	return dynamostore.New(client, name, dynamostore.WithClock(clock))
 }
 

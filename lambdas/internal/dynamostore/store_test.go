@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -14,16 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 )
 
-// ddb is the DynamoDB Local shared by this package's tests; each test makes its own table.
-var ddb *ddblocal.Server
-
-func TestMain(m *testing.M) { os.Exit(ddblocaltest.RunTests(m, &ddb)) }
+// TestMain shares one DynamoDB Local between the package's tests; each test makes its own table.
+func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 
 // now is the fixed "now" of the tests' clock. It is a month ahead of the real time because
 // DynamoDB Local does run TTL deletion (at unpredictable moments): items the tests make expired
@@ -38,10 +34,12 @@ type env struct {
 	store  *Store
 }
 
-// newEnv creates a fresh table in the shared emulator and a Store on it.
+// newEnv marks t parallel (each test has a table of its own) and creates a fresh table in the
+// shared emulator and a Store on it.
 func newEnv(t *testing.T) env {
 	t.Helper()
-	client, table := dynamostoretest.NewTable(t, ddb.Endpoint())
+	t.Parallel()
+	client, table := dynamostoretest.NewTable(t, ddblocaltest.Endpoint())
 	return env{client: client, table: table, store: New(client, table, WithClock(func() time.Time { return now }))}
 }
 
@@ -51,7 +49,6 @@ func (e env) newStore() *Store {
 }
 
 func TestTableSchema(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	desc, err := e.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(e.table)})
@@ -96,7 +93,6 @@ func keyNames(ks []types.KeySchemaElement) string {
 }
 
 func TestConnectionPutGetReplace(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	c := chat.Connection{
@@ -106,9 +102,7 @@ func TestConnectionPutGetReplace(t *testing.T) {
 		ConnectedAt: now.Add(-time.Minute + 123*time.Millisecond),
 		ExpiresAt:   now.Add(2*time.Hour + 10*time.Minute),
 	}
-	if err := e.store.PutConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, c)
 	got, err := e.store.GetConnection(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -117,9 +111,7 @@ func TestConnectionPutGetReplace(t *testing.T) {
 
 	c.DisplayName = "Ada L."
 	c.ConnectedAt = now
-	if err := e.store.PutConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, c)
 	got, err = e.store.GetConnection(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +127,6 @@ func TestConnectionPutGetReplace(t *testing.T) {
 }
 
 func TestTimesAreTruncated(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	c := chat.Connection{
@@ -143,9 +134,7 @@ func TestTimesAreTruncated(t *testing.T) {
 		ConnectedAt: now.Add(1234567 * time.Nanosecond),
 		ExpiresAt:   now.Add(time.Hour + 900*time.Millisecond),
 	}
-	if err := e.store.PutConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, c)
 	got, err := e.store.GetConnection(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +148,6 @@ func TestTimesAreTruncated(t *testing.T) {
 }
 
 func TestExpiredConnectionIsNotFound(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -172,9 +160,7 @@ func TestExpiredConnectionIsNotFound(t *testing.T) {
 		{"future", now.Add(time.Second), true},
 		{"never", time.Time{}, true}, // no expiresAt attribute
 	} {
-		if err := e.store.PutConnection(ctx, chat.Connection{ID: tc.id, UserID: "u", ExpiresAt: tc.expiresAt}); err != nil {
-			t.Fatal(err)
-		}
+		putConnection(t, e.store, chat.Connection{ID: tc.id, UserID: "u", ExpiresAt: tc.expiresAt})
 		_, err := e.store.GetConnection(ctx, tc.id)
 		if tc.live && err != nil {
 			t.Errorf("GetConnection(%s) = %v, want found", tc.id, err)
@@ -192,16 +178,11 @@ func TestExpiredConnectionIsNotFound(t *testing.T) {
 }
 
 func TestDeleteConnection(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	exp := now.Add(time.Hour)
-	if err := e.store.PutConnection(ctx, chat.Connection{ID: "gone", UserID: "u1", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.PutConnection(ctx, chat.Connection{ID: "stays", UserID: "u2", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, chat.Connection{ID: "gone", UserID: "u1", ExpiresAt: exp})
+	putConnection(t, e.store, chat.Connection{ID: "stays", UserID: "u2", ExpiresAt: exp})
 	// 60 memberships: more than two BatchWriteItem chunks of 25.
 	for i := range 60 {
 		room := fmt.Sprintf("room%02d", i)
@@ -257,8 +238,30 @@ func countPartition(t *testing.T, e env, pk string) int {
 	return int(out.Count)
 }
 
+// rawItem returns the item of pk and sk as the table holds it (strongly consistent read), nil
+// when there is none.
+func rawItem(t *testing.T, e env, pk, sk string) map[string]types.AttributeValue {
+	t.Helper()
+	out, err := e.client.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName:      aws.String(e.table),
+		Key:            itemKey(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Item
+}
+
+// putRaw writes item to the table as it is, bypassing the Store.
+func putRaw(t *testing.T, e env, item map[string]types.AttributeValue) {
+	t.Helper()
+	if _, err := e.client.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestMembershipGetDelete(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	m := chat.Membership{
@@ -311,7 +314,6 @@ func TestMembershipGetDelete(t *testing.T) {
 }
 
 func TestRoomMembersPages(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	exp := now.Add(time.Hour)
@@ -373,7 +375,6 @@ func TestRoomMembersPages(t *testing.T) {
 }
 
 func TestRoomMembersSkipsEmptyPages(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	// Page size 2: the first page holds only expired members and must not reach fn.
 	put(t, e.store, chat.Membership{ConnectionID: "a", RoomID: "r", ExpiresAt: now.Add(-time.Second)})
@@ -400,7 +401,6 @@ func TestRoomMembersSkipsEmptyPages(t *testing.T) {
 // small room costs the same whether the table holds few or many other memberships: it reads
 // the room's items, never a scan.
 func TestRoomMembersReadsOnlyTheRoom(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	exp := now.Add(time.Hour)
 	for i := range 5 {
@@ -437,7 +437,6 @@ func TestRoomMembersReadsOnlyTheRoom(t *testing.T) {
 }
 
 func TestRecentMessages(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	base := now.Add(-time.Hour + 123456789*time.Nanosecond)
@@ -487,7 +486,6 @@ func TestRecentMessages(t *testing.T) {
 }
 
 func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	at := now.Add(-time.Minute + time.Nanosecond)
 	for _, id := range []string{"b", "a", "c#with#hashes"} {
@@ -508,7 +506,6 @@ func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
 }
 
 func TestPutMessageRejectsUnsortableTimes(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for _, at := range []time.Time{{}, time.Unix(-1, 0), time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		if err := e.store.PutMessage(context.Background(), chat.StoredMessage{RoomID: "r", MessageID: "m", SentAt: at}); err == nil {
@@ -544,6 +541,13 @@ func TestMessageSortKey(t *testing.T) {
 		if _, err := parseMessageSortKey(bad); err == nil {
 			t.Errorf("parse(%q) succeeded", bad)
 		}
+	}
+}
+
+func putConnection(t *testing.T, s *Store, c chat.Connection) {
+	t.Helper()
+	if err := s.PutConnection(context.Background(), c); err != nil {
+		t.Fatal(err)
 	}
 }
 
