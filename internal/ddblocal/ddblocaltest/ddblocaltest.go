@@ -3,50 +3,49 @@
 //
 //	func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 //
-// and each test reaches it at Endpoint(), with a table of its own.
+// and each test that needs it reaches it at Endpoint(t), with a table of its own. The emulator
+// starts with the first test that asks for it, so that a test process that runs none (a
+// fuzzing worker, a -run that selects other tests) starts none.
 package ddblocaltest
 
 import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 )
 
-// server is the emulator Main started.
-var server *ddblocal.Server
+// The emulator of the test process, started by the first Endpoint.
+var (
+	once     sync.Once
+	server   *ddblocal.Server
+	startErr error
+)
 
-// Main is the TestMain of a package whose tests share one emulator: it starts DynamoDB Local,
-// runs the tests, closes the emulator and exits with the tests' status. When the emulator
-// cannot start it prints why and exits with status 1 without running any test.
+// Main is the TestMain of a package whose tests share one emulator: it runs the tests, closes
+// the emulator if one of them started it, and exits with the tests' status (1 when the
+// emulator fails to close).
 func Main(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	s, err := ddblocal.Start(context.Background())
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	server = s
 	code := m.Run()
-	if err := s.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		if code == 0 {
-			code = 1
+	if server != nil {
+		if err := server.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = max(code, 1)
 		}
 	}
-	return code
+	os.Exit(code)
 }
 
-// Endpoint returns the endpoint of the emulator Main started. It panics when Main did not
-// start one: the package's TestMain must call Main.
-func Endpoint() string {
-	if server == nil {
-		panic("ddblocaltest: Endpoint called without ddblocaltest.Main as TestMain")
+// Endpoint returns the endpoint of the process's emulator, starting it on first use. When the
+// emulator cannot start, it fails t (and every later caller) with the reason.
+func Endpoint(t testing.TB) string {
+	t.Helper()
+	once.Do(func() { server, startErr = ddblocal.Start(context.Background()) })
+	if startErr != nil {
+		t.Fatal(startErr)
 	}
 	return server.Endpoint()
 }

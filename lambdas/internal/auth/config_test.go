@@ -8,11 +8,6 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
-// env returns a getenv over m.
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
-
 // goodEnv is a valid environment with changes applied ("" deletes a variable).
 func goodEnv(changes map[string]string) map[string]string {
 	m := map[string]string{

@@ -14,13 +14,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
@@ -137,11 +135,6 @@ func BenchmarkFanoutTableGrowth(b *testing.B) {
 	b.ReportMetric(float64(*benchOther), "other-conns")
 }
 
-// benchAWSConfig is the configuration of the managementapi clients: static dummy credentials.
-func benchAWSConfig() aws.Config {
-	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
-}
-
 // parseInts parses a comma-separated list of positive integers.
 func parseInts(s string) ([]int, error) {
 	var out []int
@@ -178,7 +171,7 @@ type benchRoom struct {
 // stand-in that lives as long as b.
 func newBenchFixture(b *testing.B) *benchFixture {
 	b.Helper()
-	base, table := dynamostoretest.NewTable(b, ddblocaltest.Endpoint())
+	base, table := dynamostoretest.NewTable(b)
 	counter := &queryCounter{}
 	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		inner := o.HTTPClient
@@ -200,7 +193,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 		table:   table,
 		store:   dynamostore.New(client, table),
 		api:     api,
-		poster:  managementapi.New(benchAWSConfig(), api.URL),
+		poster:  api.Client(),
 		rooms:   map[int]benchRoom{},
 		svcs:    map[int]*chat.Service{},
 	}

@@ -11,11 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -37,10 +33,9 @@ func (s *tokenStore) TakeToken(ctx context.Context, connectionID string, now tim
 // useStore makes e's Service work on store, with options o (and e's clock and fast retries).
 func (e *env) useStore(store chat.Store, o chat.Options) {
 	e.t.Helper()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	o.Now = e.clock.Now
 	o.Fanout.Retry = fastRetry
-	svc, err := chat.NewService(store, managementapi.New(cfg, e.api.URL), o)
+	svc, err := chat.NewService(store, e.api.Client(), o)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -12,14 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
@@ -30,7 +26,7 @@ func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 // newStore creates a table of its own in DynamoDB Local and returns the real store over it.
 func newStore(t *testing.T, clock func() time.Time) chat.Store {
 	t.Helper()
-	client, name := dynamostoretest.NewTable(t, ddblocaltest.Endpoint())
+	client, name := dynamostoretest.NewTable(t)
 	return dynamostore.New(client, name, dynamostore.WithClock(clock))
 }
 
@@ -77,12 +73,11 @@ func newEnv(t *testing.T, o chat.Options) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), api: managementapitest.New(t, "prod"), users: map[string]string{}}
 	e.store = newStore(t, e.clock.Now)
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	o.Now = e.clock.Now
 	if o.Fanout.Retry == (chat.RetryPolicy{}) {
 		o.Fanout.Retry = fastRetry
 	}
-	svc, err := chat.NewService(e.store, managementapi.New(cfg, e.api.URL), o)
+	svc, err := chat.NewService(e.store, e.api.Client(), o)
 	if err != nil {
 		t.Fatal(err)
 	}

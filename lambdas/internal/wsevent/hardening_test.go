@@ -10,12 +10,9 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
@@ -213,9 +210,8 @@ func emfRecords(t *testing.T, out *bytes.Buffer) []map[string]any {
 // writing its metrics to the returned buffer.
 func meteredHandler(t *testing.T, w *world, limit chat.RateLimit) (*wsevent.ChatHandler, *bytes.Buffer) {
 	t.Helper()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	logger := wsevent.NewLogger(w.log, 0)
-	svc, err := chat.NewService(w.store, managementapi.New(cfg, w.api.URL), chat.Options{RateLimit: limit, Logger: logger})
+	svc, err := chat.NewService(w.store, w.api.Client(), chat.Options{RateLimit: limit, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

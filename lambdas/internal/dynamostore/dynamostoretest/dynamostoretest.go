@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 )
 
 // TableSchema returns the CreateTable input for the chat table: on-demand, keys
@@ -79,12 +80,13 @@ var tableSeq atomic.Int64
 // notInTableName matches what a DynamoDB table name may not hold.
 var notInTableName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 
-// NewTable creates a chat table of t's own (CreateTable) in the DynamoDB Local at endpoint and
-// returns a client of the emulator and the table's name, which starts with t's name.
-func NewTable(t testing.TB, endpoint string) (*dynamodb.Client, string) {
+// NewTable creates a chat table of t's own (CreateTable) in the test process's DynamoDB Local
+// (ddblocaltest.Endpoint) and returns a client of the emulator and the table's name, which
+// starts with t's name.
+func NewTable(t testing.TB) (*dynamodb.Client, string) {
 	t.Helper()
 	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, endpoint)
+	client, err := ddblocal.NewClient(ctx, ddblocaltest.Endpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}
