@@ -328,16 +328,21 @@ func (s *Service) admit(ctx context.Context, c Connection) error {
 	return nil
 }
 
-// membership returns the caller's membership of roomID, or a not_member error.
-func (s *Service) membership(ctx context.Context, connectionID, roomID string) (Membership, error) {
-	m, err := s.store.GetMembership(ctx, connectionID, roomID)
+// decodeMember decodes the body of req into in, like decode, and checks that the caller's
+// connection c has joined the room in names, *roomID (a field of in): a not_member error
+// otherwise.
+func (s *Service) decodeMember(ctx context.Context, req Request, c Connection, in any, roomID *string) error {
+	if err := s.decode(req.Action, req.Body, in); err != nil {
+		return err
+	}
+	_, err := s.store.GetMembership(ctx, c.ID, *roomID)
 	if errors.Is(err, ErrNotFound) {
-		return Membership{}, notMember(roomID)
+		return notMember(*roomID)
 	}
 	if err != nil {
-		return Membership{}, fmt.Errorf("get membership %s in %s: %w", connectionID, roomID, err)
+		return fmt.Errorf("get membership %s in %s: %w", c.ID, *roomID, err)
 	}
-	return m, nil
+	return nil
 }
 
 func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
@@ -402,10 +407,7 @@ func (s *Service) presence(ctx context.Context, c Connection, roomID, event stri
 
 func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.SendMessage
-	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
+	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
 		return nil, nil, err
 	}
 	// Millisecond precision: what the client gets now equals what history returns later.
@@ -442,10 +444,7 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 
 func (s *Service) history(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.History
-	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
+	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
 		return nil, nil, err
 	}
 	limit := in.Limit
