@@ -43,9 +43,7 @@ func (e *env) useStore(store chat.Store, o chat.Options) {
 }
 
 func TestRateLimitRefusesAndDoesNothingElse(t *testing.T) {
-	e := newEnv(t, chat.Options{RateLimit: chat.RateLimit{PerSecond: 1, Burst: 3}})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{RateLimit: chat.RateLimit{PerSecond: 1, Burst: 3}}, "A=alice", "B=bob")
 	e.join("A", "r1") // A's token 1 of 3
 	e.join("B", "r1")
 	e.api.Reset()
@@ -118,8 +116,7 @@ func TestRateLimitDisabled(t *testing.T) {
 }
 
 func TestRateLimitStoreFailures(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
+	e := newEnv(t, chat.Options{}, "A=alice")
 	ts := &tokenStore{Store: e.store, err: fmt.Errorf("dynamostore: take token of A: %w", chat.ErrTokenContention)}
 	e.useStore(ts, chat.Options{RateLimit: chat.RateLimit{PerSecond: 1, Burst: 1}})
 	if res, _ := e.do("A", protocol.ActionJoinRoom, `{"roomId":"r1"}`); res.Code != protocol.CodeRateLimited || res.Err != nil {

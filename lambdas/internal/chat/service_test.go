@@ -69,7 +69,9 @@ type env struct {
 	users map[string]string // connection id -> user id
 }
 
-func newEnv(t *testing.T, o chat.Options) *env {
+// newEnv returns a Service with options o over a table of its own, and connects each of
+// connections, written "<connection id>=<user id>".
+func newEnv(t *testing.T, o chat.Options, connections ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), api: managementapitest.New(t, "prod"), users: map[string]string{}}
 	e.store = newStore(t, e.clock.Now)
@@ -82,7 +84,22 @@ func newEnv(t *testing.T, o chat.Options) *env {
 		t.Fatal(err)
 	}
 	e.svc = svc
+	for _, c := range connections {
+		id, user, _ := strings.Cut(c, "=")
+		e.connect(id, user)
+	}
 	return e
+}
+
+// members connects each of ids, as user "user-<id>", and joins it to room; the presence posts
+// that makes are then forgotten (e.api.Reset).
+func (e *env) members(room string, ids ...string) {
+	e.t.Helper()
+	for _, id := range ids {
+		e.connect(id, "user-"+id)
+		e.join(id, room)
+	}
+	e.api.Reset()
 }
 
 func (e *env) connect(connID, userID string) chat.Connection {
@@ -303,9 +320,7 @@ func TestSendDeliversToRoomExceptSender(t *testing.T) {
 }
 
 func TestUserIDComesFromIdentityNotBody(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{}, "A=alice", "B=bob")
 	e.join("A", "r1")
 	e.join("B", "r1")
 	e.api.Reset()
@@ -323,9 +338,7 @@ func TestUserIDComesFromIdentityNotBody(t *testing.T) {
 }
 
 func TestNotConnectedAndNotMember(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{}, "A=alice", "B=bob")
 	e.join("A", "r1")
 	e.api.Reset()
 
@@ -349,9 +362,7 @@ func TestNotConnectedAndNotMember(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{}, "A=alice", "B=bob")
 	e.join("A", "r1")
 	e.join("A", "r2")
 	for i := range 25 {
@@ -440,11 +451,7 @@ func TestGoneTargetIsDeleted(t *testing.T) {
 
 func TestTransientFailuresAreRetried(t *testing.T) {
 	e := newEnv(t, chat.Options{})
-	for _, c := range []string{"A", "B", "C", "D"} {
-		e.connect(c, "user-"+c)
-		e.join(c, "r1")
-	}
-	e.api.Reset()
+	e.members("r1", "A", "B", "C", "D")
 	e.api.Set("B", managementapitest.FailFirst(2, http.StatusTooManyRequests))
 	e.api.Set("C", managementapitest.FailFirst(4, http.StatusInternalServerError))
 	e.api.Set("D", managementapitest.FailFirst(1, http.StatusServiceUnavailable))
@@ -470,11 +477,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 
 func TestPermanentFailureIsUndelivered(t *testing.T) {
 	e := newEnv(t, chat.Options{})
-	for _, c := range []string{"A", "B", "C", "D"} {
-		e.connect(c, "user-"+c)
-		e.join(c, "r1")
-	}
-	e.api.Reset()
+	e.members("r1", "A", "B", "C", "D")
 	e.api.Set("B", managementapitest.Always(http.StatusInternalServerError))
 	e.api.Set("C", managementapitest.Always(http.StatusForbidden))
 
@@ -498,10 +501,7 @@ func TestDeadlineIsRespected(t *testing.T) {
 	e := newEnv(t, chat.Options{Fanout: chat.FanoutOptions{Retry: chat.RetryPolicy{
 		MaxAttempts: 50, BaseDelay: 200 * time.Millisecond, MaxDelay: 200 * time.Millisecond, DeadlineReserve: reserve,
 	}}})
-	for _, c := range []string{"A", "B"} {
-		e.connect(c, "user-"+c)
-		e.join(c, "r1")
-	}
+	e.members("r1", "A", "B")
 	send := func(timeout time.Duration) (protocol.Ack, time.Duration) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -599,8 +599,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 }
 
 func TestInvalidBodies(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
+	e := newEnv(t, chat.Options{}, "A=alice")
 	e.join("A", "r1")
 	tests := []struct {
 		action, body, code, mention string
@@ -628,8 +627,7 @@ func TestInvalidBodies(t *testing.T) {
 }
 
 func TestStoreFailureIsInternalError(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
+	e := newEnv(t, chat.Options{}, "A=alice")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // every store call fails
 	res := e.svc.Handle(ctx, chat.Request{ConnectionID: "A", Action: protocol.ActionJoinRoom, Body: []byte(`{"roomId":"r1"}`), Identity: chat.Identity{UserID: "alice"}})

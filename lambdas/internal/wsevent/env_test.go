@@ -136,20 +136,6 @@ func TestIdentityFrom(t *testing.T) {
 	}
 }
 
-func TestOfferedSubprotocols(t *testing.T) {
-	req := events.APIGatewayWebsocketProxyRequest{
-		Headers:           map[string]string{"Sec-WebSocket-Protocol": "ignored when multi-value headers exist"},
-		MultiValueHeaders: map[string][]string{"sec-websocket-protocol": {"chat.v1, bearer.abc", " x "}},
-	}
-	if got := strings.Join(wsevent.OfferedSubprotocols(req), "|"); got != "chat.v1|bearer.abc|x" {
-		t.Errorf("got %q", got)
-	}
-	req.MultiValueHeaders = nil
-	if got := strings.Join(wsevent.OfferedSubprotocols(req), "|"); got != "ignored when multi-value headers exist" {
-		t.Errorf("single-value header: %q", got)
-	}
-}
-
 func TestParseLevel(t *testing.T) {
 	for in, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, "Info": slog.LevelInfo, "WARN": slog.LevelWarn, "error": slog.LevelError} {
 		if got, err := wsevent.ParseLevel(in); err != nil || got != want {
