@@ -16,7 +16,9 @@ import (
 // Identity is who a connection belongs to, as the $connect authorizer established it. It never
 // comes from a message body.
 type Identity struct {
-	UserID      string
+	// UserID is the user's id, never empty.
+	UserID string
+	// DisplayName is the name shown to other users, possibly empty.
 	DisplayName string
 }
 

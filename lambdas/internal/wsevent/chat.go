@@ -15,17 +15,22 @@ import (
 
 // ChatConfig is the chat handler's environment.
 type ChatConfig struct {
-	LogLevel          slog.Level
-	TableName         string
-	CallbackURL       string
-	HistoryRetention  time.Duration
+	// LogLevel is the least level logged ([contract.EnvLogLevel]).
+	LogLevel slog.Level
+	// TableName is the chat table ([contract.EnvTableName]).
+	TableName string
+	// CallbackURL is the stage's URL, whose @connections the handler posts to.
+	CallbackURL string
+	// HistoryRetention is how long a message is kept for history.
+	HistoryRetention time.Duration
+	// FanoutConcurrency bounds the posts in flight of one broadcast.
 	FanoutConcurrency int
 	// RateLimit is each connection's token bucket; PerSecond 0 turns it off.
 	RateLimit chat.RateLimit
-	// MetricsNamespace and MetricsService are the CloudWatch namespace and the
-	// [contract.DimensionService] value of the EMF metrics the handler writes.
+	// MetricsNamespace is the CloudWatch namespace of the EMF metrics the handler writes.
 	MetricsNamespace string
-	MetricsService   string
+	// MetricsService is the metrics' [contract.DimensionService] value.
+	MetricsService string
 }
 
 // LoadChatConfig reads [contract.EnvLogLevel], [contract.EnvTableName] (required),
@@ -62,8 +67,10 @@ func LoadChatConfig(getenv func(string) string) (ChatConfig, error) {
 // ChatHandler serves every chat action (joinroom, leaveroom, sendmessage, history),
 // dispatching on requestContext.routeKey.
 type ChatHandler struct {
+	// Service serves the actions.
 	Service *chat.Service
-	Logger  *slog.Logger
+	// Logger receives one summary line per request (see NewLogger); nil discards them.
+	Logger *slog.Logger
 	// Metrics, when not nil, receives one EMF record after each broadcast (a message or a
 	// presence event fanned out to a room) and one for each message refused by the rate
 	// limit, with the metrics internal/contract names ([contract.MetricMessagesSent] ...)

@@ -16,10 +16,14 @@ import (
 
 // ConnectConfig is the $connect handler's environment.
 type ConnectConfig struct {
-	LogLevel      slog.Level
-	TableName     string
+	// LogLevel is the least level logged ([contract.EnvLogLevel]).
+	LogLevel slog.Level
+	// TableName is the chat table ([contract.EnvTableName]).
+	TableName string
+	// ConnectionTTL is how long a connection item lives.
 	ConnectionTTL time.Duration
-	Subprotocol   string
+	// Subprotocol is the WebSocket subprotocol the chat speaks.
+	Subprotocol string
 	// Origins says which browser origins may connect ([contract.EnvAllowedOrigins]).
 	Origins *OriginPolicy
 }
@@ -49,6 +53,7 @@ const SubprotocolHeader = "Sec-WebSocket-Protocol"
 // ConnectHandler serves $connect: it records the connection with the identity from the
 // authorizer context.
 type ConnectHandler struct {
+	// Service stores the connection.
 	Service *chat.Service
 	// Subprotocol is the WebSocket subprotocol the chat speaks ([contract.EnvSubprotocol],
 	// e.g. [contract.Subprotocol]).
@@ -56,7 +61,8 @@ type ConnectHandler struct {
 	// Origins lists the browser origins that may connect ([contract.EnvAllowedOrigins]); nil
 	// allows any.
 	Origins *OriginPolicy
-	Logger  *slog.Logger
+	// Logger receives one summary line per request (see NewLogger); nil discards them.
+	Logger *slog.Logger
 }
 
 // maxLoggedOrigin bounds how much of a refused Origin header the log and the answer repeat.

@@ -16,8 +16,11 @@ import (
 
 // DefaultConfig is the $default handler's environment.
 type DefaultConfig struct {
-	LogLevel       slog.Level
-	Actions        []string
+	// LogLevel is the least level logged ([contract.EnvLogLevel]).
+	LogLevel slog.Level
+	// Actions lists every route key a client may send.
+	Actions []string
+	// RouteSelection is the API's route selection expression.
 	RouteSelection *selection.Expression
 }
 
@@ -41,7 +44,8 @@ type DefaultHandler struct {
 	RouteSelection *selection.Expression
 	// Actions lists every route key a client may send ([contract.EnvChatActions]).
 	Actions []string
-	Logger  *slog.Logger
+	// Logger receives one summary line per request (see NewLogger); nil discards them.
+	Logger *slog.Logger
 }
 
 // Handle answers status 200 with an error frame: invalid_json for a body that is not JSON,

@@ -13,11 +13,14 @@ import (
 
 // DisconnectConfig is the $disconnect handler's environment.
 type DisconnectConfig struct {
-	LogLevel  slog.Level
+	// LogLevel is the least level logged ([contract.EnvLogLevel]).
+	LogLevel slog.Level
+	// TableName is the chat table ([contract.EnvTableName]).
 	TableName string
 	// CallbackURL, when set, makes $disconnect tell the rooms of a closing connection that
 	// its user left; "" turns that off.
-	CallbackURL       string
+	CallbackURL string
+	// FanoutConcurrency bounds the posts in flight of one presence event.
 	FanoutConcurrency int
 }
 
@@ -41,8 +44,10 @@ func LoadDisconnectConfig(getenv func(string) string) (DisconnectConfig, error) 
 // DisconnectHandler serves $disconnect: it deletes the connection and its memberships and,
 // when its Service has a Poster, tells the rooms the connection was in that its user left.
 type DisconnectHandler struct {
+	// Service deletes the connection's items and, when it has a Poster, tells its rooms.
 	Service *chat.Service
-	Logger  *slog.Logger
+	// Logger receives one summary line per request (see NewLogger); nil discards them.
+	Logger *slog.Logger
 }
 
 // Handle deletes the connection's items (see chat.Service.Disconnect); deleting a connection
