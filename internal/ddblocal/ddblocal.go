@@ -5,9 +5,9 @@
 // client sees the same tables whatever its access key and region, on a free port, and waits
 // until it answers. Close kills its whole process group.
 //
-// A test package shares one emulator through its TestMain (see package ddblocaltest), and each
-// test makes a client with NewClient(ctx, ddb.Endpoint()) and a table of its own (tables are
-// cheap; unique names keep tests independent).
+// The tests of a package share one emulator through package ddblocaltest, and each test makes
+// a client with NewClient and a table of its own (tables are cheap; unique names keep tests
+// independent).
 package ddblocal
 
 import (
