@@ -5,14 +5,9 @@
 // client sees the same tables whatever its access key and region, on a free port, and waits
 // until it answers. Close kills its whole process group.
 //
-// A test package shares one emulator through its TestMain:
-//
-//	var ddb *ddblocal.Server
-//
-//	func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
-//
-// and each test makes a client with ddblocal.NewClient(ctx, ddb.Endpoint()) and a table of its
-// own (tables are cheap; unique names keep tests independent).
+// The tests of a package share one emulator through package ddblocaltest, and each test makes
+// a client with NewClient and a table of its own (tables are cheap; unique names keep tests
+// independent).
 package ddblocal
 
 import (
@@ -181,9 +176,6 @@ func (s *Server) waitReady(ctx context.Context) error {
 
 // Endpoint returns the emulator's URL, http://127.0.0.1:<port>.
 func (s *Server) Endpoint() string { return s.endpoint }
-
-// Output returns the last few kilobytes the emulator wrote to stdout and stderr.
-func (s *Server) Output() string { return s.output.String() }
 
 // Close kills the emulator's process group and waits for the process to exit. It is safe to
 // call more than once; the tables, held in memory, are lost.

@@ -1,39 +1,30 @@
-// Command authorizer is the Lambda REQUEST authorizer of the WebSocket API's $connect
-// route. It reads AUTH_ISSUER, AUTH_AUDIENCES, AUTH_JWKS_URL and AUTH_TOKEN_USE (see
-// package auth), builds the token verifier once and serves authorizer events.
-// A bad configuration makes the init phase fail.
+// Command authorizer is the Lambda REQUEST authorizer of the WebSocket API's $connect route.
+// Its environment is what [auth.ConfigFromEnv] reads. It builds the token verifier once, warms
+// its key cache, and serves authorizer events. A bad configuration makes the init phase fail.
 package main
 
 import (
 	"context"
 	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/auth"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
 )
 
-func main() {
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+func main() { lambdamain.Start(auth.ConfigFromEnv, newHandler) }
 
-	cfg, err := auth.ConfigFromEnv(os.Getenv)
-	if err != nil {
-		logger.Error("invalid configuration", "error", err.Error())
-		os.Exit(1)
-	}
+// newHandler builds the authorizer over a verifier of cfg, with the issuer's keys fetched
+// during init when the issuer answers in time (otherwise the first request fetches them).
+func newHandler(in lambdamain.Init, cfg auth.Config) (any, error) {
+	logger := slog.New(slog.NewJSONHandler(in.Stdout, nil))
 	verifier, err := auth.NewVerifier(cfg)
 	if err != nil {
-		logger.Error("invalid configuration", "error", err.Error())
-		os.Exit(1)
+		return nil, err
 	}
-
-	// Warm the key cache during init; on failure the first request fetches again.
 	ctx, cancel := context.WithTimeout(context.Background(), auth.DefaultFetchTimeout)
+	defer cancel()
 	if err := verifier.Prefetch(ctx); err != nil {
 		logger.Warn("JWKS prefetch failed", "error", err.Error())
 	}
-	cancel()
-
-	lambda.Start(auth.NewAuthorizer(verifier, logger).Handle)
+	return auth.NewAuthorizer(verifier, logger).Handle, nil
 }

@@ -1,29 +1,21 @@
 // Command default is the $default handler: it answers messages that match no route with an
-// error frame that lists the actions the API serves.
-//
-// Environment: CHAT_ACTIONS (comma-separated route keys), ROUTE_SELECTION_EXPRESSION (default
-// $request.body.action), LOG_LEVEL (default info).
+// error frame that lists the actions the API serves. Its environment is what
+// [wsevent.LoadDefaultConfig] reads.
 package main
 
 import (
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
+	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
 
-func main() {
-	env, err := wsevent.LoadDefaultConfig(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "error", err.Error())
-		os.Exit(1)
-	}
+func main() { lambdamain.Start(wsevent.LoadDefaultConfig, newHandler) }
+
+// newHandler builds the $default handler; it makes no AWS call.
+func newHandler(in lambdamain.Init, cfg wsevent.DefaultConfig) (any, error) {
 	h := &wsevent.DefaultHandler{
-		RouteSelection: env.RouteSelection,
-		Actions:        env.Actions,
-		Logger:         wsevent.NewLogger(os.Stdout, env.LogLevel),
+		RouteSelection: cfg.RouteSelection,
+		Actions:        cfg.Actions,
+		Logger:         wsevent.NewLogger(in.Stdout, cfg.LogLevel),
 	}
-	lambda.Start(h.Handle)
+	return h.Handle, nil
 }

@@ -7,19 +7,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-)
 
-// Keys of the context the authorizer returns on Allow. API Gateway passes it to every
-// later route of the connection as requestContext.authorizer.
-const (
-	// ContextUserID is the "sub" claim.
-	ContextUserID = "userId"
-	// ContextDisplayName is Identity.DisplayName (at most MaxDisplayNameRunes runes).
-	ContextDisplayName = "displayName"
-	// ContextTokenUse is the "token_use" claim, or "".
-	ContextTokenUse = "tokenUse"
-	// ContextTokenSource is SourceQuery or SourceProtocol.
-	ContextTokenSource = "tokenSource"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // unauthorized is the error message that makes API Gateway answer 401.
@@ -47,7 +36,10 @@ func NewAuthorizer(v TokenVerifier, logger *slog.Logger) *Authorizer {
 // Handle authorizes one $connect. No token gives the error "Unauthorized" (API Gateway
 // answers 401); an invalid token gives a Deny policy (403) for principal "anonymous";
 // a valid one gives an Allow policy for execute-api:Invoke on req.MethodArn, the user
-// id as principal and the Context* keys as context. The token is never logged.
+// id as principal, and as context the user id ([contract.ContextUserID]), the display name
+// cut to MaxDisplayNameRunes runes ([contract.ContextDisplayName]), the token_use claim
+// ([contract.ContextTokenUse]) and the token's source, SourceQuery or SourceProtocol
+// ([contract.ContextTokenSource]). The token is never logged.
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	log := a.logger.With(requestAttrs(ctx, req)...)
 
@@ -70,10 +62,10 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 
 	log.InfoContext(ctx, "token accepted", "outcome", "allow", "userId", id.UserID, "tokenUse", id.TokenUse)
 	return policy(id.UserID, "Allow", req.MethodArn, map[string]any{
-		ContextUserID:      id.UserID,
-		ContextDisplayName: truncateRunes(id.DisplayName, MaxDisplayNameRunes),
-		ContextTokenUse:    id.TokenUse,
-		ContextTokenSource: source,
+		contract.ContextUserID:      id.UserID,
+		contract.ContextDisplayName: truncateRunes(id.DisplayName, MaxDisplayNameRunes),
+		contract.ContextTokenUse:    id.TokenUse,
+		contract.ContextTokenSource: source,
 	}), nil
 }
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 const testMethodArn = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/$connect"
@@ -105,7 +107,7 @@ func TestHandleTable(t *testing.T) {
 				if resp.PrincipalID != "3f1c2a9e-user-1" {
 					t.Errorf("principal = %q", resp.PrincipalID)
 				}
-				if resp.Context[ContextUserID] != "3f1c2a9e-user-1" || resp.Context[ContextTokenSource] != src.source {
+				if resp.Context[contract.ContextUserID] != "3f1c2a9e-user-1" || resp.Context[contract.ContextTokenSource] != src.source {
 					t.Errorf("context = %v", resp.Context)
 				}
 				if len(logs) == 1 && (logs[0]["outcome"] != "allow" || logs[0]["userId"] != "3f1c2a9e-user-1") {
@@ -220,7 +222,7 @@ func TestHandleTruncatesDisplayName(t *testing.T) {
 	if err != nil {
 		t.Fatalf("err = %v", err)
 	}
-	name, ok := resp.Context[ContextDisplayName].(string)
+	name, ok := resp.Context[contract.ContextDisplayName].(string)
 	if !ok || utf8.RuneCountInString(name) != MaxDisplayNameRunes || !utf8.ValidString(name) {
 		t.Errorf("displayName = %q (%d runes), want %d valid runes", name, utf8.RuneCountInString(name), MaxDisplayNameRunes)
 	}

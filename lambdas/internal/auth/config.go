@@ -4,83 +4,37 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"strings"
-)
 
-// Environment variable names read by ConfigFromEnv.
-const (
-	// EnvIssuer names the expected "iss" claim; it must be an https URL (or http on loopback).
-	EnvIssuer = "AUTH_ISSUER"
-	// EnvAudiences names the comma-separated list of accepted audiences / client ids.
-	EnvAudiences = "AUTH_AUDIENCES"
-	// EnvJWKSURL names the optional JWKS URL (default: <issuer>/.well-known/jwks.json).
-	EnvJWKSURL = "AUTH_JWKS_URL"
-	// EnvTokenUse names the optional comma-separated list of accepted "token_use" values.
-	EnvTokenUse = "AUTH_TOKEN_USE"
+	"github.com/chatstack/websocketchatapi/internal/contract"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/envconfig"
 )
 
 // ConfigFromEnv builds a Config from environment variables, looked up with getenv
-// (os.Getenv in production). Every error names the offending variable. Fields that
-// are not read from the environment (HTTPClient, timeouts, clock) are left zero, so
-// that NewVerifier applies its defaults.
+// (os.Getenv in production): [contract.EnvAuthIssuer] (required: an https URL, or http on
+// loopback), [contract.EnvAuthAudiences] (required: comma-separated audiences or client ids),
+// [contract.EnvAuthJWKSURL] (default: <issuer>/.well-known/jwks.json) and
+// [contract.EnvAuthTokenUse] (comma-separated: id, access; default: any). Its error names
+// every variable that is wrong. Fields that are not read from the environment (HTTPClient,
+// timeouts, clock) are left zero, so that NewVerifier applies its defaults.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	r := envconfig.NewReader(getenv)
 	var cfg Config
-
-	issuer := strings.TrimSpace(getenv(EnvIssuer))
-	if issuer == "" {
-		return Config{}, fmt.Errorf("%s is required", EnvIssuer)
-	}
-	if err := checkFetchableURL(issuer); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", EnvIssuer, err)
-	}
-	cfg.Issuer = issuer
-
-	audiences, err := splitList(getenv(EnvAudiences))
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", EnvAudiences, err)
-	}
-	if len(audiences) == 0 {
-		return Config{}, fmt.Errorf("%s is required (comma-separated audiences or client ids)", EnvAudiences)
-	}
-	cfg.Audiences = audiences
-
-	if raw := strings.TrimSpace(getenv(EnvJWKSURL)); raw != "" {
-		if err := checkFetchableURL(raw); err != nil {
-			return Config{}, fmt.Errorf("%s: %w", EnvJWKSURL, err)
+	if cfg.Issuer = r.Required(contract.EnvAuthIssuer); cfg.Issuer != "" {
+		if err := checkFetchableURL(cfg.Issuer); err != nil {
+			r.Fail(contract.EnvAuthIssuer, "%v", err)
 		}
-		cfg.JWKSURL = raw
 	}
-
-	uses, err := splitList(getenv(EnvTokenUse))
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", EnvTokenUse, err)
+	if r.Required(contract.EnvAuthAudiences) != "" {
+		cfg.Audiences = r.List(contract.EnvAuthAudiences)
 	}
-	for _, u := range uses {
+	cfg.JWKSURL = r.Checked(contract.EnvAuthJWKSURL, "", checkFetchableURL)
+	cfg.TokenUses = r.List(contract.EnvAuthTokenUse)
+	for _, u := range cfg.TokenUses {
 		if u != "id" && u != "access" {
-			return Config{}, fmt.Errorf("%s: unknown token use %q (want id and/or access)", EnvTokenUse, u)
+			r.Fail(contract.EnvAuthTokenUse, "unknown token use %q (want id and/or access)", u)
 		}
 	}
-	cfg.TokenUses = uses
-
-	return cfg, nil
-}
-
-// splitList splits a comma-separated value, trimming spaces. An empty or blank value
-// gives an empty list; an empty entry inside a non-empty list ("a,,b") is an error.
-func splitList(raw string) ([]string, error) {
-	if strings.TrimSpace(raw) == "" {
-		return nil, nil
-	}
-	parts := strings.Split(raw, ",")
-	out := make([]string, 0, len(parts))
-	for _, p := range parts {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			return nil, fmt.Errorf("empty entry in list %q", raw)
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return cfg, r.Err()
 }
 
 // checkFetchableURL accepts absolute https URLs, and http URLs whose host is loopback

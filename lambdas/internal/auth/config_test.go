@@ -4,18 +4,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// env returns a getenv over m.
-func env(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
+	"github.com/chatstack/websocketchatapi/internal/contract"
+)
 
 // goodEnv is a valid environment with changes applied ("" deletes a variable).
 func goodEnv(changes map[string]string) map[string]string {
 	m := map[string]string{
-		EnvIssuer:    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf",
-		EnvAudiences: "client-a",
+		contract.EnvAuthIssuer:    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf",
+		contract.EnvAuthAudiences: "client-a",
 	}
 	for k, v := range changes {
 		if v == "" {
@@ -33,24 +30,24 @@ func TestConfigFromEnvErrorsNameTheVariable(t *testing.T) {
 		env     map[string]string
 		wantVar string
 	}{
-		{"issuer missing", goodEnv(map[string]string{EnvIssuer: ""}), EnvIssuer},
-		{"issuer blank", goodEnv(map[string]string{EnvIssuer: "   "}), EnvIssuer},
-		{"issuer plain http", goodEnv(map[string]string{EnvIssuer: "http://idp.example.com/pool"}), EnvIssuer},
-		{"issuer http on a look-alike host", goodEnv(map[string]string{EnvIssuer: "http://localhost.evil.example/pool"}), EnvIssuer},
-		{"issuer http with loopback user info", goodEnv(map[string]string{EnvIssuer: "http://127.0.0.1@evil.example/pool"}), EnvIssuer},
-		{"issuer not a URL", goodEnv(map[string]string{EnvIssuer: "cognito pool"}), EnvIssuer},
-		{"issuer relative", goodEnv(map[string]string{EnvIssuer: "/pool"}), EnvIssuer},
-		{"issuer other scheme", goodEnv(map[string]string{EnvIssuer: "ftp://idp.example.com"}), EnvIssuer},
-		{"issuer with query", goodEnv(map[string]string{EnvIssuer: "https://idp.example.com/pool?x=1"}), EnvIssuer},
-		{"issuer bad escape", goodEnv(map[string]string{EnvIssuer: "https://idp.example.com/%zz"}), EnvIssuer},
-		{"audiences missing", goodEnv(map[string]string{EnvAudiences: ""}), EnvAudiences},
-		{"audiences only commas", goodEnv(map[string]string{EnvAudiences: " , "}), EnvAudiences},
-		{"audiences empty entry", goodEnv(map[string]string{EnvAudiences: "a,,b"}), EnvAudiences},
-		{"JWKS URL plain http", goodEnv(map[string]string{EnvJWKSURL: "http://idp.example.com/jwks.json"}), EnvJWKSURL},
-		{"JWKS URL not absolute", goodEnv(map[string]string{EnvJWKSURL: "jwks.json"}), EnvJWKSURL},
-		{"token use unknown", goodEnv(map[string]string{EnvTokenUse: "id,refresh"}), EnvTokenUse},
-		{"token use wrong case", goodEnv(map[string]string{EnvTokenUse: "ID"}), EnvTokenUse},
-		{"token use empty entry", goodEnv(map[string]string{EnvTokenUse: "id,"}), EnvTokenUse},
+		{"issuer missing", goodEnv(map[string]string{contract.EnvAuthIssuer: ""}), contract.EnvAuthIssuer},
+		{"issuer blank", goodEnv(map[string]string{contract.EnvAuthIssuer: "   "}), contract.EnvAuthIssuer},
+		{"issuer plain http", goodEnv(map[string]string{contract.EnvAuthIssuer: "http://idp.example.com/pool"}), contract.EnvAuthIssuer},
+		{"issuer http on a look-alike host", goodEnv(map[string]string{contract.EnvAuthIssuer: "http://localhost.evil.example/pool"}), contract.EnvAuthIssuer},
+		{"issuer http with loopback user info", goodEnv(map[string]string{contract.EnvAuthIssuer: "http://127.0.0.1@evil.example/pool"}), contract.EnvAuthIssuer},
+		{"issuer not a URL", goodEnv(map[string]string{contract.EnvAuthIssuer: "cognito pool"}), contract.EnvAuthIssuer},
+		{"issuer relative", goodEnv(map[string]string{contract.EnvAuthIssuer: "/pool"}), contract.EnvAuthIssuer},
+		{"issuer other scheme", goodEnv(map[string]string{contract.EnvAuthIssuer: "ftp://idp.example.com"}), contract.EnvAuthIssuer},
+		{"issuer with query", goodEnv(map[string]string{contract.EnvAuthIssuer: "https://idp.example.com/pool?x=1"}), contract.EnvAuthIssuer},
+		{"issuer bad escape", goodEnv(map[string]string{contract.EnvAuthIssuer: "https://idp.example.com/%zz"}), contract.EnvAuthIssuer},
+		{"audiences missing", goodEnv(map[string]string{contract.EnvAuthAudiences: ""}), contract.EnvAuthAudiences},
+		{"audiences only commas", goodEnv(map[string]string{contract.EnvAuthAudiences: " , "}), contract.EnvAuthAudiences},
+		{"audiences empty entry", goodEnv(map[string]string{contract.EnvAuthAudiences: "a,,b"}), contract.EnvAuthAudiences},
+		{"JWKS URL plain http", goodEnv(map[string]string{contract.EnvAuthJWKSURL: "http://idp.example.com/jwks.json"}), contract.EnvAuthJWKSURL},
+		{"JWKS URL not absolute", goodEnv(map[string]string{contract.EnvAuthJWKSURL: "jwks.json"}), contract.EnvAuthJWKSURL},
+		{"token use unknown", goodEnv(map[string]string{contract.EnvAuthTokenUse: "id,refresh"}), contract.EnvAuthTokenUse},
+		{"token use wrong case", goodEnv(map[string]string{contract.EnvAuthTokenUse: "ID"}), contract.EnvAuthTokenUse},
+		{"token use empty entry", goodEnv(map[string]string{contract.EnvAuthTokenUse: "id,"}), contract.EnvAuthTokenUse},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,10 +76,10 @@ func TestConfigFromEnvGood(t *testing.T) {
 		{
 			name: "everything, with spaces",
 			env: map[string]string{
-				EnvIssuer:    " https://idp.example.com/ ",
-				EnvAudiences: " client-a , client-b ",
-				EnvJWKSURL:   "https://keys.example.com/jwks.json",
-				EnvTokenUse:  "id, access",
+				contract.EnvAuthIssuer:    " https://idp.example.com/ ",
+				contract.EnvAuthAudiences: " client-a , client-b ",
+				contract.EnvAuthJWKSURL:   "https://keys.example.com/jwks.json",
+				contract.EnvAuthTokenUse:  "id, access",
 			},
 			want: Config{
 				Issuer:    "https://idp.example.com/",
@@ -93,7 +90,7 @@ func TestConfigFromEnvGood(t *testing.T) {
 		},
 		{
 			name: "loopback http for local runs",
-			env:  map[string]string{EnvIssuer: "http://127.0.0.1:9229/local_pool", EnvAudiences: "local", EnvJWKSURL: "http://localhost:9229/jwks"},
+			env:  map[string]string{contract.EnvAuthIssuer: "http://127.0.0.1:9229/local_pool", contract.EnvAuthAudiences: "local", contract.EnvAuthJWKSURL: "http://localhost:9229/jwks"},
 			want: Config{Issuer: "http://127.0.0.1:9229/local_pool", Audiences: []string{"local"}, JWKSURL: "http://localhost:9229/jwks"},
 		},
 	}
@@ -111,5 +108,22 @@ func TestConfigFromEnvGood(t *testing.T) {
 				t.Errorf("NewVerifier refuses a config ConfigFromEnv accepted: %v", err)
 			}
 		})
+	}
+}
+
+func TestConfigFromEnvNamesEveryWrongVariable(t *testing.T) {
+	_, err := ConfigFromEnv(env(map[string]string{
+		contract.EnvAuthJWKSURL:  "http://idp.example.com/jwks.json",
+		contract.EnvAuthTokenUse: "refresh",
+	}))
+	for _, want := range []string{
+		contract.EnvAuthIssuer + " is required",
+		contract.EnvAuthAudiences + " is required",
+		contract.EnvAuthJWKSURL + ":",
+		contract.EnvAuthTokenUse + ":",
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -119,6 +120,28 @@ func signWith(t *testing.T, claims map[string]any, alg jwa.SignatureAlgorithm, k
 
 // jwksServer is a loopback issuer that serves a JWKS at <issuer>/.well-known/jwks.json
 // and counts the requests for it.
+// env returns a getenv over m.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// mustVerify stops the test unless v accepts token; what names the token in the failure.
+func mustVerify(t *testing.T, v *Verifier, token, what string) {
+	t.Helper()
+	if _, err := v.Verify(context.Background(), token); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// newPool starts an issuer that serves keys and returns it with a verifier of its tokens
+// (newTestVerifier) on a fake clock.
+func newPool(t *testing.T, keys ...testKey) (*fakeClock, *jwksServer, *Verifier) {
+	t.Helper()
+	clock := newFakeClock()
+	pool := newJWKSServer(t, keys...)
+	return clock, pool, newTestVerifier(t, pool, clock)
+}
+
 type jwksServer struct {
 	srv    *httptest.Server
 	issuer string
@@ -127,6 +150,17 @@ type jwksServer struct {
 	mu     sync.Mutex
 	body   []byte
 	status int
+}
+
+// wantHits reports an error unless the issuer served its JWKS want times; why, when not "",
+// explains the count.
+func (s *jwksServer) wantHits(t *testing.T, want int64, why string) {
+	t.Helper()
+	if got := s.hits.Load(); got != want && why == "" {
+		t.Errorf("JWKS fetched %d times, want %d", got, want)
+	} else if got != want {
+		t.Errorf("JWKS fetched %d times, want %d (%s)", got, want, why)
+	}
 }
 
 func newJWKSServer(t *testing.T, keys ...testKey) *jwksServer {

@@ -12,19 +12,13 @@ import (
 )
 
 func TestKeyRotationAndUnknownKidFlood(t *testing.T) {
-	clock := newFakeClock()
 	oldKey, newKey := newRSAKey(t, "rsa-old"), newECKey(t, "ec-new")
-	pool := newJWKSServer(t, oldKey)
-	v := newTestVerifier(t, pool, clock)
+	clock, pool, v := newPool(t, oldKey)
 	ctx := context.Background()
 	claims := idClaims(pool.issuer)
 
-	if _, err := v.Verify(ctx, oldKey.sign(t, claims, nil)); err != nil {
-		t.Fatalf("old key: %v", err)
-	}
-	if _, err := v.Verify(ctx, oldKey.sign(t, claims, nil)); err != nil {
-		t.Fatalf("old key again: %v", err)
-	}
+	mustVerify(t, v, oldKey.sign(t, claims, nil), "old key")
+	mustVerify(t, v, oldKey.sign(t, claims, nil), "old key again")
 	if got := pool.hits.Load(); got != 1 {
 		t.Fatalf("JWKS fetched %d times for two tokens, want 1 (cached)", got)
 	}
@@ -44,15 +38,11 @@ func TestKeyRotationAndUnknownKidFlood(t *testing.T) {
 
 	// After the interval, one refresh makes the new kid known.
 	clock.Advance(DefaultMinRefreshInterval)
-	if _, err := v.Verify(ctx, newToken); err != nil {
-		t.Fatalf("new kid after the interval: %v", err)
-	}
+	mustVerify(t, v, newToken, "new kid after the interval")
 	if got := pool.hits.Load(); got != 2 {
 		t.Fatalf("JWKS fetched %d times, want 2 (one refresh)", got)
 	}
-	if _, err := v.Verify(ctx, oldKey.sign(t, claims, nil)); err != nil {
-		t.Fatalf("old key after rotation: %v", err)
-	}
+	mustVerify(t, v, oldKey.sign(t, claims, nil), "old key after rotation")
 
 	// A flood of random kids right after that refresh fetches nothing more...
 	flood := func(n int) {
@@ -89,72 +79,49 @@ func TestKeyRotationAndUnknownKidFlood(t *testing.T) {
 	if got := pool.hits.Load(); got != 3 {
 		t.Fatalf("after a flood past the interval JWKS fetched %d times, want 3 (at most one extra)", got)
 	}
-	if _, err := v.Verify(ctx, newKey.sign(t, claims, nil)); err != nil {
-		t.Fatalf("good token after the flood: %v", err)
-	}
+	mustVerify(t, v, newKey.sign(t, claims, nil), "good token after the flood")
 	if got := pool.hits.Load(); got != 3 {
 		t.Fatalf("good token after the flood fetched the JWKS again (%d fetches)", got)
 	}
 }
 
 func TestRemovedKeyStopsWorkingAfterMaxAge(t *testing.T) {
-	clock := newFakeClock()
 	keep, revoke := newRSAKey(t, "keep"), newRSAKey(t, "revoke")
-	pool := newJWKSServer(t, keep, revoke)
-	v := newTestVerifier(t, pool, clock)
+	clock, pool, v := newPool(t, keep, revoke)
 	ctx := context.Background()
 	claims := idClaims(pool.issuer)
 	revoked := revoke.sign(t, claims, nil)
 
-	if _, err := v.Verify(ctx, revoked); err != nil {
-		t.Fatalf("before revocation: %v", err)
-	}
+	mustVerify(t, v, revoked, "before revocation")
 	pool.serve(t, keep)
 	clock.Advance(DefaultMaxKeySetAge - time.Minute)
-	if _, err := v.Verify(ctx, revoked); err != nil {
-		t.Fatalf("cached key set younger than the max age must still be used: %v", err)
-	}
+	mustVerify(t, v, revoked, "cached key set younger than the max age must still be used")
 	clock.Advance(2 * time.Minute)
 	if _, err := v.Verify(ctx, revoked); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("revoked key after max age: err = %v, want %v", err, ErrUnknownKey)
 	}
-	if _, err := v.Verify(ctx, keep.sign(t, claims, nil)); err != nil {
-		t.Fatalf("kept key: %v", err)
-	}
-	if got := pool.hits.Load(); got != 2 {
-		t.Errorf("JWKS fetched %d times, want 2", got)
-	}
+	mustVerify(t, v, keep.sign(t, claims, nil), "kept key")
+	pool.wantHits(t, 2, "")
 }
 
 func TestStaleKeysUsedWhileIssuerIsDown(t *testing.T) {
-	clock := newFakeClock()
 	key := newRSAKey(t, "rsa-1")
-	pool := newJWKSServer(t, key)
-	v := newTestVerifier(t, pool, clock)
-	ctx := context.Background()
+	clock, pool, v := newPool(t, key)
 	token := key.sign(t, with(idClaims(pool.issuer), map[string]any{"exp": base.Add(2 * time.Hour)}), nil)
 
-	if _, err := v.Verify(ctx, token); err != nil {
-		t.Fatalf("first: %v", err)
-	}
+	mustVerify(t, v, token, "first")
 	pool.fail(http.StatusInternalServerError)
 	clock.Advance(DefaultMaxKeySetAge + time.Minute)
-	if _, err := v.Verify(ctx, token); err != nil {
-		t.Fatalf("with the issuer down, the cached keys must still verify: %v", err)
-	}
-	if got := pool.hits.Load(); got != 2 {
-		t.Errorf("JWKS fetched %d times, want 2 (one failed refresh)", got)
-	}
+	mustVerify(t, v, token, "with the issuer down, the cached keys must still verify")
+	pool.wantHits(t, 2, "one failed refresh")
 }
 
 func TestJWKSUnavailableOnColdStart(t *testing.T) {
 	for _, status := range []int{http.StatusInternalServerError, http.StatusNotFound} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
-			clock := newFakeClock()
 			key := newRSAKey(t, "rsa-1")
-			pool := newJWKSServer(t, key)
+			_, pool, v := newPool(t, key)
 			pool.fail(status)
-			v := newTestVerifier(t, pool, clock)
 			if err := v.Prefetch(context.Background()); err == nil {
 				t.Errorf("Prefetch succeeded against a failing JWKS")
 			}
@@ -163,29 +130,21 @@ func TestJWKSUnavailableOnColdStart(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, ErrKeysUnavailable)
 			}
 			// Without a cached set there is nothing to fall back on: every call retries.
-			if got := pool.hits.Load(); got != 2 {
-				t.Errorf("JWKS fetched %d times, want 2", got)
-			}
+			pool.wantHits(t, 2, "")
 		})
 	}
 }
 
 func TestPrefetchLoadsKeysOnce(t *testing.T) {
-	clock := newFakeClock()
 	key := newRSAKey(t, "rsa-1")
-	pool := newJWKSServer(t, key)
-	v := newTestVerifier(t, pool, clock)
+	_, pool, v := newPool(t, key)
 	for range 3 {
 		if err := v.Prefetch(context.Background()); err != nil {
 			t.Fatalf("Prefetch: %v", err)
 		}
 	}
-	if _, err := v.Verify(context.Background(), key.sign(t, idClaims(pool.issuer), nil)); err != nil {
-		t.Fatalf("Verify: %v", err)
-	}
-	if got := pool.hits.Load(); got != 1 {
-		t.Errorf("JWKS fetched %d times, want 1", got)
-	}
+	mustVerify(t, v, key.sign(t, idClaims(pool.issuer), nil), "Verify")
+	pool.wantHits(t, 1, "")
 }
 
 func TestJWKSFetchIsBounded(t *testing.T) {

@@ -33,7 +33,7 @@ const (
 	MaxSubjectBytes = 256
 	// MaxDisplayNameRunes bounds Identity.DisplayName (API Gateway's context is limited to 8 KB).
 	MaxDisplayNameRunes = 128
-	// maxTokenUseRunes bounds Identity.TokenUse when AUTH_TOKEN_USE does not restrict it.
+	// maxTokenUseRunes bounds Identity.TokenUse when Config.TokenUses does not restrict it.
 	maxTokenUseRunes = 32
 
 	// DefaultFetchTimeout bounds one JWKS request.

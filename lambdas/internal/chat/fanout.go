@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,21 +12,22 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 // Defaults of FanoutOptions and RetryPolicy.
 const (
-	DefaultFanoutConcurrency = 32
-	DefaultFanoutPageSize    = 100
-	DefaultRetryAttempts     = 5
-	DefaultRetryBaseDelay    = 50 * time.Millisecond
-	DefaultRetryMaxDelay     = 2 * time.Second
-	DefaultDeadlineReserve   = 500 * time.Millisecond
+	DefaultFanoutPageSize  = 100
+	DefaultRetryAttempts   = 5
+	DefaultRetryBaseDelay  = 50 * time.Millisecond
+	DefaultRetryMaxDelay   = 2 * time.Second
+	DefaultDeadlineReserve = 500 * time.Millisecond
 )
 
 // FanoutOptions tune how a frame is delivered to a room. Zero fields take the defaults.
 type FanoutOptions struct {
-	// Concurrency bounds the posts in flight. Default DefaultFanoutConcurrency.
+	// Concurrency bounds the posts in flight. Default [contract.DefaultFanoutConcurrency].
 	Concurrency int
 	// PageSize is how many memberships are read per Store.RoomMembers page. Default
 	// DefaultFanoutPageSize.
@@ -54,24 +56,12 @@ func (o FanoutOptions) withDefaults() (FanoutOptions, error) {
 	if o.Concurrency < 0 || o.PageSize < 0 || r.MaxAttempts < 0 || r.BaseDelay < 0 || r.MaxDelay < 0 || r.DeadlineReserve < 0 {
 		return o, fmt.Errorf("chat: negative fan-out option in %+v", o)
 	}
-	if o.Concurrency == 0 {
-		o.Concurrency = DefaultFanoutConcurrency
-	}
-	if o.PageSize == 0 {
-		o.PageSize = DefaultFanoutPageSize
-	}
-	if r.MaxAttempts == 0 {
-		r.MaxAttempts = DefaultRetryAttempts
-	}
-	if r.BaseDelay == 0 {
-		r.BaseDelay = DefaultRetryBaseDelay
-	}
-	if r.MaxDelay == 0 {
-		r.MaxDelay = DefaultRetryMaxDelay
-	}
-	if r.DeadlineReserve == 0 {
-		r.DeadlineReserve = DefaultDeadlineReserve
-	}
+	o.Concurrency = cmp.Or(o.Concurrency, contract.DefaultFanoutConcurrency)
+	o.PageSize = cmp.Or(o.PageSize, DefaultFanoutPageSize)
+	r.MaxAttempts = cmp.Or(r.MaxAttempts, DefaultRetryAttempts)
+	r.BaseDelay = cmp.Or(r.BaseDelay, DefaultRetryBaseDelay)
+	r.MaxDelay = cmp.Or(r.MaxDelay, DefaultRetryMaxDelay)
+	r.DeadlineReserve = cmp.Or(r.DeadlineReserve, DefaultDeadlineReserve)
 	return o, nil
 }
 
@@ -142,14 +132,13 @@ const (
 // and memberships deleted. When ctx has a deadline (the Lambda timeout), posting stops
 // DeadlineReserve before it. It returns the counts, and an error only when the room could not
 // be read, in which case the counts cover the members read so far.
-func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byte) (FanoutStats, error) {
+func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byte) (stats FanoutStats, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("chat: read members of room %s: %w", roomID, err)
+		}
+	}()
 	start := time.Now()
-	var (
-		g     errgroup.Group
-		mu    sync.Mutex
-		stats FanoutStats
-	)
-	g.SetLimit(s.fanout.Concurrency)
 	// Posts (and their retries) must end DeadlineReserve before the invocation's deadline,
 	// so that the handler can still answer: a post that hangs is cut there.
 	postCtx := ctx
@@ -158,82 +147,128 @@ func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byt
 		postCtx, cancel = context.WithDeadline(ctx, d.Add(-s.fanout.Retry.DeadlineReserve))
 		defer cancel()
 	}
-	// The room is read one page ahead of the posts. The calling goroutine reads the pages and
-	// hands each to the dispatcher goroutine, which starts the page's posts (g.Go blocks while
-	// Concurrency posts are in flight) while the next page is read: the posts do not wait for
-	// a Query at every page. A page is counted when the dispatcher takes it, so a page read
-	// ahead but never taken (out of time) is in no count, as if it had not been read.
+	r := &fanoutRun{s: s, ctx: postCtx, exclude: exclude, data: data, seen: map[string]bool{}}
+	r.g.SetLimit(s.fanout.Concurrency)
+	err = r.run(ctx, roomID)
+	stats = r.stats
+	stats.Duration = time.Since(start)
+	if errors.Is(err, errOutOfTime) {
+		stats.Incomplete = true
+		err = nil
+	}
+	s.logFanout(ctx, roomID, stats, err)
+	return stats, err
+}
+
+// fanoutRun is one Fanout: what its reader, its dispatcher and its posts share.
+type fanoutRun struct {
+	s       *Service
+	ctx     context.Context // the posts': it ends DeadlineReserve before the invocation's deadline
+	exclude string
+	data    []byte
+	g       errgroup.Group // the posts, at most Concurrency in flight
+
+	seen      map[string]bool // the targets taken so far, guarded by mu
+	outOfTime bool            // set by the dispatcher before it returns
+
+	mu    sync.Mutex
+	stats FanoutStats
+}
+
+// run reads the room one page ahead of the posts. The calling goroutine reads the pages and
+// hands each to the dispatcher goroutine, which starts the page's posts (g.Go blocks while
+// Concurrency posts are in flight) while the next page is read: the posts do not wait for a
+// Query at every page. A page is counted when the dispatcher takes it, so a page read ahead but
+// never taken (out of time) is in no count, as if it had not been read. run returns once every
+// post has ended, with the error of the reading (errOutOfTime when the time ran out).
+func (r *fanoutRun) run(ctx context.Context, roomID string) error {
 	pages := make(chan []Membership)
 	stopped := make(chan struct{}) // closed when the dispatcher returns
-	outOfTime := false             // set by the dispatcher before it closes stopped
-	go func() {
-		defer close(stopped)
-		seen := map[string]bool{}
-		for page := range pages {
-			if postCtx.Err() != nil {
-				// Out of time: taking more members would only count them as undelivered.
-				outOfTime = true
-				return
-			}
-			for _, m := range page {
-				mu.Lock()
-				stats.Members++
-				skip := m.ConnectionID == exclude || seen[m.ConnectionID]
-				if !skip {
-					seen[m.ConnectionID] = true
-					stats.Targets++
-				}
-				mu.Unlock()
-				if skip {
-					continue
-				}
-				target := m.ConnectionID
-				g.Go(func() error {
-					out, retries := s.deliverSafely(postCtx, target, data)
-					mu.Lock()
-					defer mu.Unlock()
-					stats.Retries += retries
-					switch out {
-					case delivered:
-						stats.Delivered++
-					case gone:
-						stats.Gone++
-					default:
-						stats.Undelivered++
-					}
-					return nil
-				})
-			}
-		}
-	}()
-	readErr := func() error {
-		// Closed even if the Store panics, so that the dispatcher ends.
-		defer close(pages)
-		return s.store.RoomMembers(ctx, roomID, s.fanout.PageSize, func(page []Membership) error {
-			if postCtx.Err() != nil {
-				return errOutOfTime
-			}
-			select {
-			case pages <- page:
-				return nil
-			case <-stopped: // the dispatcher ran out of time
-				return errOutOfTime
-			}
-		})
-	}()
+	go r.dispatch(pages, stopped)
+	readErr := r.read(ctx, roomID, pages, stopped)
 	<-stopped
-	if outOfTime {
+	if r.outOfTime {
 		// The dispatcher found no time left when it took a page: the reading stops there, as
 		// it did when pages were dispatched as read. Whatever the read ahead met after (a
 		// failed Query included) concerns members in no count.
 		readErr = errOutOfTime
 	}
-	_ = g.Wait() // the goroutines never fail: outcomes are counted
-	stats.Duration = time.Since(start)
-	if errors.Is(readErr, errOutOfTime) {
-		stats.Incomplete = true
-		readErr = nil
+	_ = r.g.Wait() // the posts never fail: outcomes are counted
+	return readErr
+}
+
+// read sends the room's pages to the dispatcher, and stops with errOutOfTime when the posts'
+// time is out or the dispatcher has stopped.
+func (r *fanoutRun) read(ctx context.Context, roomID string, pages chan<- []Membership, stopped <-chan struct{}) error {
+	// Closed even if the Store panics, so that the dispatcher ends.
+	defer close(pages)
+	return r.s.store.RoomMembers(ctx, roomID, r.s.fanout.PageSize, func(page []Membership) error {
+		if r.ctx.Err() != nil {
+			return errOutOfTime
+		}
+		select {
+		case pages <- page:
+			return nil
+		case <-stopped: // the dispatcher ran out of time
+			return errOutOfTime
+		}
+	})
+}
+
+// dispatch starts the posts to the targets of each page it takes, until pages is closed or the
+// posts' time is out, and closes stopped when it returns.
+func (r *fanoutRun) dispatch(pages <-chan []Membership, stopped chan<- struct{}) {
+	defer close(stopped)
+	for page := range pages {
+		if r.ctx.Err() != nil {
+			// Out of time: taking more members would only count them as undelivered.
+			r.outOfTime = true
+			return
+		}
+		for _, m := range page {
+			if r.take(m.ConnectionID) {
+				r.post(m.ConnectionID)
+			}
+		}
 	}
+}
+
+// take counts a member and reports whether it is a target: neither the excluded connection
+// nor one taken before.
+func (r *fanoutRun) take(connectionID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stats.Members++
+	if connectionID == r.exclude || r.seen[connectionID] {
+		return false
+	}
+	r.seen[connectionID] = true
+	r.stats.Targets++
+	return true
+}
+
+// post starts the delivery to target and counts its outcome when it ends.
+func (r *fanoutRun) post(target string) {
+	r.g.Go(func() error {
+		out, retries := r.s.deliverSafely(r.ctx, target, r.data)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.stats.Retries += retries
+		switch out {
+		case delivered:
+			r.stats.Delivered++
+		case gone:
+			r.stats.Gone++
+		default:
+			r.stats.Undelivered++
+		}
+		return nil
+	})
+}
+
+// logFanout writes the summary line of a fan-out, a warning when the room could not be read,
+// a target was not reached or the time ran out.
+func (s *Service) logFanout(ctx context.Context, roomID string, stats FanoutStats, readErr error) {
 	level := slog.LevelInfo
 	if readErr != nil || stats.Undelivered > 0 || stats.Incomplete {
 		level = slog.LevelWarn
@@ -249,10 +284,6 @@ func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byt
 		slog.Bool("incomplete", stats.Incomplete),
 		slog.Int64("ms", stats.Duration.Milliseconds()),
 	)
-	if readErr != nil {
-		return stats, fmt.Errorf("chat: read members of room %s: %w", roomID, readErr)
-	}
-	return stats, nil
 }
 
 // deliverSafely is deliver, with a panic (which would otherwise end the process from this

@@ -14,14 +14,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 )
@@ -47,7 +47,7 @@ import (
 var (
 	benchLatency     = flag.Duration("fanout.latency", 10*time.Millisecond, "fan-out benchmarks: time the @connections stand-in takes to answer each POST")
 	benchSizes       = flag.String("fanout.sizes", "100,1000,10000", "fan-out benchmarks: comma-separated room sizes (members)")
-	benchConcurrency = flag.String("fanout.concurrency", strconv.Itoa(chat.DefaultFanoutConcurrency), "fan-out benchmarks: comma-separated FanoutOptions.Concurrency values")
+	benchConcurrency = flag.String("fanout.concurrency", strconv.Itoa(contract.DefaultFanoutConcurrency), "fan-out benchmarks: comma-separated FanoutOptions.Concurrency values")
 	benchOther       = flag.Int("fanout.other", 50000, "fan-out benchmarks: connections (each with one membership) added in other rooms by BenchmarkFanoutTableGrowth")
 )
 
@@ -111,7 +111,7 @@ func BenchmarkFanout(b *testing.B) {
 // pages-before and pages-after must match (per broadcast); median-ns-before is the median wall
 // time of the runs-before (growthBeforeRuns) broadcasts before.
 func BenchmarkFanoutTableGrowth(b *testing.B) {
-	conc := chat.DefaultFanoutConcurrency
+	conc := contract.DefaultFanoutConcurrency
 	f := newBenchFixture(b)
 	room := f.room(b, growthRoomSize).id
 	svc := f.service(b, conc)
@@ -133,11 +133,6 @@ func BenchmarkFanoutTableGrowth(b *testing.B) {
 	b.ReportMetric(float64(before.median().Nanoseconds()), "median-ns-before")
 	b.ReportMetric(float64(before.ops), "runs-before")
 	b.ReportMetric(float64(*benchOther), "other-conns")
-}
-
-// benchAWSConfig is the configuration of the managementapi clients: static dummy credentials.
-func benchAWSConfig() aws.Config {
-	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 }
 
 // parseInts parses a comma-separated list of positive integers.
@@ -176,11 +171,7 @@ type benchRoom struct {
 // stand-in that lives as long as b.
 func newBenchFixture(b *testing.B) *benchFixture {
 	b.Helper()
-	ctx := context.Background()
-	base, err := ddblocal.NewClient(ctx, ddb.Endpoint())
-	if err != nil {
-		b.Fatal(err)
-	}
+	base, table := dynamostoretest.NewTable(b)
 	counter := &queryCounter{}
 	client := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		inner := o.HTTPClient
@@ -194,10 +185,6 @@ func newBenchFixture(b *testing.B) *benchFixture {
 		counter.inner = inner
 		o.HTTPClient = counter
 	})
-	table := fmt.Sprintf("fanout-bench-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	if err := dynamostore.CreateTable(ctx, client, table); err != nil {
-		b.Fatal(err)
-	}
 	api := managementapitest.New(b, "prod")
 	api.SetLatency(*benchLatency)
 	return &benchFixture{
@@ -206,7 +193,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 		table:   table,
 		store:   dynamostore.New(client, table),
 		api:     api,
-		poster:  managementapi.New(benchAWSConfig(), api.URL),
+		poster:  api.Client(),
 		rooms:   map[int]benchRoom{},
 		svcs:    map[int]*chat.Service{},
 	}
@@ -276,7 +263,7 @@ func (f *benchFixture) putMembers(ctx context.Context, rooms []string, n int, pr
 	}
 	now := time.Now().UTC()
 	joined := strconv.FormatInt(now.UnixMilli(), 10)
-	expires := strconv.FormatInt(now.Add(chat.DefaultConnectionTTL).Unix(), 10)
+	expires := strconv.FormatInt(now.Add(contract.DefaultConnectionTTL).Unix(), 10)
 	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 	num := func(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
 	items := func(i int) []types.WriteRequest {
@@ -285,22 +272,22 @@ func (f *benchFixture) putMembers(ctx context.Context, rooms []string, n int, pr
 		user, name := "user-"+conn, "User "+conn
 		return []types.WriteRequest{
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				dynamostore.AttrPK:          s(dynamostore.PrefixConnection + conn),
-				dynamostore.AttrSK:          s(dynamostore.SortKeyConnection),
-				dynamostore.AttrUserID:      s(user),
-				dynamostore.AttrDisplayName: s(name),
-				dynamostore.AttrConnectedAt: num(joined),
-				dynamostore.AttrExpiresAt:   num(expires),
+				contract.AttrPK:          s(contract.PrefixConnection + conn),
+				contract.AttrSK:          s(contract.SortKeyConnection),
+				contract.AttrUserID:      s(user),
+				contract.AttrDisplayName: s(name),
+				contract.AttrConnectedAt: num(joined),
+				contract.AttrExpiresAt:   num(expires),
 			}}},
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
-				dynamostore.AttrPK:          s(dynamostore.PrefixConnection + conn),
-				dynamostore.AttrSK:          s(dynamostore.PrefixRoom + room),
-				dynamostore.AttrGSI1PK:      s(dynamostore.PrefixRoom + room),
-				dynamostore.AttrGSI1SK:      s(dynamostore.PrefixConnection + conn),
-				dynamostore.AttrUserID:      s(user),
-				dynamostore.AttrDisplayName: s(name),
-				dynamostore.AttrJoinedAt:    num(joined),
-				dynamostore.AttrExpiresAt:   num(expires),
+				contract.AttrPK:          s(contract.PrefixConnection + conn),
+				contract.AttrSK:          s(contract.PrefixRoom + room),
+				contract.AttrGSI1PK:      s(contract.PrefixRoom + room),
+				contract.AttrGSI1SK:      s(contract.PrefixConnection + conn),
+				contract.AttrUserID:      s(user),
+				contract.AttrDisplayName: s(name),
+				contract.AttrJoinedAt:    num(joined),
+				contract.AttrExpiresAt:   num(expires),
 			}}},
 		}
 	}

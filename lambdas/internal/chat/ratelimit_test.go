@@ -11,11 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -37,10 +33,9 @@ func (s *tokenStore) TakeToken(ctx context.Context, connectionID string, now tim
 // useStore makes e's Service work on store, with options o (and e's clock and fast retries).
 func (e *env) useStore(store chat.Store, o chat.Options) {
 	e.t.Helper()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	o.Now = e.clock.Now
 	o.Fanout.Retry = fastRetry
-	svc, err := chat.NewService(store, managementapi.New(cfg, e.api.URL), o)
+	svc, err := chat.NewService(store, e.api.Client(), o)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -48,9 +43,7 @@ func (e *env) useStore(store chat.Store, o chat.Options) {
 }
 
 func TestRateLimitRefusesAndDoesNothingElse(t *testing.T) {
-	e := newEnv(t, chat.Options{RateLimit: chat.RateLimit{PerSecond: 1, Burst: 3}})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{RateLimit: chat.RateLimit{PerSecond: 1, Burst: 3}}, "A=alice", "B=bob")
 	e.join("A", "r1") // A's token 1 of 3
 	e.join("B", "r1")
 	e.api.Reset()
@@ -123,8 +116,7 @@ func TestRateLimitDisabled(t *testing.T) {
 }
 
 func TestRateLimitStoreFailures(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
+	e := newEnv(t, chat.Options{}, "A=alice")
 	ts := &tokenStore{Store: e.store, err: fmt.Errorf("dynamostore: take token of A: %w", chat.ErrTokenContention)}
 	e.useStore(ts, chat.Options{RateLimit: chat.RateLimit{PerSecond: 1, Burst: 1}})
 	if res, _ := e.do("A", protocol.ActionJoinRoom, `{"roomId":"r1"}`); res.Code != protocol.CodeRateLimited || res.Err != nil {

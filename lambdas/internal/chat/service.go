@@ -9,27 +9,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/protocol"
-)
-
-// Defaults of Options.
-const (
-	// DefaultConnectionTTL is how long a connection item lives: API Gateway's 2 h connection
-	// cap plus 10 minutes, since $disconnect is best effort.
-	DefaultConnectionTTL = 2*time.Hour + 10*time.Minute
-	// DefaultHistoryRetention is how long messages are kept for history.
-	DefaultHistoryRetention = 30 * 24 * time.Hour
-	// DefaultRateLimitPerSecond and DefaultRateLimitBurst are the chat handler's default
-	// per-connection rate limit (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST). A Service's zero
-	// RateLimit does not limit.
-	DefaultRateLimitPerSecond = 10
-	DefaultRateLimitBurst     = 20
 )
 
 // Identity is who a connection belongs to, as the $connect authorizer established it. It never
 // comes from a message body.
 type Identity struct {
-	UserID      string
+	// UserID is the user's id, never empty.
+	UserID string
+	// DisplayName is the name shown to other users, possibly empty.
 	DisplayName string
 }
 
@@ -60,9 +49,10 @@ type Result struct {
 
 // Options configure a Service. Zero fields take their documented defaults.
 type Options struct {
-	// ConnectionTTL sets a new connection's ExpiresAt. Default DefaultConnectionTTL.
+	// ConnectionTTL sets a new connection's ExpiresAt. Default [contract.DefaultConnectionTTL].
 	ConnectionTTL time.Duration
-	// HistoryRetention sets a stored message's ExpiresAt. Default DefaultHistoryRetention.
+	// HistoryRetention sets a stored message's ExpiresAt. Default
+	// [contract.DefaultHistoryRetention].
 	HistoryRetention time.Duration
 	// Fanout tunes the delivery of messages and presence events to a room.
 	Fanout FanoutOptions
@@ -133,10 +123,10 @@ func NewService(store Store, poster Poster, o Options) (*Service, error) {
 		return nil, fmt.Errorf("chat: negative ConnectionTTL (%v) or HistoryRetention (%v)", o.ConnectionTTL, o.HistoryRetention)
 	}
 	if o.ConnectionTTL == 0 {
-		o.ConnectionTTL = DefaultConnectionTTL
+		o.ConnectionTTL = contract.DefaultConnectionTTL
 	}
 	if o.HistoryRetention == 0 {
-		o.HistoryRetention = DefaultHistoryRetention
+		o.HistoryRetention = contract.DefaultHistoryRetention
 	}
 	fo, err := o.Fanout.withDefaults()
 	if err != nil {
@@ -340,16 +330,21 @@ func (s *Service) admit(ctx context.Context, c Connection) error {
 	return nil
 }
 
-// membership returns the caller's membership of roomID, or a not_member error.
-func (s *Service) membership(ctx context.Context, connectionID, roomID string) (Membership, error) {
-	m, err := s.store.GetMembership(ctx, connectionID, roomID)
+// decodeMember decodes the body of req into in, like decode, and checks that the caller's
+// connection c has joined the room in names, *roomID (a field of in): a not_member error
+// otherwise.
+func (s *Service) decodeMember(ctx context.Context, req Request, c Connection, in any, roomID *string) error {
+	if err := s.decode(req.Action, req.Body, in); err != nil {
+		return err
+	}
+	_, err := s.store.GetMembership(ctx, c.ID, *roomID)
 	if errors.Is(err, ErrNotFound) {
-		return Membership{}, notMember(roomID)
+		return notMember(*roomID)
 	}
 	if err != nil {
-		return Membership{}, fmt.Errorf("get membership %s in %s: %w", connectionID, roomID, err)
+		return fmt.Errorf("get membership %s in %s: %w", c.ID, *roomID, err)
 	}
-	return m, nil
+	return nil
 }
 
 func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
@@ -414,10 +409,7 @@ func (s *Service) presence(ctx context.Context, c Connection, roomID, event stri
 
 func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.SendMessage
-	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
+	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
 		return nil, nil, err
 	}
 	// Millisecond precision: what the client gets now equals what history returns later.
@@ -454,10 +446,7 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 
 func (s *Service) history(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.History
-	if err := s.decode(req.Action, req.Body, &in); err != nil {
-		return nil, nil, err
-	}
-	if _, err := s.membership(ctx, c.ID, in.RoomID); err != nil {
+	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
 		return nil, nil, err
 	}
 	limit := in.Limit

@@ -6,43 +6,27 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
-	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
-var ddb *ddblocal.Server
-
-func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
-
-var tableSeq atomic.Int64
+// TestMain shares one DynamoDB Local between the package's tests; each test makes its own table.
+func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 
 // newStore creates a table of its own in DynamoDB Local and returns the real store over it.
 func newStore(t *testing.T, clock func() time.Time) chat.Store {
 	t.Helper()
-	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("chat-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	if err := dynamostore.CreateTable(ctx, client, name); err != nil {
-		t.Fatal(err)
-	}
+	client, name := dynamostoretest.NewTable(t)
 	return dynamostore.New(client, name, dynamostore.WithClock(clock))
 }
 
@@ -85,21 +69,37 @@ type env struct {
 	users map[string]string // connection id -> user id
 }
 
-func newEnv(t *testing.T, o chat.Options) *env {
+// newEnv returns a Service with options o over a table of its own, and connects each of
+// connections, written "<connection id>=<user id>".
+func newEnv(t *testing.T, o chat.Options, connections ...string) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), api: managementapitest.New(t, "prod"), users: map[string]string{}}
 	e.store = newStore(t, e.clock.Now)
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	o.Now = e.clock.Now
 	if o.Fanout.Retry == (chat.RetryPolicy{}) {
 		o.Fanout.Retry = fastRetry
 	}
-	svc, err := chat.NewService(e.store, managementapi.New(cfg, e.api.URL), o)
+	svc, err := chat.NewService(e.store, e.api.Client(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.svc = svc
+	for _, c := range connections {
+		id, user, _ := strings.Cut(c, "=")
+		e.connect(id, user)
+	}
 	return e
+}
+
+// members connects each of ids, as user "user-<id>", and joins it to room; the presence posts
+// that makes are then forgotten (e.api.Reset).
+func (e *env) members(room string, ids ...string) {
+	e.t.Helper()
+	for _, id := range ids {
+		e.connect(id, "user-"+id)
+		e.join(id, room)
+	}
+	e.api.Reset()
 }
 
 func (e *env) connect(connID, userID string) chat.Connection {
@@ -320,9 +320,7 @@ func TestSendDeliversToRoomExceptSender(t *testing.T) {
 }
 
 func TestUserIDComesFromIdentityNotBody(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{}, "A=alice", "B=bob")
 	e.join("A", "r1")
 	e.join("B", "r1")
 	e.api.Reset()
@@ -340,9 +338,7 @@ func TestUserIDComesFromIdentityNotBody(t *testing.T) {
 }
 
 func TestNotConnectedAndNotMember(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{}, "A=alice", "B=bob")
 	e.join("A", "r1")
 	e.api.Reset()
 
@@ -366,9 +362,7 @@ func TestNotConnectedAndNotMember(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
-	e.connect("B", "bob")
+	e := newEnv(t, chat.Options{}, "A=alice", "B=bob")
 	e.join("A", "r1")
 	e.join("A", "r2")
 	for i := range 25 {
@@ -457,11 +451,7 @@ func TestGoneTargetIsDeleted(t *testing.T) {
 
 func TestTransientFailuresAreRetried(t *testing.T) {
 	e := newEnv(t, chat.Options{})
-	for _, c := range []string{"A", "B", "C", "D"} {
-		e.connect(c, "user-"+c)
-		e.join(c, "r1")
-	}
-	e.api.Reset()
+	e.members("r1", "A", "B", "C", "D")
 	e.api.Set("B", managementapitest.FailFirst(2, http.StatusTooManyRequests))
 	e.api.Set("C", managementapitest.FailFirst(4, http.StatusInternalServerError))
 	e.api.Set("D", managementapitest.FailFirst(1, http.StatusServiceUnavailable))
@@ -487,11 +477,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 
 func TestPermanentFailureIsUndelivered(t *testing.T) {
 	e := newEnv(t, chat.Options{})
-	for _, c := range []string{"A", "B", "C", "D"} {
-		e.connect(c, "user-"+c)
-		e.join(c, "r1")
-	}
-	e.api.Reset()
+	e.members("r1", "A", "B", "C", "D")
 	e.api.Set("B", managementapitest.Always(http.StatusInternalServerError))
 	e.api.Set("C", managementapitest.Always(http.StatusForbidden))
 
@@ -515,10 +501,7 @@ func TestDeadlineIsRespected(t *testing.T) {
 	e := newEnv(t, chat.Options{Fanout: chat.FanoutOptions{Retry: chat.RetryPolicy{
 		MaxAttempts: 50, BaseDelay: 200 * time.Millisecond, MaxDelay: 200 * time.Millisecond, DeadlineReserve: reserve,
 	}}})
-	for _, c := range []string{"A", "B"} {
-		e.connect(c, "user-"+c)
-		e.join(c, "r1")
-	}
+	e.members("r1", "A", "B")
 	send := func(timeout time.Duration) (protocol.Ack, time.Duration) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
@@ -616,8 +599,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 }
 
 func TestInvalidBodies(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
+	e := newEnv(t, chat.Options{}, "A=alice")
 	e.join("A", "r1")
 	tests := []struct {
 		action, body, code, mention string
@@ -645,8 +627,7 @@ func TestInvalidBodies(t *testing.T) {
 }
 
 func TestStoreFailureIsInternalError(t *testing.T) {
-	e := newEnv(t, chat.Options{})
-	e.connect("A", "alice")
+	e := newEnv(t, chat.Options{}, "A=alice")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // every store call fails
 	res := e.svc.Handle(ctx, chat.Request{ConnectionID: "A", Action: protocol.ActionJoinRoom, Body: []byte(`{"roomId":"r1"}`), Identity: chat.Identity{UserID: "alice"}})

@@ -16,9 +16,12 @@ var ErrTokenContention = errors.New("chat: rate limit bucket contended")
 
 // Connection is one open WebSocket connection.
 type Connection struct {
-	ID          string
+	// ID is API Gateway's connection id.
+	ID string
+	// UserID and DisplayName are the identity the connection was opened with.
 	UserID      string
 	DisplayName string
+	// ConnectedAt is when $connect stored the connection.
 	ConnectedAt time.Time
 	// ExpiresAt is when the item may be deleted by the table's TTL: a little past API
 	// Gateway's 2 h connection cap, because $disconnect is best effort.
@@ -27,22 +30,31 @@ type Connection struct {
 
 // Membership says that a connection has joined a room. It expires with its connection.
 type Membership struct {
+	// ConnectionID is the member connection and RoomID the room it joined.
 	ConnectionID string
 	RoomID       string
-	UserID       string
-	DisplayName  string
-	JoinedAt     time.Time
-	ExpiresAt    time.Time
+	// UserID and DisplayName are the connection's identity, copied so that a room's members
+	// can be listed without reading their connections.
+	UserID      string
+	DisplayName string
+	// JoinedAt is when the connection joined the room.
+	JoinedAt time.Time
+	// ExpiresAt is its connection's ExpiresAt.
+	ExpiresAt time.Time
 }
 
 // StoredMessage is a message kept for history.
 type StoredMessage struct {
-	RoomID      string
-	MessageID   string
+	// RoomID is the room the message was sent to; MessageID is unique and sorts by SentAt.
+	RoomID    string
+	MessageID string
+	// UserID and DisplayName are the sender's identity.
 	UserID      string
 	DisplayName string
-	Text        string
-	SentAt      time.Time
+	// Text is the message as sent.
+	Text string
+	// SentAt is when the Service accepted the message, to the millisecond.
+	SentAt time.Time
 	// ExpiresAt is when history retention ends.
 	ExpiresAt time.Time
 }
@@ -91,6 +103,7 @@ var ErrGone = errors.New("chat: connection gone")
 // TransientError wraps a Poster failure worth retrying with backoff: throttling (429
 // LimitExceededException) or a 5xx from API Gateway.
 type TransientError struct {
+	// Err is the failure.
 	Err error
 }
 

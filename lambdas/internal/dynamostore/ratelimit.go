@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
@@ -63,13 +63,10 @@ func (s *Store) TakeToken(ctx context.Context, connectionID string, now time.Tim
 	if !(rate > 0) || math.IsInf(rate, 0) || !(burst >= 1) || math.IsInf(burst, 0) {
 		return false, fmt.Errorf("dynamostore: take token of %s: rate %v per second and burst %v, want rate > 0 and burst >= 1", connectionID, rate, burst)
 	}
-	key := map[string]types.AttributeValue{
-		AttrPK: str(PrefixConnection + connectionID),
-		AttrSK: str(SortKeyRate),
-	}
-	item, err := s.readBucket(ctx, key)
+	key := itemKey(contract.PrefixConnection+connectionID, contract.SortKeyRate)
+	item, err := s.getItem(ctx, key)
 	if err != nil {
-		return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, err)
+		return false, fmt.Errorf("dynamostore: take token of %s: read bucket: %w", connectionID, err)
 	}
 	for attempt := 1; ; attempt++ {
 		b, err := decodeBucket(item)
@@ -96,29 +93,16 @@ func (s *Store) TakeToken(ctx context.Context, connectionID string, now time.Tim
 		// bucket it left; none means the bucket is gone (or an emulator does not return it).
 		item = failed.Item
 		if len(item) == 0 {
-			if item, err = s.readBucket(ctx, key); err != nil {
-				return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, err)
+			if item, err = s.getItem(ctx, key); err != nil {
+				return false, fmt.Errorf("dynamostore: take token of %s: read bucket: %w", connectionID, err)
 			}
 		}
-		if err := sleepCtx(ctx, rand.N(time.Duration(attempt)*tokenRetryStep)); err != nil {
-			return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, err)
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("dynamostore: take token of %s: %w", connectionID, ctx.Err())
+		case <-time.After(rand.N(time.Duration(attempt) * tokenRetryStep)):
 		}
 	}
-}
-
-// readBucket reads the bucket item with a strongly consistent read; nil when there is none.
-func (s *Store) readBucket(ctx context.Context, key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:              aws.String(s.table),
-		Key:                    key,
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read bucket: %w", err)
-	}
-	s.consumedRead.addFrom(out.ConsumedCapacity)
-	return out.Item, nil
 }
 
 // bucket is a rate limit bucket as read.
@@ -136,18 +120,18 @@ func decodeBucket(item map[string]types.AttributeValue) (bucket, error) {
 	if len(item) == 0 {
 		return bucket{}, nil
 	}
-	b := bucket{exists: true, rawTokens: item[AttrTokens], rawUpdatedAt: item[AttrUpdatedAt]}
+	b := bucket{exists: true, rawTokens: item[contract.AttrTokens], rawUpdatedAt: item[contract.AttrUpdatedAt]}
 	tokens, ok := b.rawTokens.(*types.AttributeValueMemberN)
 	updated, ok2 := b.rawUpdatedAt.(*types.AttributeValueMemberN)
 	if !ok || !ok2 {
-		return bucket{}, fmt.Errorf("bucket item: %s and %s must be numbers, got %T and %T", AttrTokens, AttrUpdatedAt, b.rawTokens, b.rawUpdatedAt)
+		return bucket{}, fmt.Errorf("bucket item: %s and %s must be numbers, got %T and %T", contract.AttrTokens, contract.AttrUpdatedAt, b.rawTokens, b.rawUpdatedAt)
 	}
 	var err error
 	if b.tokens, err = strconv.ParseFloat(tokens.Value, 64); err != nil || math.IsNaN(b.tokens) || math.IsInf(b.tokens, 0) {
-		return bucket{}, fmt.Errorf("bucket item: %s %q is not a finite number", AttrTokens, tokens.Value)
+		return bucket{}, fmt.Errorf("bucket item: %s %q is not a finite number", contract.AttrTokens, tokens.Value)
 	}
 	if b.updatedAt, err = strconv.ParseInt(updated.Value, 10, 64); err != nil {
-		return bucket{}, fmt.Errorf("bucket item: %s %q is not epoch milliseconds", AttrUpdatedAt, updated.Value)
+		return bucket{}, fmt.Errorf("bucket item: %s %q is not epoch milliseconds", contract.AttrUpdatedAt, updated.Value)
 	}
 	return b, nil
 }
@@ -171,14 +155,14 @@ func (b bucket) take(nowMs int64, rate, burst float64) (left float64, updatedAt 
 // update returns the UpdateItem that writes the bucket with left tokens at updatedAt, on the
 // condition that the bucket is still as b was read.
 func (b bucket) update(table string, key map[string]types.AttributeValue, left float64, updatedAt int64, expiresAt time.Time) *dynamodb.UpdateItemInput {
-	names := map[string]string{"#tokens": AttrTokens, "#updatedAt": AttrUpdatedAt}
+	names := map[string]string{"#tokens": contract.AttrTokens, "#updatedAt": contract.AttrUpdatedAt}
 	values := map[string]types.AttributeValue{
 		":tokens":    &types.AttributeValueMemberN{Value: strconv.FormatFloat(left, 'f', -1, 64)},
 		":updatedAt": &types.AttributeValueMemberN{Value: strconv.FormatInt(updatedAt, 10)},
 	}
 	set := "SET #tokens = :tokens, #updatedAt = :updatedAt"
 	if !expiresAt.IsZero() {
-		names["#expiresAt"] = AttrExpiresAt
+		names["#expiresAt"] = contract.AttrExpiresAt
 		values[":expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(expiresAt.Unix(), 10)}
 		set += ", #expiresAt = :expiresAt"
 	}
@@ -189,28 +173,16 @@ func (b bucket) update(table string, key map[string]types.AttributeValue, left f
 		values[":readUpdatedAt"] = b.rawUpdatedAt
 	} else {
 		cond = "attribute_not_exists(#pk)"
-		names["#pk"] = AttrPK
+		names["#pk"] = contract.AttrPK
 	}
 	return &dynamodb.UpdateItemInput{
-		TableName:                           aws.String(table),
+		TableName:                           &table,
 		Key:                                 key,
-		UpdateExpression:                    aws.String(set),
-		ConditionExpression:                 aws.String(cond),
+		UpdateExpression:                    &set,
+		ConditionExpression:                 &cond,
 		ExpressionAttributeNames:            names,
 		ExpressionAttributeValues:           values,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		ReturnConsumedCapacity:              types.ReturnConsumedCapacityTotal,
-	}
-}
-
-// sleepCtx waits for d, or returns ctx's error when it is done first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

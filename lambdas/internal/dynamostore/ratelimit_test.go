@@ -10,25 +10,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
 // bucketItem returns the raw rate limit item of a connection, nil when there is none.
 func bucketItem(t *testing.T, e env, connID string) map[string]types.AttributeValue {
 	t.Helper()
-	out, err := e.client.GetItem(context.Background(), &dynamodb.GetItemInput{
-		TableName:      aws.String(e.table),
-		Key:            map[string]types.AttributeValue{AttrPK: str("CONN#" + connID), AttrSK: str("RATE")},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.Item
+	return rawItem(t, e, "CONN#"+connID, "RATE")
 }
 
 func num(item map[string]types.AttributeValue, name string) string {
@@ -72,7 +63,6 @@ func takeN(t *testing.T, s *Store, connID string, n int, at time.Time, rate, bur
 }
 
 func TestTakeTokenBurstThenRefusal(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	exp := now.Add(2*time.Hour + 10*time.Minute)
 	for i := range 20 {
@@ -97,7 +87,6 @@ func TestTakeTokenBurstThenRefusal(t *testing.T) {
 }
 
 func TestTakeTokenRefills(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	const rate, burst = 2, 5 // a token every 500 ms
 	if n := takeN(t, e.store, "c1", 6, now, rate, burst); n != 5 {
@@ -134,7 +123,6 @@ func TestTakeTokenRefills(t *testing.T) {
 }
 
 func TestTakeTokenConcurrentSpendersNeverOverspend(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	const spenders, burst = 50, 20
 	run := func(conn string, attempts int) (ok int, contended int) {
@@ -187,7 +175,6 @@ func TestTakeTokenConcurrentSpendersNeverOverspend(t *testing.T) {
 // TestTakeTokenConcurrentBurstIsNotRefused sends a burst's worth of concurrent requests: all
 // of them must get a token (API Gateway runs one connection's messages concurrently).
 func TestTakeTokenConcurrentBurstIsNotRefused(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	const burst = 20
 	var (
@@ -219,7 +206,6 @@ func TestTakeTokenConcurrentBurstIsNotRefused(t *testing.T) {
 }
 
 func TestTakeTokenIsolatesConnections(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	if n := takeN(t, e.store, "greedy", 5, now, 1, 3); n != 3 {
 		t.Fatalf("greedy took %d, want 3", n)
@@ -230,7 +216,6 @@ func TestTakeTokenIsolatesConnections(t *testing.T) {
 }
 
 func TestTakeTokenRefusesBadArguments(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for _, tt := range []struct {
 		conn        string
@@ -241,40 +226,30 @@ func TestTakeTokenRefusesBadArguments(t *testing.T) {
 		}
 	}
 	// A corrupt bucket is an error, not a free pass.
-	_, err := e.client.PutItem(context.Background(), &dynamodb.PutItemInput{
-		TableName: aws.String(e.table),
-		Item: map[string]types.AttributeValue{
-			AttrPK: str("CONN#bad"), AttrSK: str("RATE"),
-			AttrTokens: str("many"), AttrUpdatedAt: &types.AttributeValueMemberN{Value: "1"},
-		},
+	putRaw(t, e, map[string]types.AttributeValue{
+		contract.AttrPK: str("CONN#bad"), contract.AttrSK: str("RATE"),
+		contract.AttrTokens: str("many"), contract.AttrUpdatedAt: &types.AttributeValueMemberN{Value: "1"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if ok, err := e.store.TakeToken(context.Background(), "bad", now, 1, 1, time.Time{}); err == nil || ok {
 		t.Errorf("corrupt bucket: %v, %v; want an error", ok, err)
 	}
 }
 
 func TestTakeTokenWithoutExpiry(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	if ok, err := e.store.TakeToken(context.Background(), "c", now, 1, 1, time.Time{}); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
-	if item := bucketItem(t, e, "c"); item[AttrExpiresAt] != nil {
+	if item := bucketItem(t, e, "c"); item[contract.AttrExpiresAt] != nil {
 		t.Errorf("a zero expiresAt was stored: %s", dump(item))
 	}
 }
 
 func TestConnectionMemberships(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	exp := now.Add(time.Hour)
-	if err := e.store.PutConnection(ctx, chat.Connection{ID: "c1", UserID: "u1", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, chat.Connection{ID: "c1", UserID: "u1", ExpiresAt: exp})
 	put(t, e.store, chat.Membership{ConnectionID: "c1", RoomID: "b", UserID: "u1", DisplayName: "Una", ExpiresAt: exp})
 	put(t, e.store, chat.Membership{ConnectionID: "c1", RoomID: "a", UserID: "u1", DisplayName: "Una", ExpiresAt: exp})
 	put(t, e.store, chat.Membership{ConnectionID: "c1", RoomID: "old", UserID: "u1", ExpiresAt: now.Add(-time.Second)})

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
 
@@ -69,34 +70,24 @@ func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
 	if c.ID == "" {
 		return errors.New("dynamostore: put connection: empty connection id")
 	}
-	item := map[string]types.AttributeValue{
-		AttrPK:          str(PrefixConnection + c.ID),
-		AttrSK:          str(SortKeyConnection),
-		AttrUserID:      str(c.UserID),
-		AttrDisplayName: str(c.DisplayName),
-	}
-	putMillis(item, AttrConnectedAt, c.ConnectedAt)
-	putSeconds(item, AttrExpiresAt, c.ExpiresAt)
-	if err := s.put(ctx, item); err != nil {
-		return fmt.Errorf("dynamostore: put connection %s: %w", c.ID, err)
-	}
-	return nil
+	item := userItem(contract.PrefixConnection+c.ID, contract.SortKeyConnection, c.UserID, c.DisplayName)
+	return s.put(ctx, item, contract.AttrConnectedAt, c.ConnectedAt, c.ExpiresAt, "connection %s", c.ID)
 }
 
 // GetConnection returns the connection, or chat.ErrNotFound when it is absent or expired. The
 // read is strongly consistent.
 func (s *Store) GetConnection(ctx context.Context, connectionID string) (chat.Connection, error) {
-	item, err := s.get(ctx, PrefixConnection+connectionID, SortKeyConnection)
+	item, err := s.get(ctx, contract.PrefixConnection+connectionID, contract.SortKeyConnection)
 	if err != nil {
 		return chat.Connection{}, fmt.Errorf("dynamostore: get connection %s: %w", connectionID, err)
 	}
 	d := decoder{item: item}
 	c := chat.Connection{
 		ID:          connectionID,
-		UserID:      d.str(AttrUserID),
-		DisplayName: d.str(AttrDisplayName),
-		ConnectedAt: d.millis(AttrConnectedAt),
-		ExpiresAt:   d.seconds(AttrExpiresAt),
+		UserID:      d.str(contract.AttrUserID),
+		DisplayName: d.str(contract.AttrDisplayName),
+		ConnectedAt: d.millis(contract.AttrConnectedAt),
+		ExpiresAt:   d.seconds(contract.AttrExpiresAt),
 	}
 	if d.err != nil {
 		return chat.Connection{}, fmt.Errorf("dynamostore: get connection %s: %w", connectionID, d.err)
@@ -111,31 +102,22 @@ func (s *Store) DeleteConnection(ctx context.Context, connectionID string) error
 	if connectionID == "" {
 		return errors.New("dynamostore: delete connection: empty connection id")
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ProjectionExpression:      aws.String("#pk, #sk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(PrefixConnection + connectionID)},
-		ConsistentRead:            aws.Bool(true),
-		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
-	}
-	for {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("dynamostore: delete connection %s: query: %w", connectionID, err)
-		}
-		s.consumedRead.addFrom(out.ConsumedCapacity)
-		for chunk := range slices.Chunk(out.Items, batchWriteMax) {
+	in := s.partitionQuery(contract.PrefixConnection+connectionID, "")
+	in.ProjectionExpression = aws.String("#pk, #sk")
+	in.ExpressionAttributeNames["#sk"] = contract.AttrSK
+	in.ConsistentRead = aws.Bool(true)
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		for chunk := range slices.Chunk(items, batchWriteMax) {
 			if err := s.batchDelete(ctx, chunk); err != nil {
-				return fmt.Errorf("dynamostore: delete connection %s: %w", connectionID, err)
+				return false, err
 			}
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("dynamostore: delete connection %s: %w", connectionID, err)
 	}
+	return nil
 }
 
 // batchDelete deletes up to batchWriteMax items by key, resending unprocessed ones with
@@ -144,7 +126,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 	reqs := make([]types.WriteRequest, len(keys))
 	for i, k := range keys {
 		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{
-			Key: map[string]types.AttributeValue{AttrPK: k[AttrPK], AttrSK: k[AttrSK]},
+			Key: map[string]types.AttributeValue{contract.AttrPK: k[contract.AttrPK], contract.AttrSK: k[contract.AttrSK]},
 		}}
 	}
 	pending := map[string][]types.WriteRequest{s.table: reqs}
@@ -181,26 +163,16 @@ func (s *Store) PutMembership(ctx context.Context, m chat.Membership) error {
 	if m.ConnectionID == "" || m.RoomID == "" {
 		return fmt.Errorf("dynamostore: put membership %q in room %q: empty id", m.ConnectionID, m.RoomID)
 	}
-	item := map[string]types.AttributeValue{
-		AttrPK:          str(PrefixConnection + m.ConnectionID),
-		AttrSK:          str(PrefixRoom + m.RoomID),
-		AttrGSI1PK:      str(PrefixRoom + m.RoomID),
-		AttrGSI1SK:      str(PrefixConnection + m.ConnectionID),
-		AttrUserID:      str(m.UserID),
-		AttrDisplayName: str(m.DisplayName),
-	}
-	putMillis(item, AttrJoinedAt, m.JoinedAt)
-	putSeconds(item, AttrExpiresAt, m.ExpiresAt)
-	if err := s.put(ctx, item); err != nil {
-		return fmt.Errorf("dynamostore: put membership of %s in room %s: %w", m.ConnectionID, m.RoomID, err)
-	}
-	return nil
+	item := userItem(contract.PrefixConnection+m.ConnectionID, contract.PrefixRoom+m.RoomID, m.UserID, m.DisplayName)
+	item[contract.AttrGSI1PK] = str(contract.PrefixRoom + m.RoomID)
+	item[contract.AttrGSI1SK] = str(contract.PrefixConnection + m.ConnectionID)
+	return s.put(ctx, item, contract.AttrJoinedAt, m.JoinedAt, m.ExpiresAt, "membership of %s in room %s", m.ConnectionID, m.RoomID)
 }
 
 // GetMembership returns the membership, or chat.ErrNotFound when the connection is not in the
 // room or the membership expired. The read is strongly consistent.
 func (s *Store) GetMembership(ctx context.Context, connectionID, roomID string) (chat.Membership, error) {
-	item, err := s.get(ctx, PrefixConnection+connectionID, PrefixRoom+roomID)
+	item, err := s.get(ctx, contract.PrefixConnection+connectionID, contract.PrefixRoom+roomID)
 	if err != nil {
 		return chat.Membership{}, fmt.Errorf("dynamostore: get membership of %s in room %s: %w", connectionID, roomID, err)
 	}
@@ -215,11 +187,8 @@ func (s *Store) GetMembership(ctx context.Context, connectionID, roomID string) 
 // membership is deleted too, and reported as absent).
 func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID string) (bool, error) {
 	out, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table),
-		Key: map[string]types.AttributeValue{
-			AttrPK: str(PrefixConnection + connectionID),
-			AttrSK: str(PrefixRoom + roomID),
-		},
+		TableName:              aws.String(s.table),
+		Key:                    itemKey(contract.PrefixConnection+connectionID, contract.PrefixRoom+roomID),
 		ReturnValues:           types.ReturnValueAllOld,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -231,44 +200,24 @@ func (s *Store) DeleteMembership(ctx context.Context, connectionID, roomID strin
 }
 
 // ConnectionMemberships returns the connection's live memberships, in room id order, from a
-// strongly consistent Query of the connection's partition (sort keys beginning with ROOM#).
+// strongly consistent Query of the connection's partition (sort keys beginning with
+// [contract.PrefixRoom]).
 func (s *Store) ConnectionMemberships(ctx context.Context, connectionID string) ([]chat.Membership, error) {
 	if connectionID == "" {
 		return nil, errors.New("dynamostore: memberships: empty connection id")
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :room)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":   str(PrefixConnection + connectionID),
-			":room": str(PrefixRoom),
-		},
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	}
+	in := s.partitionQuery(contract.PrefixConnection+connectionID, contract.PrefixRoom)
+	in.ConsistentRead = aws.Bool(true)
 	var out []chat.Membership
-	for {
-		page, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: memberships of %s: query: %w", connectionID, err)
-		}
-		s.consumedRead.addFrom(page.ConsumedCapacity)
-		for _, item := range page.Items {
-			if !s.live(item) {
-				continue
-			}
-			m, err := decodeMembership(item)
-			if err != nil {
-				return nil, fmt.Errorf("dynamostore: memberships of %s: %w", connectionID, err)
-			}
-			out = append(out, m)
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return out, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		page, err := s.liveMemberships(items)
+		out = append(out, page...)
+		return true, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: memberships of %s: %w", connectionID, err)
 	}
+	return out, nil
 }
 
 // RoomMembers queries the byRoom index for the room, pageSize items per request, and calls fn
@@ -280,40 +229,28 @@ func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(IndexByRoom),
+		IndexName:                 aws.String(contract.IndexByRoom),
 		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(PrefixRoom + roomID)},
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(contract.PrefixRoom + roomID)},
 		Limit:                     aws.Int32(int32(min(pageSize, math.MaxInt32))),
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	}
-	for {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return fmt.Errorf("dynamostore: room %s members: query: %w", roomID, err)
+	var fnErr error
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		page, err := s.liveMemberships(items)
+		if err == nil && len(page) > 0 {
+			fnErr = fn(page)
 		}
-		s.consumedRead.addFrom(out.ConsumedCapacity)
-		page := make([]chat.Membership, 0, len(out.Items))
-		for _, item := range out.Items {
-			if !s.live(item) {
-				continue
-			}
-			m, err := decodeMembership(item)
-			if err != nil {
-				return fmt.Errorf("dynamostore: room %s members: %w", roomID, err)
-			}
-			page = append(page, m)
-		}
-		if len(page) > 0 {
-			if err := fn(page); err != nil {
-				return err
-			}
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return fnErr == nil, err
+	})
+	if fnErr != nil {
+		return fnErr
 	}
+	if err != nil {
+		return fmt.Errorf("dynamostore: room %s members: %w", roomID, err)
+	}
+	return nil
 }
 
 // PutMessage stores a message for history. Its SentAt must lie between 1970 and 2262 (the sort
@@ -326,20 +263,10 @@ func (s *Store) PutMessage(ctx context.Context, m chat.StoredMessage) error {
 	if err != nil {
 		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
 	}
-	item := map[string]types.AttributeValue{
-		AttrPK:          str(PrefixRoom + m.RoomID),
-		AttrSK:          str(sk),
-		AttrMessageID:   str(m.MessageID),
-		AttrUserID:      str(m.UserID),
-		AttrDisplayName: str(m.DisplayName),
-		AttrText:        str(m.Text),
-	}
-	putMillis(item, AttrSentAt, m.SentAt)
-	putSeconds(item, AttrExpiresAt, m.ExpiresAt)
-	if err := s.put(ctx, item); err != nil {
-		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
-	}
-	return nil
+	item := userItem(contract.PrefixRoom+m.RoomID, sk, m.UserID, m.DisplayName)
+	item[contract.AttrMessageID] = str(m.MessageID)
+	item[contract.AttrText] = str(m.Text)
+	return s.put(ctx, item, contract.AttrSentAt, m.SentAt, m.ExpiresAt, "message %s in room %s", m.MessageID, m.RoomID)
 }
 
 // RecentMessages returns the room's last limit live messages, oldest first, reading newest
@@ -349,26 +276,12 @@ func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([
 	if limit <= 0 {
 		return nil, nil
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                aws.String(s.table),
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :msg)"),
-		ExpressionAttributeNames: map[string]string{"#pk": AttrPK, "#sk": AttrSK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":  str(PrefixRoom + roomID),
-			":msg": str(PrefixMessage),
-		},
-		ScanIndexForward:       aws.Bool(false),
-		Limit:                  aws.Int32(int32(min(limit, math.MaxInt32))),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	}
+	in := s.partitionQuery(contract.PrefixRoom+roomID, contract.PrefixMessage)
+	in.ScanIndexForward = aws.Bool(false)
+	in.Limit = aws.Int32(int32(min(limit, math.MaxInt32)))
 	var msgs []chat.StoredMessage // newest first
-	for len(msgs) < limit {
-		out, err := s.client.Query(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: recent messages of room %s: query: %w", roomID, err)
-		}
-		s.consumedRead.addFrom(out.ConsumedCapacity)
-		for _, item := range out.Items {
+	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+		for _, item := range items {
 			if len(msgs) == limit {
 				break
 			}
@@ -377,28 +290,94 @@ func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([
 			}
 			m, err := decodeMessage(roomID, item)
 			if err != nil {
-				return nil, fmt.Errorf("dynamostore: recent messages of room %s: %w", roomID, err)
+				return false, err
 			}
 			msgs = append(msgs, m)
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
+		return len(msgs) < limit, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: recent messages of room %s: %w", roomID, err)
 	}
 	slices.Reverse(msgs)
 	return msgs, nil
 }
 
-// put writes item to the table.
-func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue) error {
+// partitionQuery returns a Query of the table's items whose partition key is pk and, unless
+// skPrefix is "", whose sort key begins with skPrefix.
+func (s *Store) partitionQuery(pk, skPrefix string) *dynamodb.QueryInput {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pk)},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	}
+	if skPrefix != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND begins_with(#sk, :sk)")
+		in.ExpressionAttributeNames["#sk"] = contract.AttrSK
+		in.ExpressionAttributeValues[":sk"] = str(skPrefix)
+	}
+	return in
+}
+
+// queryPages runs the Query in page by page, counting the capacity it consumes, and calls page
+// with the items of each, until page returns false or an error, or the last page is read.
+func (s *Store) queryPages(ctx context.Context, in *dynamodb.QueryInput, page func([]map[string]types.AttributeValue) (bool, error)) error {
+	for {
+		out, err := s.client.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		s.consumedRead.addFrom(out.ConsumedCapacity)
+		more, err := page(out.Items)
+		if err != nil || !more || len(out.LastEvaluatedKey) == 0 {
+			return err
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// liveMemberships decodes the live memberships among items of the table or of the byRoom
+// index.
+func (s *Store) liveMemberships(items []map[string]types.AttributeValue) ([]chat.Membership, error) {
+	page := make([]chat.Membership, 0, len(items))
+	for _, item := range items {
+		if !s.live(item) {
+			continue
+		}
+		m, err := decodeMembership(item)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, m)
+	}
+	return page, nil
+}
+
+// userItem returns an item with the keys pk and sk and a user's attributes.
+func userItem(pk, sk, userID, displayName string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		contract.AttrPK:          str(pk),
+		contract.AttrSK:          str(sk),
+		contract.AttrUserID:      str(userID),
+		contract.AttrDisplayName: str(displayName),
+	}
+}
+
+// put writes item to the table, with the time at in epoch milliseconds under the attribute
+// atName and expiresAt in epoch seconds under [contract.AttrExpiresAt], each unless zero. Its
+// error names the item as format and args do.
+func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue, atName string, at, expiresAt time.Time, format string, args ...any) error {
+	putMillis(item, atName, at)
+	putSeconds(item, contract.AttrExpiresAt, expiresAt)
 	out, err := s.client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:              aws.String(s.table),
 		Item:                   item,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("dynamostore: put %s: %w", fmt.Sprintf(format, args...), err)
 	}
 	s.consumedWrite.addFrom(out.ConsumedCapacity)
 	return nil
@@ -407,9 +386,22 @@ func (s *Store) put(ctx context.Context, item map[string]types.AttributeValue) e
 // get reads one item with a strongly consistent read, returning chat.ErrNotFound when it is
 // absent or expired.
 func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.AttributeValue, error) {
+	item, err := s.getItem(ctx, itemKey(pk, sk))
+	if err != nil {
+		return nil, err
+	}
+	if len(item) == 0 || !s.live(item) {
+		return nil, chat.ErrNotFound
+	}
+	return item, nil
+}
+
+// getItem reads the item of key with a strongly consistent read: nil when there is none,
+// whether or not it has expired.
+func (s *Store) getItem(ctx context.Context, key map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:              aws.String(s.table),
-		Key:                    map[string]types.AttributeValue{AttrPK: str(pk), AttrSK: str(sk)},
+		Key:                    key,
 		ConsistentRead:         aws.Bool(true),
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
@@ -417,16 +409,18 @@ func (s *Store) get(ctx context.Context, pk, sk string) (map[string]types.Attrib
 		return nil, err
 	}
 	s.consumedRead.addFrom(out.ConsumedCapacity)
-	if len(out.Item) == 0 || !s.live(out.Item) {
-		return nil, chat.ErrNotFound
-	}
 	return out.Item, nil
+}
+
+// itemKey returns the key of the item whose partition key is pk and sort key sk.
+func itemKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{contract.AttrPK: str(pk), contract.AttrSK: str(sk)}
 }
 
 // live reports whether item has no expiresAt or one after now. An unreadable expiresAt counts
 // as live: a reader would rather show a stale item than lose a good one.
 func (s *Store) live(item map[string]types.AttributeValue) bool {
-	v, ok := item[AttrExpiresAt].(*types.AttributeValueMemberN)
+	v, ok := item[contract.AttrExpiresAt].(*types.AttributeValueMemberN)
 	if !ok {
 		return true
 	}
@@ -441,12 +435,12 @@ func (s *Store) live(item map[string]types.AttributeValue) bool {
 func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, error) {
 	d := decoder{item: item}
 	m := chat.Membership{
-		ConnectionID: strings.TrimPrefix(d.str(AttrPK), PrefixConnection),
-		RoomID:       strings.TrimPrefix(d.str(AttrSK), PrefixRoom),
-		UserID:       d.str(AttrUserID),
-		DisplayName:  d.str(AttrDisplayName),
-		JoinedAt:     d.millis(AttrJoinedAt),
-		ExpiresAt:    d.seconds(AttrExpiresAt),
+		ConnectionID: strings.TrimPrefix(d.str(contract.AttrPK), contract.PrefixConnection),
+		RoomID:       strings.TrimPrefix(d.str(contract.AttrSK), contract.PrefixRoom),
+		UserID:       d.str(contract.AttrUserID),
+		DisplayName:  d.str(contract.AttrDisplayName),
+		JoinedAt:     d.millis(contract.AttrJoinedAt),
+		ExpiresAt:    d.seconds(contract.AttrExpiresAt),
 	}
 	if d.err != nil {
 		return chat.Membership{}, fmt.Errorf("membership item: %w", d.err)
@@ -458,14 +452,14 @@ func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, er
 // nanosecond.
 func decodeMessage(roomID string, item map[string]types.AttributeValue) (chat.StoredMessage, error) {
 	d := decoder{item: item}
-	sk := d.str(AttrSK)
+	sk := d.str(contract.AttrSK)
 	m := chat.StoredMessage{
 		RoomID:      roomID,
-		MessageID:   d.str(AttrMessageID),
-		UserID:      d.str(AttrUserID),
-		DisplayName: d.str(AttrDisplayName),
-		Text:        d.str(AttrText),
-		ExpiresAt:   d.seconds(AttrExpiresAt),
+		MessageID:   d.str(contract.AttrMessageID),
+		UserID:      d.str(contract.AttrUserID),
+		DisplayName: d.str(contract.AttrDisplayName),
+		Text:        d.str(contract.AttrText),
+		ExpiresAt:   d.seconds(contract.AttrExpiresAt),
 	}
 	if d.err != nil {
 		return chat.StoredMessage{}, fmt.Errorf("message item %s: %w", sk, d.err)
@@ -487,12 +481,12 @@ func messageSortKey(sentAt time.Time, messageID string) (string, error) {
 	if sentAt.Before(time.Unix(0, 0)) || sentAt.After(time.Unix(0, math.MaxInt64)) {
 		return "", fmt.Errorf("sent at %v: outside 1970..2262", sentAt)
 	}
-	return fmt.Sprintf("%s%0*d#%s", PrefixMessage, nanosDigits, sentAt.UnixNano(), messageID), nil
+	return fmt.Sprintf("%s%0*d#%s", contract.PrefixMessage, nanosDigits, sentAt.UnixNano(), messageID), nil
 }
 
 // parseMessageSortKey returns the time held by a message sort key.
 func parseMessageSortKey(sk string) (time.Time, error) {
-	rest, ok := strings.CutPrefix(sk, PrefixMessage)
+	rest, ok := strings.CutPrefix(sk, contract.PrefixMessage)
 	if !ok || len(rest) <= nanosDigits || rest[nanosDigits] != '#' {
 		return time.Time{}, fmt.Errorf("malformed message sort key %q", sk)
 	}

@@ -4,28 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 )
 
-// ddb is the DynamoDB Local shared by this package's tests; each test makes its own table.
-var ddb *ddblocal.Server
-
-func TestMain(m *testing.M) { os.Exit(ddblocal.RunTests(m, &ddb)) }
-
-// tableSeq makes table names unique within the test binary.
-var tableSeq atomic.Int64
+// TestMain shares one DynamoDB Local between the package's tests; each test makes its own table.
+func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 
 // now is the fixed "now" of the tests' clock. It is a month ahead of the real time because
 // DynamoDB Local does run TTL deletion (at unpredictable moments): items the tests make expired
@@ -40,18 +32,12 @@ type env struct {
 	store  *Store
 }
 
-// newEnv creates a fresh table in the shared emulator and a Store on it.
+// newEnv marks t parallel (each test has a table of its own) and creates a fresh table in the
+// shared emulator and a Store on it.
 func newEnv(t *testing.T) env {
 	t.Helper()
-	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddb.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := fmt.Sprintf("chat-%d-%s", tableSeq.Add(1), strings.ReplaceAll(t.Name(), "/", "-"))
-	if err := CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel()
+	client, table := dynamostoretest.NewTable(t)
 	return env{client: client, table: table, store: New(client, table, WithClock(func() time.Time { return now }))}
 }
 
@@ -60,53 +46,7 @@ func (e env) newStore() *Store {
 	return New(e.client, e.table, WithClock(func() time.Time { return now }))
 }
 
-func TestTableSchema(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t)
-	ctx := context.Background()
-	desc, err := e.client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(e.table)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl := desc.Table
-	if got := keyNames(tbl.KeySchema); got != "pk HASH, sk RANGE" {
-		t.Errorf("table key = %s", got)
-	}
-	if tbl.BillingModeSummary == nil || tbl.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
-		t.Errorf("billing mode = %+v, want PAY_PER_REQUEST", tbl.BillingModeSummary)
-	}
-	if len(tbl.GlobalSecondaryIndexes) != 1 {
-		t.Fatalf("%d global secondary indexes, want 1", len(tbl.GlobalSecondaryIndexes))
-	}
-	gsi := tbl.GlobalSecondaryIndexes[0]
-	if aws.ToString(gsi.IndexName) != "byRoom" || keyNames(gsi.KeySchema) != "gsi1pk HASH, gsi1sk RANGE" {
-		t.Errorf("index = %s (%s), want byRoom (gsi1pk HASH, gsi1sk RANGE)", aws.ToString(gsi.IndexName), keyNames(gsi.KeySchema))
-	}
-	proj := slices.Sorted(slices.Values(gsi.Projection.NonKeyAttributes))
-	if gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
-		!slices.Equal(proj, []string{"displayName", "expiresAt", "joinedAt", "userId"}) {
-		t.Errorf("projection = %s %v", gsi.Projection.ProjectionType, proj)
-	}
-	ttl, err := e.client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(e.table)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := ttl.TimeToLiveDescription; d == nil || aws.ToString(d.AttributeName) != "expiresAt" ||
-		d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
-		t.Errorf("TTL = %+v, want enabled on expiresAt", d)
-	}
-}
-
-func keyNames(ks []types.KeySchemaElement) string {
-	var parts []string
-	for _, k := range ks {
-		parts = append(parts, aws.ToString(k.AttributeName)+" "+string(k.KeyType))
-	}
-	return strings.Join(parts, ", ")
-}
-
 func TestConnectionPutGetReplace(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	c := chat.Connection{
@@ -116,9 +56,7 @@ func TestConnectionPutGetReplace(t *testing.T) {
 		ConnectedAt: now.Add(-time.Minute + 123*time.Millisecond),
 		ExpiresAt:   now.Add(2*time.Hour + 10*time.Minute),
 	}
-	if err := e.store.PutConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, c)
 	got, err := e.store.GetConnection(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -127,9 +65,7 @@ func TestConnectionPutGetReplace(t *testing.T) {
 
 	c.DisplayName = "Ada L."
 	c.ConnectedAt = now
-	if err := e.store.PutConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, c)
 	got, err = e.store.GetConnection(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +81,6 @@ func TestConnectionPutGetReplace(t *testing.T) {
 }
 
 func TestTimesAreTruncated(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	c := chat.Connection{
@@ -153,9 +88,7 @@ func TestTimesAreTruncated(t *testing.T) {
 		ConnectedAt: now.Add(1234567 * time.Nanosecond),
 		ExpiresAt:   now.Add(time.Hour + 900*time.Millisecond),
 	}
-	if err := e.store.PutConnection(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, c)
 	got, err := e.store.GetConnection(ctx, c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +102,6 @@ func TestTimesAreTruncated(t *testing.T) {
 }
 
 func TestExpiredConnectionIsNotFound(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -182,9 +114,7 @@ func TestExpiredConnectionIsNotFound(t *testing.T) {
 		{"future", now.Add(time.Second), true},
 		{"never", time.Time{}, true}, // no expiresAt attribute
 	} {
-		if err := e.store.PutConnection(ctx, chat.Connection{ID: tc.id, UserID: "u", ExpiresAt: tc.expiresAt}); err != nil {
-			t.Fatal(err)
-		}
+		putConnection(t, e.store, chat.Connection{ID: tc.id, UserID: "u", ExpiresAt: tc.expiresAt})
 		_, err := e.store.GetConnection(ctx, tc.id)
 		if tc.live && err != nil {
 			t.Errorf("GetConnection(%s) = %v, want found", tc.id, err)
@@ -202,16 +132,11 @@ func TestExpiredConnectionIsNotFound(t *testing.T) {
 }
 
 func TestDeleteConnection(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	exp := now.Add(time.Hour)
-	if err := e.store.PutConnection(ctx, chat.Connection{ID: "gone", UserID: "u1", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.store.PutConnection(ctx, chat.Connection{ID: "stays", UserID: "u2", ExpiresAt: exp}); err != nil {
-		t.Fatal(err)
-	}
+	putConnection(t, e.store, chat.Connection{ID: "gone", UserID: "u1", ExpiresAt: exp})
+	putConnection(t, e.store, chat.Connection{ID: "stays", UserID: "u2", ExpiresAt: exp})
 	// 60 memberships: more than two BatchWriteItem chunks of 25.
 	for i := range 60 {
 		room := fmt.Sprintf("room%02d", i)
@@ -251,24 +176,7 @@ func TestDeleteConnection(t *testing.T) {
 	}
 }
 
-// countPartition counts the items under a table partition key, expired ones included.
-func countPartition(t *testing.T, e env, pk string) int {
-	t.Helper()
-	out, err := e.client.Query(context.Background(), &dynamodb.QueryInput{
-		TableName:                 aws.String(e.table),
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		Select:                    types.SelectCount,
-		ConsistentRead:            aws.Bool(true),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return int(out.Count)
-}
-
 func TestMembershipGetDelete(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	m := chat.Membership{
@@ -321,7 +229,6 @@ func TestMembershipGetDelete(t *testing.T) {
 }
 
 func TestRoomMembersPages(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	exp := now.Add(time.Hour)
@@ -383,7 +290,6 @@ func TestRoomMembersPages(t *testing.T) {
 }
 
 func TestRoomMembersSkipsEmptyPages(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	// Page size 2: the first page holds only expired members and must not reach fn.
 	put(t, e.store, chat.Membership{ConnectionID: "a", RoomID: "r", ExpiresAt: now.Add(-time.Second)})
@@ -410,7 +316,6 @@ func TestRoomMembersSkipsEmptyPages(t *testing.T) {
 // small room costs the same whether the table holds few or many other memberships: it reads
 // the room's items, never a scan.
 func TestRoomMembersReadsOnlyTheRoom(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	exp := now.Add(time.Hour)
 	for i := range 5 {
@@ -447,7 +352,6 @@ func TestRoomMembersReadsOnlyTheRoom(t *testing.T) {
 }
 
 func TestRecentMessages(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	base := now.Add(-time.Hour + 123456789*time.Nanosecond)
@@ -497,7 +401,6 @@ func TestRecentMessages(t *testing.T) {
 }
 
 func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	at := now.Add(-time.Minute + time.Nanosecond)
 	for _, id := range []string{"b", "a", "c#with#hashes"} {
@@ -518,7 +421,6 @@ func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
 }
 
 func TestPutMessageRejectsUnsortableTimes(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for _, at := range []time.Time{{}, time.Unix(-1, 0), time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		if err := e.store.PutMessage(context.Background(), chat.StoredMessage{RoomID: "r", MessageID: "m", SentAt: at}); err == nil {
@@ -554,6 +456,13 @@ func TestMessageSortKey(t *testing.T) {
 		if _, err := parseMessageSortKey(bad); err == nil {
 			t.Errorf("parse(%q) succeeded", bad)
 		}
+	}
+}
+
+func putConnection(t *testing.T, s *Store, c chat.Connection) {
+	t.Helper()
+	if err := s.PutConnection(context.Background(), c); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -61,21 +61,28 @@ const (
 
 // Metric is one value of one metric.
 type Metric struct {
-	Name  string
-	Unit  Unit
+	// Name is the metric's name (at most MaxNameLength bytes).
+	Name string
+	// Unit is a CloudWatch unit (see Unit.Valid).
+	Unit Unit
+	// Value is the value, a finite number.
 	Value float64
 }
 
 // Dimension is a dimension of every metric an Emitter writes.
 type Dimension struct {
-	Name  string
+	// Name is the dimension's name (at most MaxNameLength bytes).
+	Name string
+	// Value is its value (at most MaxDimensionValueLength bytes).
 	Value string
 }
 
 // Property is a member of a record that is neither a dimension nor a metric: context for
 // whoever reads the log.
 type Property struct {
-	Name  string
+	// Name is the member's name; it must be no dimension's or metric's.
+	Name string
+	// Value is the member's value.
 	Value string
 }
 

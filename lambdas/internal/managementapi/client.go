@@ -83,10 +83,12 @@ func (c *Client) Delete(ctx context.Context, connectionID string) error {
 
 // ConnectionInfo is what API Gateway knows of a live connection.
 type ConnectionInfo struct {
+	// ConnectedAt is when the connection opened; LastActiveAt when it last sent or received.
 	ConnectedAt  time.Time
 	LastActiveAt time.Time
-	SourceIP     string
-	UserAgent    string
+	// SourceIP and UserAgent are the client's, from the handshake.
+	SourceIP  string
+	UserAgent string
 }
 
 // Get describes a connection. The error wraps chat.ErrGone when it is closed.

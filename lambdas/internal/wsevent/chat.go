@@ -2,56 +2,81 @@ package wsevent
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
 	"github.com/chatstack/websocketchatapi/protocol"
-	"github.com/chatstack/websocketchatapi/protocol/selection"
 )
+
+// ChatConfig is the chat handler's environment.
+type ChatConfig struct {
+	// LogLevel is the least level logged ([contract.EnvLogLevel]).
+	LogLevel slog.Level
+	// TableName is the chat table ([contract.EnvTableName]).
+	TableName string
+	// CallbackURL is the stage's URL, whose @connections the handler posts to.
+	CallbackURL string
+	// HistoryRetention is how long a message is kept for history.
+	HistoryRetention time.Duration
+	// FanoutConcurrency bounds the posts in flight of one broadcast.
+	FanoutConcurrency int
+	// RateLimit is each connection's token bucket; PerSecond 0 turns it off.
+	RateLimit chat.RateLimit
+	// MetricsNamespace is the CloudWatch namespace of the EMF metrics the handler writes.
+	MetricsNamespace string
+	// MetricsService is the metrics' [contract.DimensionService] value.
+	MetricsService string
+}
+
+// LoadChatConfig reads [contract.EnvLogLevel], [contract.EnvTableName] (required),
+// [contract.EnvCallbackURL] (required: an absolute http(s) URL of the stage, such as
+// https://abc123.execute-api.us-east-1.amazonaws.com/prod), [contract.EnvHistoryRetentionSeconds]
+// (default [contract.DefaultHistoryRetention]), [contract.EnvFanoutConcurrency] (default
+// [contract.DefaultFanoutConcurrency], at most [contract.MaxFanoutConcurrency]),
+// [contract.EnvRateLimitPerSecond] (default [contract.DefaultRateLimitPerSecond], fractions
+// allowed, 0 turns rate limiting off), [contract.EnvRateLimitBurst] (a whole number, default
+// [contract.DefaultRateLimitBurst]), [contract.EnvMetricsNamespace] (default
+// [contract.MetricsNamespace]) and [contract.EnvMetricsService] (default
+// [contract.DefaultMetricsService]). Its error names every variable that is wrong.
+//
+// [contract.EnvConnectionTTLSeconds] is not read: the chat handler never creates a connection
+// item, it requires the one $connect stored, and memberships expire with it.
+func LoadChatConfig(getenv func(string) string) (ChatConfig, error) {
+	r := newReader(getenv)
+	c := ChatConfig{
+		LogLevel:          r.logLevel(),
+		TableName:         r.Required(contract.EnvTableName),
+		CallbackURL:       r.stageURL(contract.EnvCallbackURL, true),
+		HistoryRetention:  r.Seconds(contract.EnvHistoryRetentionSeconds, contract.DefaultHistoryRetention, time.Second),
+		FanoutConcurrency: r.Int(contract.EnvFanoutConcurrency, contract.DefaultFanoutConcurrency, 1, contract.MaxFanoutConcurrency),
+		RateLimit: chat.RateLimit{
+			PerSecond: r.Number(contract.EnvRateLimitPerSecond, contract.DefaultRateLimitPerSecond, 0, contract.MaxRateLimit),
+			Burst:     float64(r.Int(contract.EnvRateLimitBurst, contract.DefaultRateLimitBurst, 1, contract.MaxRateLimit)),
+		},
+		MetricsNamespace: r.Checked(contract.EnvMetricsNamespace, contract.MetricsNamespace, emf.CheckNamespace),
+		MetricsService:   r.Checked(contract.EnvMetricsService, contract.DefaultMetricsService, emf.CheckDimensionValue),
+	}
+	return c, r.Err()
+}
 
 // ChatHandler serves every chat action (joinroom, leaveroom, sendmessage, history),
 // dispatching on requestContext.routeKey.
 type ChatHandler struct {
+	// Service serves the actions.
 	Service *chat.Service
-	Logger  *slog.Logger
+	// Logger receives one summary line per request (see NewLogger); nil discards them.
+	Logger *slog.Logger
 	// Metrics, when not nil, receives one EMF record after each broadcast (a message or a
 	// presence event fanned out to a room) and one for each message refused by the rate
-	// limit. See the Metric constants.
+	// limit, with the metrics internal/contract names ([contract.MetricMessagesSent] ...)
+	// and the route key as the property "action".
 	Metrics *emf.Emitter
 }
-
-// Names of the chat handler's metrics (CloudWatch namespace METRICS_NAMESPACE, one dimension
-// Service = METRICS_SERVICE). A broadcast's record holds every Fanout metric and
-// MessagesSent; a refused message's record holds RateLimited. Each record also carries the
-// route key as the property "action".
-const (
-	// MetricMessagesSent counts chat messages stored and broadcast (1 per sendmessage; 0 for
-	// presence events).
-	MetricMessagesSent = "MessagesSent"
-	// MetricFanoutRecipients counts the connections a broadcast was posted to (the room's
-	// members but the sender).
-	MetricFanoutRecipients = "FanoutRecipients"
-	// MetricFanoutDelivered counts the posts that reached their connection.
-	MetricFanoutDelivered = "FanoutDelivered"
-	// MetricFanoutFailures counts the recipients still unreached after retries.
-	MetricFanoutFailures = "FanoutFailures"
-	// MetricFanoutGone counts the recipients found closed (410), whose items were deleted.
-	MetricFanoutGone = "FanoutGone"
-	// MetricFanoutRetries counts retried posts.
-	MetricFanoutRetries = "FanoutRetries"
-	// MetricFanoutDurationMs is a broadcast's wall time, in milliseconds.
-	MetricFanoutDurationMs = "FanoutDurationMs"
-	// MetricRateLimited counts messages refused by the per-connection rate limit.
-	MetricRateLimited = "RateLimited"
-)
 
 // Handle answers every event with status 200 and one protocol frame in the body, which API
 // Gateway's route response sends to the client: the action's answer or an error frame. It
@@ -109,20 +134,20 @@ func (h *ChatHandler) emitMetrics(r *request, res chat.Result) {
 	var metrics []emf.Metric
 	switch f := res.Fanout; {
 	case res.Code == protocol.CodeRateLimited:
-		metrics = []emf.Metric{{Name: MetricRateLimited, Unit: emf.Count, Value: 1}}
+		metrics = []emf.Metric{{Name: contract.MetricRateLimited, Unit: emf.Count, Value: 1}}
 	case f != nil:
 		sent := 0.0
 		if r.rc.RouteKey == protocol.ActionSendMessage {
 			sent = 1
 		}
 		metrics = []emf.Metric{
-			{Name: MetricMessagesSent, Unit: emf.Count, Value: sent},
-			{Name: MetricFanoutRecipients, Unit: emf.Count, Value: float64(f.Targets)},
-			{Name: MetricFanoutDelivered, Unit: emf.Count, Value: float64(f.Delivered)},
-			{Name: MetricFanoutFailures, Unit: emf.Count, Value: float64(f.Undelivered)},
-			{Name: MetricFanoutGone, Unit: emf.Count, Value: float64(f.Gone)},
-			{Name: MetricFanoutRetries, Unit: emf.Count, Value: float64(f.Retries)},
-			{Name: MetricFanoutDurationMs, Unit: emf.Milliseconds, Value: float64(f.Duration.Microseconds()) / 1000},
+			{Name: contract.MetricMessagesSent, Unit: emf.Count, Value: sent},
+			{Name: contract.MetricFanoutRecipients, Unit: emf.Count, Value: float64(f.Targets)},
+			{Name: contract.MetricFanoutDelivered, Unit: emf.Count, Value: float64(f.Delivered)},
+			{Name: contract.MetricFanoutFailures, Unit: emf.Count, Value: float64(f.Undelivered)},
+			{Name: contract.MetricFanoutGone, Unit: emf.Count, Value: float64(f.Gone)},
+			{Name: contract.MetricFanoutRetries, Unit: emf.Count, Value: float64(f.Retries)},
+			{Name: contract.MetricFanoutDurationMs, Unit: emf.Milliseconds, Value: float64(f.Duration.Microseconds()) / 1000},
 		}
 	default:
 		return
@@ -130,69 +155,4 @@ func (h *ChatHandler) emitMetrics(r *request, res chat.Result) {
 	if err := h.Metrics.Emit(metrics, emf.Property{Name: "action", Value: r.rc.RouteKey}); err != nil {
 		r.log.WarnContext(r.ctx, "metrics not written", "error", err.Error())
 	}
-}
-
-// DefaultHandler serves $default: messages whose action matches no route, or that are not
-// JSON. It tells the client which actions exist.
-type DefaultHandler struct {
-	// RouteSelection is the API's route selection expression (ROUTE_SELECTION_EXPRESSION).
-	RouteSelection *selection.Expression
-	// Actions lists every route key a client may send (CHAT_ACTIONS).
-	Actions []string
-	Logger  *slog.Logger
-}
-
-// Handle answers status 200 with an error frame: invalid_json for a body that is not JSON,
-// otherwise unknown_action naming the action the client sent (the value of the route
-// selection expression), both with validActions.
-func (h *DefaultHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	fallback := func() events.APIGatewayProxyResponse { return frameResponse(internalError("")) }
-	return serve(ctx, req, h.Logger, fallback, func(r *request) events.APIGatewayProxyResponse {
-		frame := h.frame(req)
-		r.done(r.userID, frame.Code, nil, slog.String("action", frame.Action))
-		return frameResponse(frame)
-	})
-}
-
-func (h *DefaultHandler) frame(req events.APIGatewayWebsocketProxyRequest) protocol.Error {
-	field := strings.Join(h.RouteSelection.Fields(), ", ")
-	body, err := requestBody(req)
-	if err != nil || !json.Valid(body) {
-		e := protocol.NewError(protocol.CodeInvalidJSON, fmt.Sprintf("the message is not valid JSON; send a JSON object whose %q names one of the valid actions", field))
-		e.ValidActions = h.Actions
-		return e
-	}
-	action, ok := h.RouteSelection.Evaluate(body)
-	var e protocol.Error
-	if ok {
-		e = protocol.NewError(protocol.CodeUnknownAction, fmt.Sprintf("unknown action %q", action))
-		e.Action = action
-	} else {
-		e = protocol.NewError(protocol.CodeUnknownAction, fmt.Sprintf("the message names no action: send a JSON object whose %q names one of the valid actions", field))
-	}
-	e.ValidActions = h.Actions
-	return e
-}
-
-// requestBody returns the message, decoding it when API Gateway passed it base64-encoded.
-func requestBody(req events.APIGatewayWebsocketProxyRequest) ([]byte, error) {
-	if !req.IsBase64Encoded {
-		return []byte(req.Body), nil
-	}
-	b, err := base64.StdEncoding.DecodeString(req.Body)
-	if err != nil {
-		return nil, fmt.Errorf("decode base64 body: %w", err)
-	}
-	return b, nil
-}
-
-func internalError(action string) protocol.Error {
-	e := protocol.NewError(protocol.CodeInternal, "internal error; try again")
-	e.Action = action
-	return e
-}
-
-// frameResponse answers with status 200 and frame as the body.
-func frameResponse(frame any) events.APIGatewayProxyResponse {
-	return events.APIGatewayProxyResponse{StatusCode: http.StatusOK, Body: string(protocol.Encode(frame))}
 }

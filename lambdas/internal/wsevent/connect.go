@@ -6,11 +6,45 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
+
+// ConnectConfig is the $connect handler's environment.
+type ConnectConfig struct {
+	// LogLevel is the least level logged ([contract.EnvLogLevel]).
+	LogLevel slog.Level
+	// TableName is the chat table ([contract.EnvTableName]).
+	TableName string
+	// ConnectionTTL is how long a connection item lives.
+	ConnectionTTL time.Duration
+	// Subprotocol is the WebSocket subprotocol the chat speaks.
+	Subprotocol string
+	// Origins says which browser origins may connect ([contract.EnvAllowedOrigins]).
+	Origins *OriginPolicy
+}
+
+// LoadConnectConfig reads [contract.EnvLogLevel], [contract.EnvTableName] (required),
+// [contract.EnvConnectionTTLSeconds] (default [contract.DefaultConnectionTTL], at least
+// [contract.MaxConnectionDuration]), [contract.EnvSubprotocol] (default
+// [contract.Subprotocol]) and [contract.EnvAllowedOrigins] (comma-separated origins such as
+// https://chat.example.com; unset or * allows any, see ParseOriginPolicy). Its error names
+// every variable that is wrong.
+func LoadConnectConfig(getenv func(string) string) (ConnectConfig, error) {
+	r := newReader(getenv)
+	c := ConnectConfig{
+		LogLevel:      r.logLevel(),
+		TableName:     r.Required(contract.EnvTableName),
+		ConnectionTTL: r.Seconds(contract.EnvConnectionTTLSeconds, contract.DefaultConnectionTTL, contract.MaxConnectionDuration),
+		Subprotocol:   r.token(contract.EnvSubprotocol, contract.Subprotocol),
+		Origins:       r.origins(contract.EnvAllowedOrigins),
+	}
+	return c, r.Err()
+}
 
 // SubprotocolHeader is the header in which a browser offers WebSocket subprotocols, and in
 // which the $connect response must echo the one chosen.
@@ -19,12 +53,16 @@ const SubprotocolHeader = "Sec-WebSocket-Protocol"
 // ConnectHandler serves $connect: it records the connection with the identity from the
 // authorizer context.
 type ConnectHandler struct {
+	// Service stores the connection.
 	Service *chat.Service
-	// Subprotocol is the WebSocket subprotocol the chat speaks (SUBPROTOCOL, e.g. chat.v1).
+	// Subprotocol is the WebSocket subprotocol the chat speaks ([contract.EnvSubprotocol],
+	// e.g. [contract.Subprotocol]).
 	Subprotocol string
-	// Origins lists the browser origins that may connect (ALLOWED_ORIGINS); nil allows any.
+	// Origins lists the browser origins that may connect ([contract.EnvAllowedOrigins]); nil
+	// allows any.
 	Origins *OriginPolicy
-	Logger  *slog.Logger
+	// Logger receives one summary line per request (see NewLogger); nil discards them.
+	Logger *slog.Logger
 }
 
 // maxLoggedOrigin bounds how much of a refused Origin header the log and the answer repeat.
@@ -43,7 +81,7 @@ func (h *ConnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsoc
 				origin = origin[:maxLoggedOrigin]
 			}
 			r.done(r.userID, outcomeRefused, nil, slog.String("reason", "origin not allowed"), slog.String("origin", origin))
-			return textResponse(http.StatusForbidden, fmt.Sprintf("forbidden: origin %q may not open connections to this API (see %s)", origin, EnvAllowedOrigins))
+			return textResponse(http.StatusForbidden, fmt.Sprintf("forbidden: origin %q may not open connections to this API (see %s)", origin, contract.EnvAllowedOrigins))
 		}
 
 		offered := OfferedSubprotocols(req)
@@ -90,44 +128,4 @@ func OfferedSubprotocols(req events.APIGatewayWebsocketProxyRequest) []string {
 		}
 	}
 	return out
-}
-
-// DisconnectHandler serves $disconnect: it deletes the connection and its memberships and,
-// when its Service has a Poster, tells the rooms the connection was in that its user left.
-type DisconnectHandler struct {
-	Service *chat.Service
-	Logger  *slog.Logger
-}
-
-// Handle deletes the connection's items (see chat.Service.Disconnect); deleting a connection
-// that is already gone succeeds. API Gateway ignores the response; a store failure answers
-// 500 and is logged (the items then expire by TTL).
-func (h *DisconnectHandler) Handle(ctx context.Context, req events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error) {
-	return serve(ctx, req, h.Logger, internalErrorText, func(r *request) events.APIGatewayProxyResponse {
-		res, err := h.Service.Disconnect(r.ctx, r.rc.ConnectionID)
-		if err != nil {
-			r.done(r.userID, "store_failed", err)
-			return textResponse(http.StatusInternalServerError, "internal error")
-		}
-		r.done(r.userID, outcomeOK, nil,
-			slog.Int64("disconnectStatusCode", r.rc.DisconnectStatusCode),
-			slog.Int("roomsTold", res.Rooms),
-			slog.Int("delivered", res.Fanout.Delivered),
-			slog.Int("undelivered", res.Fanout.Undelivered),
-			slog.Int("gone", res.Fanout.Gone))
-		return events.APIGatewayProxyResponse{StatusCode: http.StatusOK}
-	})
-}
-
-func textResponse(status int, body string) events.APIGatewayProxyResponse {
-	return events.APIGatewayProxyResponse{
-		StatusCode: status,
-		Headers:    map[string]string{"Content-Type": "text/plain; charset=utf-8"},
-		Body:       body,
-	}
-}
-
-// internalErrorText is the $connect and $disconnect answer to a panic.
-func internalErrorText() events.APIGatewayProxyResponse {
-	return textResponse(http.StatusInternalServerError, "internal error")
 }

@@ -8,58 +8,28 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 	"github.com/chatstack/websocketchatapi/protocol"
 	"github.com/chatstack/websocketchatapi/protocol/selection"
 )
 
-// The DynamoDB Local of this package's tests starts with the first test that needs it, so
-// that fuzzing (whose workers run TestMain too) does not start one per process.
-var (
-	ddbOnce sync.Once
-	ddb     *ddblocal.Server
-	ddbErr  error
-)
-
-// endpoint returns the shared emulator's endpoint, starting it on first use.
-func endpoint(t *testing.T) string {
-	t.Helper()
-	ddbOnce.Do(func() { ddb, ddbErr = ddblocal.Start(context.Background()) })
-	if ddbErr != nil {
-		t.Fatal(ddbErr)
-	}
-	return ddb.Endpoint()
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if ddb != nil {
-		if err := ddb.Close(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = max(code, 1)
-		}
-	}
-	os.Exit(code)
-}
-
-var tableSeq atomic.Int64
+// TestMain shares one DynamoDB Local between the package's tests. It starts with the first
+// test that needs it, so that fuzzing (whose workers run TestMain too) does not start one per
+// process.
+func TestMain(m *testing.M) { ddblocaltest.Main(m) }
 
 // world is the handlers over DynamoDB Local and a recording @connections server.
 type world struct {
@@ -75,19 +45,11 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, endpoint(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	table := fmt.Sprintf("wsevent-test-%d-%d", time.Now().UnixNano(), tableSeq.Add(1))
-	if err := dynamostore.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	client, table := dynamostoretest.NewTable(t)
 	w := &world{t: t, store: dynamostore.New(client, table), api: managementapitest.New(t, "prod"), log: &bytes.Buffer{}}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	logger := wsevent.NewLogger(w.log, -8)
-	w.svc, err = chat.NewService(w.store, managementapi.New(cfg, w.api.URL), chat.Options{
+	var err error
+	w.svc, err = chat.NewService(w.store, w.api.Client(), chat.Options{
 		Logger: logger,
 		Fanout: chat.FanoutOptions{Retry: chat.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}},
 	})
@@ -293,7 +255,7 @@ func TestConnectIdentityCases(t *testing.T) {
 
 func TestConnectStoreFailureIs500(t *testing.T) {
 	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, endpoint(t))
+	client, err := ddblocal.NewClient(ctx, ddblocaltest.Endpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,16 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
@@ -213,9 +211,8 @@ func emfRecords(t *testing.T, out *bytes.Buffer) []map[string]any {
 // writing its metrics to the returned buffer.
 func meteredHandler(t *testing.T, w *world, limit chat.RateLimit) (*wsevent.ChatHandler, *bytes.Buffer) {
 	t.Helper()
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")}
 	logger := wsevent.NewLogger(w.log, 0)
-	svc, err := chat.NewService(w.store, managementapi.New(cfg, w.api.URL), chat.Options{RateLimit: limit, Logger: logger})
+	svc, err := chat.NewService(w.store, w.api.Client(), chat.Options{RateLimit: limit, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,16 +318,37 @@ func TestDisconnectHandlerTellsRooms(t *testing.T) {
 	}
 }
 
-func TestRequestOrigins(t *testing.T) {
-	req := events.APIGatewayWebsocketProxyRequest{
-		Headers:           map[string]string{"Origin": "https://single.example"},
-		MultiValueHeaders: map[string][]string{"ORIGIN": {"https://a.example", ""}},
-	}
-	if got := strings.Join(wsevent.RequestOrigins(req), " "); got != "https://a.example" {
-		t.Errorf("got %q, want the multi-value header's non-empty value", got)
-	}
-	req.MultiValueHeaders = nil
-	if got := strings.Join(wsevent.RequestOrigins(req), " "); got != "https://single.example" {
-		t.Errorf("single-value: %q", got)
+// TestHeaderReaders checks the readers of a repeatable header: values come from
+// multiValueHeaders when it has the header (in any letter case), else from headers.
+func TestHeaderReaders(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		read                  func(events.APIGatewayWebsocketProxyRequest) []string
+		header                map[string]string
+		multi                 map[string][]string
+		wantMulti, wantSingle []string
+	}{{
+		name:       "OfferedSubprotocols",
+		read:       wsevent.OfferedSubprotocols,
+		header:     map[string]string{"Sec-WebSocket-Protocol": "ignored when multi-value headers exist"},
+		multi:      map[string][]string{"sec-websocket-protocol": {"chat.v1, bearer.abc", " x "}},
+		wantMulti:  []string{"chat.v1", "bearer.abc", "x"},
+		wantSingle: []string{"ignored when multi-value headers exist"},
+	}, {
+		name:       "RequestOrigins, without empty values",
+		read:       wsevent.RequestOrigins,
+		header:     map[string]string{"Origin": "https://single.example"},
+		multi:      map[string][]string{"ORIGIN": {"https://a.example", ""}},
+		wantMulti:  []string{"https://a.example"},
+		wantSingle: []string{"https://single.example"},
+	}} {
+		req := events.APIGatewayWebsocketProxyRequest{Headers: tc.header, MultiValueHeaders: tc.multi}
+		if got := tc.read(req); !slices.Equal(got, tc.wantMulti) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.wantMulti)
+		}
+		req.MultiValueHeaders = nil
+		if got := tc.read(req); !slices.Equal(got, tc.wantSingle) {
+			t.Errorf("%s, single-value header: %q, want %q", tc.name, got, tc.wantSingle)
+		}
 	}
 }

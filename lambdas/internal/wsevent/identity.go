@@ -1,10 +1,3 @@
-// Package wsevent is the glue between API Gateway WebSocket events (aws-lambda-go) and the
-// chat.Service: the handlers of $connect, $disconnect, the chat actions and $default, the
-// caller's identity from the authorizer context, the handlers' environment configuration and
-// their JSON logging.
-//
-// The Lambda mains in lambdas/ only read the environment, make the AWS clients and start one
-// of these handlers.
 package wsevent
 
 import (
@@ -13,22 +6,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
 )
-
-// Keys of the context map that the $connect authorizer returns, which API Gateway passes to
-// every later event as requestContext.authorizer.
-const (
-	AuthorizerUserID      = "userId"
-	AuthorizerDisplayName = "displayName"
-	AuthorizerTokenUse    = "tokenUse"
-	AuthorizerTokenSource = "tokenSource"
-	AuthorizerPrincipalID = "principalId"
-)
-
-// AnonymousPrefix starts the user id of a connection made without an authorizer: the id is
-// AnonymousPrefix + the connection id.
-const AnonymousPrefix = "anon-"
 
 // ErrNoUserID is returned by IdentityFrom when an authorizer context is present but names no
 // user (neither userId nor principalId).
@@ -37,11 +17,12 @@ var ErrNoUserID = errors.New("wsevent: authorizer context has no userId")
 // IdentityFrom returns the caller's identity from the authorizer context of rc, the only
 // place it is taken from (never a message body). Without an authorizer context
 // (authentication disabled: absent or empty) the caller is anonymous: user id
-// "anon-<connectionId>". The user id is the context's userId, or its principalId when an
-// authorizer sets no userId.
+// [contract.AnonymousPrefix] + the connection id. The user id is the context's
+// [contract.ContextUserID], or its [contract.ContextPrincipalID] when an authorizer sets no
+// user id; the display name is its [contract.ContextDisplayName].
 func IdentityFrom(rc events.APIGatewayWebsocketProxyRequestContext) (chat.Identity, error) {
 	if isAbsent(rc.Authorizer) {
-		return chat.Identity{UserID: AnonymousPrefix + rc.ConnectionID}, nil
+		return chat.Identity{UserID: contract.AnonymousPrefix + rc.ConnectionID}, nil
 	}
 	var get func(key string) string
 	switch m := rc.Authorizer.(type) {
@@ -57,10 +38,10 @@ func IdentityFrom(rc events.APIGatewayWebsocketProxyRequestContext) (chat.Identi
 	default:
 		return chat.Identity{}, fmt.Errorf("wsevent: authorizer context is a %T, want a JSON object", rc.Authorizer)
 	}
-	id := chat.Identity{UserID: get(AuthorizerUserID), DisplayName: get(AuthorizerDisplayName)}
+	id := chat.Identity{UserID: get(contract.ContextUserID), DisplayName: get(contract.ContextDisplayName)}
 	if id.UserID == "" {
 		// An authorizer of the user's own that sets only the policy's principal.
-		id.UserID = get(AuthorizerPrincipalID)
+		id.UserID = get(contract.ContextPrincipalID)
 	}
 	if id.UserID == "" {
 		return chat.Identity{}, ErrNoUserID

@@ -13,7 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// ParseLevel parses a LOG_LEVEL value: debug, info, warn or error (any case); "" is info.
+// ParseLevel parses a [contract.EnvLogLevel] value: debug, info, warn or error (any case);
+// "" is info.
 func ParseLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "debug":

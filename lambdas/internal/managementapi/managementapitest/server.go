@@ -34,6 +34,7 @@ func FailFirst(n, status int) Behaviour {
 
 // Request is one request the server received.
 type Request struct {
+	// Method is the HTTP method: POST, GET or DELETE.
 	Method string
 	// Path is the URL path as sent (escaped).
 	Path string
@@ -41,6 +42,7 @@ type Request struct {
 	ConnectionID string
 	// Signed reports whether the request carried a SigV4 Authorization header.
 	Signed bool
+	// Status is the status the server answered with.
 	Status int
 }
 
