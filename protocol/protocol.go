@@ -11,6 +11,16 @@ import (
 	"time"
 )
 
+// MaxMessageBytes is API Gateway's cap on a WebSocket message (128 KB), for what clients
+// send and for everything the server sends: route responses and @connections posts alike.
+// It cannot be raised. Every frame of this protocol fits under it.
+const MaxMessageBytes = 128 * 1024
+
+// ClientMessageIDWindow is how long a sendmessage's clientMessageId is remembered: a retry
+// with the same clientMessageId in the same room within it is answered with the original
+// acknowledgement (Duplicate set) and delivers nothing.
+const ClientMessageIDWindow = 24 * time.Hour
+
 // The chat actions. Each is a route key of the API and the value of the route selection field
 // (by default "action") in the client's JSON message.
 const (
@@ -74,9 +84,15 @@ type SendMessage struct {
 type History struct {
 	RoomID string `json:"roomId"`
 	// Limit is how many of the room's last messages to return: 1 to MaxHistoryLimit, and
-	// DefaultHistoryLimit when zero.
+	// DefaultHistoryLimit when zero. A page may hold fewer, to stay under MaxMessageBytes.
 	Limit int `json:"limit,omitempty"`
+	// Before, when set, asks for the messages older than the page it came from: the Before
+	// of a HistoryPage. Clients treat it as opaque.
+	Before string `json:"before,omitempty"`
 }
+
+// HistoryCursorPattern is the regular expression every history cursor matches.
+const HistoryCursorPattern = `^[0-9]{19}-[0-9A-HJKMNP-TV-Z]{26}$`
 
 // The frame types the server sends.
 const (
@@ -110,13 +126,13 @@ const (
 
 // Message is a chat message as delivered to members and returned by history.
 type Message struct {
-	Type        string    `json:"type"` // FrameMessage
-	RoomID      string    `json:"roomId"`
-	MessageID   string    `json:"messageId"`
-	UserID      string    `json:"userId"`
-	DisplayName string    `json:"displayName,omitempty"`
-	Text        string    `json:"text"`
-	SentAt      time.Time `json:"sentAt"`
+	Type        string `json:"type"` // FrameMessage
+	RoomID      string `json:"roomId"`
+	MessageID   string `json:"messageId"`
+	UserID      string `json:"userId"`
+	DisplayName string `json:"displayName,omitempty"`
+	Text        string `json:"text"`
+	SentAt      Time   `json:"sentAt"`
 }
 
 // Joined answers a joinroom.
@@ -133,11 +149,16 @@ type Left struct {
 
 // Ack answers a sendmessage once the message is stored and fanned out.
 type Ack struct {
-	Type            string    `json:"type"` // FrameAck
-	RoomID          string    `json:"roomId"`
-	MessageID       string    `json:"messageId"`
-	ClientMessageID string    `json:"clientMessageId,omitempty"`
-	SentAt          time.Time `json:"sentAt"`
+	Type            string `json:"type"` // FrameAck
+	RoomID          string `json:"roomId"`
+	MessageID       string `json:"messageId"`
+	ClientMessageID string `json:"clientMessageId,omitempty"`
+	SentAt          Time   `json:"sentAt"`
+	// Duplicate is set when the message repeats a clientMessageId the room saw within
+	// ClientMessageIDWindow: this is the first message's acknowledgement, and nothing was
+	// stored or delivered again. Its counts are the first delivery's, or zero while that
+	// delivery is still running.
+	Duplicate bool `json:"duplicate,omitempty"`
 	// Delivered counts the other connections in the room that received the message.
 	Delivered int `json:"delivered"`
 	// Undelivered counts live connections that could not be reached after retries.
@@ -155,11 +176,16 @@ type Presence struct {
 	Event       string `json:"event"` // PresenceJoined or PresenceLeft
 }
 
-// HistoryPage answers a history request: the room's last messages, oldest first.
+// HistoryPage answers a history request: the room's last messages (before the request's
+// cursor, if any), oldest first, as many as the limit asks and MaxMessageBytes allows.
 type HistoryPage struct {
 	Type     string    `json:"type"` // FrameHistory
 	RoomID   string    `json:"roomId"`
 	Messages []Message `json:"messages"`
+	// HasMore says that older messages exist: ask for them with Before.
+	HasMore bool `json:"hasMore"`
+	// Before is the cursor of the page's oldest message, set when HasMore is.
+	Before string `json:"before,omitempty"`
 }
 
 // Error is the frame every failure reaches the client as.
@@ -171,6 +197,24 @@ type Error struct {
 	Action string `json:"action,omitempty"`
 	// ValidActions lists the actions the API serves, on unknown_action and invalid_json.
 	ValidActions []string `json:"validActions,omitempty"`
+}
+
+// MaxEchoLength is the most characters of a client's value an error frame repeats: API
+// Gateway's longest route key.
+const MaxEchoLength = 128
+
+// Echo returns a client's value as an error frame may repeat it: its first MaxEchoLength
+// characters, with "…" when it was longer, so that the frame stays under MaxMessageBytes
+// whatever the client sent.
+func Echo(s string) string {
+	n := 0
+	for i := range s {
+		if n == MaxEchoLength {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }
 
 // NewError returns an error frame.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSchemasAreDraft04AndMatchLimits(t *testing.T) {
@@ -37,6 +38,41 @@ func TestSchemasAreDraft04AndMatchLimits(t *testing.T) {
 	}
 	if doc.Properties["clientMessageId"].MaxLength != MaxClientMessageIDLength {
 		t.Errorf("clientMessageId maxLength %d, want %d", doc.Properties["clientMessageId"].MaxLength, MaxClientMessageIDLength)
+	}
+	raw, _ = Schema(ActionHistory)
+	var hist struct {
+		Properties map[string]struct {
+			Pattern string `json:"pattern"`
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(raw, &hist)
+	if hist.Properties["before"].Pattern != HistoryCursorPattern {
+		t.Errorf("history before pattern %q, want %q", hist.Properties["before"].Pattern, HistoryCursorPattern)
+	}
+}
+
+// TestTimesSortAsStrings: one fixed width, so string order is time order (a trimmed format
+// writes .2Z after .15Z).
+func TestTimesSortAsStrings(t *testing.T) {
+	base := time.Date(2026, 12, 6, 11, 39, 41, 0, time.FixedZone("CET", 3600))
+	var prev string
+	for _, ms := range []int{0, 1, 10, 100, 150, 200, 999} {
+		b, err := json.Marshal(NewTime(base.Add(time.Duration(ms) * time.Millisecond)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		if len(s) != len(`"2026-12-06T10:39:41.000Z"`) || s[len(s)-2] != 'Z' {
+			t.Errorf("%d ms: %s is not fixed-width UTC with milliseconds", ms, s)
+		}
+		if prev != "" && s <= prev {
+			t.Errorf("%s sorts before %s", s, prev)
+		}
+		prev = s
+	}
+	var back Time
+	if err := json.Unmarshal([]byte(`"2026-12-06T10:39:41.150Z"`), &back); err != nil || back.UnixMilli() != base.Add(150*time.Millisecond).UnixMilli() {
+		t.Errorf("read back %v, %v", back, err)
 	}
 }
 

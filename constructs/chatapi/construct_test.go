@@ -307,7 +307,7 @@ func TestLeastPrivilege(t *testing.T) {
 	want := map[string][]string{
 		"ConnectFunction": {"dynamodb:PutItem @ " + table, logs("ConnectFunction")},
 		"DisconnectFunction": {
-			"dynamodb:BatchWriteItem dynamodb:Query @ " + table,
+			"dynamodb:BatchWriteItem dynamodb:Query dynamodb:UpdateItem @ " + table,
 			"dynamodb:Query @ " + table + "/index/byRoom",
 			"execute-api:ManageConnections @ arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:" + apiID + "/prod/POST/@connections/*",
 			logs("DisconnectFunction"),

@@ -92,9 +92,13 @@ var handlerSpecs = []handlerSpec{
 				contract.EnvTableName:         *c.table.TableName(),
 				contract.EnvFanoutConcurrency: whole(c.cfg.fanoutConcurrency),
 				contract.EnvCallbackURL:       *c.stage.CallbackUrl(),
+				// Its presence broadcasts count in the fan-out metrics and alarms.
+				contract.EnvMetricsNamespace: contract.MetricsNamespace,
+				contract.EnvMetricsService:   c.metricsService(),
 			}
 		},
-		tableActions: []string{"dynamodb:Query", "dynamodb:BatchWriteItem"},
+		// UpdateItem: the user's presence in each room it leaves.
+		tableActions: []string{"dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"},
 		indexActions: []string{"dynamodb:Query"},
 		post:         true,
 	},

@@ -36,6 +36,10 @@ type frame struct {
 	Gone            *int     `json:"gone"`
 	Messages        []frame  `json:"messages"`
 	ConnectionID    string   `json:"connectionId"`
+	SentAt          string   `json:"sentAt"`
+	Duplicate       bool     `json:"duplicate"`
+	HasMore         bool     `json:"hasMore"`
+	Before          string   `json:"before"`
 
 	// raw is the frame as received.
 	raw string
@@ -285,4 +289,27 @@ func intValue(p *int) int {
 		return -1
 	}
 	return *p
+}
+
+// presenceEvents sends a marker and returns the presence events that arrive before its answer,
+// as "<event> <userId>"; any other frame before it fails the test.
+func (c *client) presenceEvents() []string {
+	c.t.Helper()
+	action := c.sendMarker()
+	deadline := time.Now().Add(frameTimeout)
+	var events []string
+	for {
+		f, err := c.next(time.Until(deadline))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		switch {
+		case f.Type == protocol.FramePresence:
+			events = append(events, f.Event+" "+f.UserID)
+		case f.errorCode() == protocol.CodeUnknownAction && f.Action == action:
+			return events
+		default:
+			c.t.Fatalf("%s: got %s while waiting for presence events and the marker", c.name, f.raw)
+		}
+	}
 }

@@ -12,6 +12,11 @@ package contract
 //	            tokens (N, fractional), updatedAt (epoch ms), expiresAt (the connection's)
 //	message     pk=ROOM#<roomId>  sk=MSG#<unix nanos of sentAt, 19 digits>#<messageId>
 //	            messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
+//	presence    pk=ROOM#<roomId>  sk=USER#<userId>
+//	            connections (SS: the user's connections in the room), expiresAt
+//	sent        pk=ROOM#<roomId>  sk=CMID#<length of userId>#<userId>#<clientMessageId>
+//	            messageId, sentAt (epoch ms), delivered, undelivered, gone (once
+//	            acknowledged), expiresAt (the clientMessageId window)
 //
 // [AttrExpiresAt] (epoch seconds) is the TTL attribute. TTL deletion lags, so readers treat an
 // item whose expiresAt is not after now as absent.
@@ -45,6 +50,12 @@ const (
 	AttrTokens = "tokens"
 	// AttrUpdatedAt is when a rate limit bucket last gave a token (N, epoch milliseconds).
 	AttrUpdatedAt = "updatedAt"
+	// AttrConnections is the set of a user's connections in a room (SS).
+	AttrConnections = "connections"
+	// AttrDelivered, AttrUndelivered and AttrGone are a sent message's acknowledged counts (N).
+	AttrDelivered   = "delivered"
+	AttrUndelivered = "undelivered"
+	AttrGone        = "gone"
 )
 
 // Index and key values.
@@ -59,6 +70,10 @@ const (
 	PrefixRoom = "ROOM#"
 	// PrefixMessage starts the sort key of message items.
 	PrefixMessage = "MSG#"
+	// PrefixUser starts the sort key of presence items.
+	PrefixUser = "USER#"
+	// PrefixSent starts the sort key of the items that remember a sender's clientMessageId.
+	PrefixSent = "CMID#"
 	// SortKeyConnection is the sort key of a connection item.
 	SortKeyConnection = "CONN"
 	// SortKeyRate is the sort key of a connection's rate limit bucket.

@@ -428,7 +428,7 @@ func TestReferenceRoles(t *testing.T) {
 			"dynamodb:Query "+table+"/index/byRoom",
 			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
 		golden.ConnectFunction: append(logs(golden.ConnectFunction), "dynamodb:PutItem "+table),
-		golden.DisconnectFunction: append(logs(golden.DisconnectFunction), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table,
+		golden.DisconnectFunction: append(logs(golden.DisconnectFunction), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
 			"dynamodb:Query "+table+"/index/byRoom",
 			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
 		golden.DefaultFunction:    logs(golden.DefaultFunction),

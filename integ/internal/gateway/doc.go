@@ -13,9 +13,12 @@
 //     response's headers, Sec-WebSocket-Protocol included, on the 101), anything else refuses it
 //     with that status, a function error with 502;
 //   - text messages are routed with the API's route selection expression (non-JSON or unmatched
-//     go to $default), validated against the route's request model (draft-04) when the route has
-//     a model selection expression, and passed to the route's Lambda integration, one at a time
-//     per connection; a route with a route response sends the integration's body back;
+//     go to $default), validated against the route's request model (draft-04, whose integers
+//     have no fraction or exponent: 2.0 is not one) when the route has a model selection
+//     expression, and passed to the route's Lambda integration, one at a time per connection; a
+//     route with a route response sends the integration's body back, unless it is over 128 KB
+//     (AWS's cap on every message it sends): then the client gets the Internal server error
+//     frame and the log says why;
 //   - binary frames close with 1003, frames over 32 KB and messages over 128 KB with 1009, an
 //     idle connection (IdleTimeout) and an old one (MaxConnectionDuration) with 1001; every close
 //     runs $disconnect once, best effort.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/chatstack/websocketchatapi/protocol"
 )
 
 // selectRoute returns the route key a message goes to: the route selection expression's value
@@ -42,6 +44,10 @@ func (rt *route) validate(body []byte) error {
 		return fmt.Errorf("body is not JSON: %w", err)
 	}
 	if err := schema.Validate(inst); err != nil {
+		return fmt.Errorf("body does not match the request model: %w", err)
+	}
+	// Draft-04 integers have no fraction or exponent; API Gateway's validator holds to it.
+	if err := protocol.CheckIntegerLiterals(schema, inst); err != nil {
 		return fmt.Errorf("body does not match the request model: %w", err)
 	}
 	return nil
@@ -95,6 +101,12 @@ func (c *conn) handleMessage(body []byte) {
 	resp, err := parseProxyResponse(out)
 	if err != nil {
 		c.internalError(key, requestID, start, err)
+		return
+	}
+	if len(resp.Body) > MaxMessageBytes {
+		// AWS caps every message it sends at 128 KB, route responses included: such a reply
+		// never reaches the client. Fail loudly, so that a test sees it.
+		c.internalError(key, requestID, start, fmt.Errorf("route response of %d bytes is over API Gateway's %d-byte message limit", len(resp.Body), MaxMessageBytes))
 		return
 	}
 	if resp.Body != "" {

@@ -54,6 +54,10 @@ func TestModelValidationFailsWithoutInvoking(t *testing.T) {
 		`{"action":"sendmessage","roomId":"no spaces","text":"hi"}`, // pattern
 		`{"action":"history","roomId":"lobby","limit":1000}`,        // maximum
 		`{"action":"joinroom","roomId":7}`,                          // type
+		// Draft-04: an integer is written without fraction or exponent.
+		`{"action":"history","roomId":"lobby","limit":2.0}`,
+		`{"action":"history","roomId":"lobby","limit":2e0}`,
+		`{"action":"history","roomId":"lobby","limit":20e-1}`,
 	} {
 		write(t, c, bad)
 		if got := read(t, c); !frame.MatchString(got) {
@@ -126,6 +130,8 @@ func TestIntegrationFailuresSendInternalServerError(t *testing.T) {
 		"invoke failure":      func(context.Context, []byte) ([]byte, error) { return nil, fmt.Errorf("no such function") },
 		"not a proxy answer":  answers(`"just a string"`),
 		"statusCode a string": answers(`{"statusCode":"200","body":"x"}`),
+		// API Gateway sends nothing over 128 KB, route responses included.
+		"route response over 128 KB": answers(`{"statusCode":200,"body":"` + strings.Repeat("x", MaxMessageBytes+1) + `"}`),
 	} {
 		h.lambda.set(h.names.chat, fn)
 		write(t, c, validSend)

@@ -35,17 +35,21 @@ func BuildConnect(in lambdamain.Init, cfg wsevent.ConnectConfig) (any, error) {
 
 // BuildDisconnect returns the builder of the $disconnect handler, whose Service tells the rooms
 // of a closing connection that its user left, posting through the client that newPoster makes
-// for the configuration's callback URL (managementapi.New in production); without a callback
-// URL it never posts.
+// for the configuration's callback URL (managementapi.New in production), and writes the
+// metrics of those broadcasts to the Init's Stdout; without a callback URL it never posts.
 func BuildDisconnect[P chat.Poster](newPoster func(aws.Config, string) P) func(lambdamain.Init, wsevent.DisconnectConfig) (any, error) {
 	return func(in lambdamain.Init, cfg wsevent.DisconnectConfig) (any, error) {
 		o := chat.Options{Fanout: chat.FanoutOptions{Concurrency: cfg.FanoutConcurrency}}
 		o.Logger = wsevent.NewLogger(in.Stdout, cfg.LogLevel)
+		metrics, err := newEmitter(in, cfg.Metrics)
+		if err != nil {
+			return nil, err
+		}
 		svc, err := newService(in.Getenv, cfg.TableName, posterOf(newPoster, cfg.CallbackURL), o)
 		if err != nil {
 			return nil, err
 		}
-		return (&wsevent.DisconnectHandler{Service: svc, Logger: o.Logger}).Handle, nil
+		return (&wsevent.DisconnectHandler{Service: svc, Logger: o.Logger, Metrics: metrics}).Handle, nil
 	}
 }
 
@@ -56,9 +60,9 @@ func BuildChat[P chat.Poster](newPoster func(aws.Config, string) P) func(lambdam
 	return func(in lambdamain.Init, cfg wsevent.ChatConfig) (any, error) {
 		h := &wsevent.ChatHandler{Logger: wsevent.NewLogger(in.Stdout, cfg.LogLevel)}
 		var err error
-		h.Metrics, err = emf.New(in.Stdout, cfg.MetricsNamespace, []emf.Dimension{{Name: contract.DimensionService, Value: cfg.MetricsService}})
+		h.Metrics, err = newEmitter(in, cfg.Metrics)
 		if err != nil {
-			return nil, fmt.Errorf("metrics: %w", err)
+			return nil, err
 		}
 		h.Service, err = newService(in.Getenv, cfg.TableName, posterOf(newPoster, cfg.CallbackURL), chat.Options{
 			HistoryRetention: cfg.HistoryRetention,
@@ -71,6 +75,15 @@ func BuildChat[P chat.Poster](newPoster func(aws.Config, string) P) func(lambdam
 		}
 		return h.Handle, nil
 	}
+}
+
+// newEmitter returns the EMF emitter of a handler's metrics, writing to the Init's Stdout.
+func newEmitter(in lambdamain.Init, m wsevent.MetricsConfig) (*emf.Emitter, error) {
+	e, err := emf.New(in.Stdout, m.Namespace, []emf.Dimension{{Name: contract.DimensionService, Value: m.Service}})
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	return e, nil
 }
 
 // newService returns a chat.Service over the chat table tableName, with the SDK configuration

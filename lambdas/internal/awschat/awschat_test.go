@@ -28,13 +28,13 @@ func TestBuildersMakeHandlers(t *testing.T) {
 			return awschat.BuildConnect(in, wsevent.ConnectConfig{TableName: "chat"})
 		},
 		"disconnect without callback URL": func() (any, error) {
-			return awschat.BuildDisconnect(managementapi.New)(in, wsevent.DisconnectConfig{TableName: "chat"})
+			return awschat.BuildDisconnect(managementapi.New)(in, wsevent.DisconnectConfig{TableName: "chat", Metrics: wsevent.MetricsConfig{Namespace: "Chat", Service: "chat"}})
 		},
 		"disconnect": func() (any, error) {
-			return awschat.BuildDisconnect(managementapi.New)(in, wsevent.DisconnectConfig{TableName: "chat", CallbackURL: "https://x.example/prod"})
+			return awschat.BuildDisconnect(managementapi.New)(in, wsevent.DisconnectConfig{TableName: "chat", CallbackURL: "https://x.example/prod", Metrics: wsevent.MetricsConfig{Namespace: "Chat", Service: "chat"}})
 		},
 		"chat": func() (any, error) {
-			return awschat.BuildChat(managementapi.New)(in, wsevent.ChatConfig{TableName: "chat", CallbackURL: "https://x.example/prod", MetricsNamespace: "Chat", MetricsService: "chat"})
+			return awschat.BuildChat(managementapi.New)(in, wsevent.ChatConfig{TableName: "chat", CallbackURL: "https://x.example/prod", Metrics: wsevent.MetricsConfig{Namespace: "Chat", Service: "chat"}})
 		},
 	}
 	for name, build := range builds {
@@ -50,7 +50,7 @@ func TestBuildersFailWithoutAWSEnvironment(t *testing.T) {
 	if _, err := awschat.BuildConnect(in, wsevent.ConnectConfig{TableName: "chat"}); err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
 		t.Errorf("error %v, want one naming AWS_REGION", err)
 	}
-	if _, err := awschat.BuildChat(managementapi.New)(in, wsevent.ChatConfig{TableName: "chat", MetricsNamespace: "AWS/Chat"}); err == nil || !strings.Contains(err.Error(), "metrics") {
+	if _, err := awschat.BuildChat(managementapi.New)(in, wsevent.ChatConfig{TableName: "chat", Metrics: wsevent.MetricsConfig{Namespace: "AWS/Chat"}}); err == nil || !strings.Contains(err.Error(), "metrics") {
 		t.Errorf("error %v, want the metrics namespace refused", err)
 	}
 }

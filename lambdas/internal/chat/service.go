@@ -187,9 +187,9 @@ type DisconnectResult struct {
 // Disconnect removes a connection and every item kept for it. It is idempotent.
 //
 // When the Service has a Poster, it first reads the rooms the connection had joined and, once
-// the connection is deleted, tells each room's other members that the user left (presence
-// "left"). That is best effort, like $disconnect itself: a failure to read the rooms or to
-// deliver is logged, never returned.
+// the connection is deleted, tells each room where it was the user's last connection that the
+// user left (presence "left"). That is best effort, like $disconnect itself: a failure to read
+// the rooms or to deliver is logged, never returned.
 func (s *Service) Disconnect(ctx context.Context, connectionID string) (DisconnectResult, error) {
 	var rooms []Membership
 	if s.announce {
@@ -204,6 +204,14 @@ func (s *Service) Disconnect(ctx context.Context, connectionID string) (Disconne
 	}
 	var res DisconnectResult
 	for _, m := range rooms {
+		last, err := s.store.RemovePresence(ctx, m.RoomID, m.UserID, connectionID)
+		if err != nil {
+			s.log.WarnContext(ctx, "presence of a closing connection not updated: nobody is told it left", "roomId", m.RoomID, "error", err.Error())
+			continue
+		}
+		if !last {
+			continue // the user is still in the room through another connection
+		}
 		c := Connection{ID: connectionID, UserID: m.UserID, DisplayName: m.DisplayName}
 		stats := s.presence(ctx, c, m.RoomID, protocol.PresenceLeft)
 		res.Rooms++
@@ -370,8 +378,15 @@ func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any,
 	if err := s.store.PutMembership(ctx, m); err != nil {
 		return nil, nil, fmt.Errorf("put membership %s in %s: %w", c.ID, in.RoomID, err)
 	}
-	stats := s.presence(ctx, c, in.RoomID, protocol.PresenceJoined)
-	return joined, stats, nil
+	// A user joins a room with their first connection in it.
+	first, err := s.store.AddPresence(ctx, Presence{RoomID: in.RoomID, UserID: c.UserID, ConnectionID: c.ID, ExpiresAt: c.ExpiresAt})
+	if err != nil {
+		return nil, nil, fmt.Errorf("add presence %s in %s: %w", c.ID, in.RoomID, err)
+	}
+	if !first {
+		return joined, nil, nil
+	}
+	return joined, s.presence(ctx, c, in.RoomID, protocol.PresenceJoined), nil
 }
 
 func (s *Service) leaveRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
@@ -386,8 +401,16 @@ func (s *Service) leaveRoom(ctx context.Context, req Request, c Connection) (any
 	if !existed {
 		return nil, nil, notMember(in.RoomID)
 	}
-	stats := s.presence(ctx, c, in.RoomID, protocol.PresenceLeft)
-	return protocol.Left{Type: protocol.FrameLeft, RoomID: in.RoomID}, stats, nil
+	left := protocol.Left{Type: protocol.FrameLeft, RoomID: in.RoomID}
+	// A user leaves a room with their last connection in it.
+	last, err := s.store.RemovePresence(ctx, in.RoomID, c.UserID, c.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("remove presence %s in %s: %w", c.ID, in.RoomID, err)
+	}
+	if !last {
+		return left, nil, nil
+	}
+	return left, s.presence(ctx, c, in.RoomID, protocol.PresenceLeft), nil
 }
 
 // presence tells the other members of roomID that c joined or left. It is best effort: a
@@ -423,8 +446,12 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 		SentAt:      now,
 		ExpiresAt:   now.Add(s.retention),
 	}
-	if err := s.store.PutMessage(ctx, msg); err != nil {
-		return nil, nil, fmt.Errorf("put message in %s: %w", in.RoomID, err)
+	prior, err := s.storeMessage(ctx, msg, in.ClientMessageID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if prior != nil {
+		return *prior, nil, nil // a retry: the first send's acknowledgement, nothing delivered
 	}
 	stats, err := s.Fanout(ctx, in.RoomID, c.ID, protocol.Encode(messageFrame(msg)))
 	if err != nil {
@@ -432,16 +459,48 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 		// acknowledge a partial delivery as complete.
 		return nil, &stats, fmt.Errorf("fan out message %s: %w", msg.MessageID, err)
 	}
+	d := Delivery{Delivered: stats.Delivered, Undelivered: stats.Undelivered, Gone: stats.Gone}
+	if in.ClientMessageID != "" {
+		if err := s.store.RecordDelivery(ctx, in.RoomID, c.UserID, in.ClientMessageID, d); err != nil {
+			s.log.WarnContext(ctx, "delivery not recorded: a retry is acknowledged without counts", "error", err.Error())
+		}
+	}
+	return ack(in.RoomID, in.ClientMessageID, msg.MessageID, msg.SentAt, d, false), &stats, nil
+}
+
+// storeMessage stores msg for history. With a client message id it stores it once per sender,
+// room and protocol.ClientMessageIDWindow: a repeat returns the first send's acknowledgement.
+func (s *Service) storeMessage(ctx context.Context, msg StoredMessage, clientMessageID string) (*protocol.Ack, error) {
+	if clientMessageID == "" {
+		if err := s.store.PutMessage(ctx, msg); err != nil {
+			return nil, fmt.Errorf("put message in %s: %w", msg.RoomID, err)
+		}
+		return nil, nil
+	}
+	prior, err := s.store.PutMessageOnce(ctx, msg, clientMessageID, msg.SentAt.Add(protocol.ClientMessageIDWindow))
+	if err != nil {
+		return nil, fmt.Errorf("put message in %s once: %w", msg.RoomID, err)
+	}
+	if prior == nil {
+		return nil, nil
+	}
+	a := ack(msg.RoomID, clientMessageID, prior.MessageID, prior.SentAt, prior.Delivery, true)
+	return &a, nil
+}
+
+// ack is the acknowledgement of a sent message.
+func ack(roomID, clientMessageID, messageID string, sentAt time.Time, d Delivery, duplicate bool) protocol.Ack {
 	return protocol.Ack{
 		Type:            protocol.FrameAck,
-		RoomID:          in.RoomID,
-		MessageID:       msg.MessageID,
-		ClientMessageID: in.ClientMessageID,
-		SentAt:          msg.SentAt,
-		Delivered:       stats.Delivered,
-		Undelivered:     stats.Undelivered,
-		Gone:            stats.Gone,
-	}, &stats, nil
+		RoomID:          roomID,
+		MessageID:       messageID,
+		ClientMessageID: clientMessageID,
+		SentAt:          protocol.NewTime(sentAt),
+		Duplicate:       duplicate,
+		Delivered:       d.Delivered,
+		Undelivered:     d.Undelivered,
+		Gone:            d.Gone,
+	}
 }
 
 func (s *Service) history(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
@@ -449,20 +508,21 @@ func (s *Service) history(ctx context.Context, req Request, c Connection) (any, 
 	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
 		return nil, nil, err
 	}
+	before, err := ParseCursor(in.Before)
+	if err != nil {
+		return nil, nil, &clientError{protocol.CodeInvalidRequest, "/before: " + err.Error()}
+	}
 	limit := in.Limit
 	if limit <= 0 {
 		limit = protocol.DefaultHistoryLimit
 	}
 	limit = min(limit, protocol.MaxHistoryLimit)
-	stored, err := s.store.RecentMessages(ctx, in.RoomID, limit)
+	// One more than asked tells whether older messages exist.
+	stored, err := s.store.RecentMessages(ctx, in.RoomID, before, limit+1)
 	if err != nil {
 		return nil, nil, fmt.Errorf("recent messages of %s: %w", in.RoomID, err)
 	}
-	page := protocol.HistoryPage{Type: protocol.FrameHistory, RoomID: in.RoomID, Messages: make([]protocol.Message, 0, len(stored))}
-	for _, m := range stored {
-		page.Messages = append(page.Messages, messageFrame(m))
-	}
-	return page, nil, nil
+	return historyPage(in.RoomID, stored, limit), nil, nil
 }
 
 func messageFrame(m StoredMessage) protocol.Message {
@@ -473,7 +533,7 @@ func messageFrame(m StoredMessage) protocol.Message {
 		UserID:      m.UserID,
 		DisplayName: m.DisplayName,
 		Text:        m.Text,
-		SentAt:      m.SentAt.UTC(),
+		SentAt:      protocol.NewTime(m.SentAt),
 	}
 }
 

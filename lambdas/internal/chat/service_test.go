@@ -308,7 +308,7 @@ func TestSendDeliversToRoomExceptSender(t *testing.T) {
 		}
 		var msg protocol.Message
 		_ = json.Unmarshal(e.api.Posts(c)[0], &msg)
-		if msg.Type != protocol.FrameMessage || msg.Text != "hello" || msg.UserID != "alice" || msg.MessageID != ack.MessageID || !msg.SentAt.Equal(ack.SentAt) || msg.RoomID != "r1" || msg.DisplayName != "name of alice" {
+		if msg.Type != protocol.FrameMessage || msg.Text != "hello" || msg.UserID != "alice" || msg.MessageID != ack.MessageID || !msg.SentAt.Equal(ack.SentAt.Time) || msg.RoomID != "r1" || msg.DisplayName != "name of alice" {
 			t.Errorf("%s got %+v", c, msg)
 		}
 	}

@@ -59,6 +59,41 @@ type StoredMessage struct {
 	ExpiresAt time.Time
 }
 
+// Cursor is a position in a room's history: the message of SentAt and MessageID. The zero
+// Cursor is after every message.
+type Cursor struct {
+	SentAt    time.Time
+	MessageID string
+}
+
+// IsZero reports whether c is the zero Cursor.
+func (c Cursor) IsZero() bool { return c.MessageID == "" }
+
+// CursorOf returns the cursor of a message.
+func CursorOf(m StoredMessage) Cursor { return Cursor{SentAt: m.SentAt, MessageID: m.MessageID} }
+
+// Presence is one connection of a user in a room.
+type Presence struct {
+	RoomID, UserID, ConnectionID string
+	// ExpiresAt is the connection's: the record expires with the user's latest connection.
+	ExpiresAt time.Time
+}
+
+// Delivery counts what a broadcast of a message did.
+type Delivery struct {
+	Delivered, Undelivered, Gone int
+}
+
+// SentRecord is what the Store remembers of a message sent with a client message id.
+type SentRecord struct {
+	MessageID string
+	SentAt    time.Time
+	// Delivery is the first delivery's counts, once Recorded: the first sender may still be
+	// delivering.
+	Delivery
+	Recorded bool
+}
+
 // Store keeps connections, memberships and messages. Readers treat items past ExpiresAt as
 // gone, since TTL deletion lags by up to days.
 type Store interface {
@@ -85,8 +120,24 @@ type Store interface {
 	RoomMembers(ctx context.Context, roomID string, pageSize int, fn func([]Membership) error) error
 	// PutMessage stores a message for history.
 	PutMessage(ctx context.Context, m StoredMessage) error
-	// RecentMessages returns the room's last limit live messages, oldest first.
-	RecentMessages(ctx context.Context, roomID string, limit int) ([]StoredMessage, error)
+	// PutMessageOnce stores a message for history together with a record of its sender's
+	// client message id, atomically, unless a live record of the same room, sender and
+	// client message id exists: then it stores nothing and returns that record. The record
+	// lives until until.
+	PutMessageOnce(ctx context.Context, m StoredMessage, clientMessageID string, until time.Time) (*SentRecord, error)
+	// RecordDelivery adds a delivery's counts to the record PutMessageOnce made.
+	RecordDelivery(ctx context.Context, roomID, userID, clientMessageID string, d Delivery) error
+	// RecentMessages returns the room's last limit live messages older than before (all of
+	// them when before is zero), oldest first.
+	RecentMessages(ctx context.Context, roomID string, before Cursor, limit int) ([]StoredMessage, error)
+	// AddPresence adds a connection to its user's connections in a room and reports whether
+	// the user had no live connection there before. Concurrent calls for one user report true
+	// once.
+	AddPresence(ctx context.Context, p Presence) (first bool, err error)
+	// RemovePresence removes a connection from its user's connections in a room and reports
+	// whether none is left. Concurrent calls for one user's last connections report true
+	// once; a user with no presence record at all counts as left.
+	RemovePresence(ctx context.Context, roomID, userID, connectionID string) (last bool, err error)
 	// TakeToken takes one token from the connection's token bucket at time now and reports
 	// whether there was one. The bucket holds up to burst tokens (a new bucket is full) and
 	// refills at rate tokens per second; it expires at expiresAt, with its connection, and

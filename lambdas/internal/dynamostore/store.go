@@ -256,29 +256,49 @@ func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn
 // PutMessage stores a message for history. Its SentAt must lie between 1970 and 2262 (the sort
 // key holds it as unsigned nanoseconds); messages with the same SentAt differ by MessageID.
 func (s *Store) PutMessage(ctx context.Context, m chat.StoredMessage) error {
+	item, err := messageItem(m)
+	if err != nil {
+		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
+	}
+	return s.put(ctx, item, "", time.Time{}, time.Time{}, "message %s in room %s", m.MessageID, m.RoomID)
+}
+
+// messageItem returns the item of a message.
+func messageItem(m chat.StoredMessage) (map[string]types.AttributeValue, error) {
 	if m.RoomID == "" || m.MessageID == "" {
-		return fmt.Errorf("dynamostore: put message %q in room %q: empty id", m.MessageID, m.RoomID)
+		return nil, errors.New("empty id")
 	}
 	sk, err := messageSortKey(m.SentAt, m.MessageID)
 	if err != nil {
-		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
+		return nil, err
 	}
 	item := userItem(contract.PrefixRoom+m.RoomID, sk, m.UserID, m.DisplayName)
 	item[contract.AttrMessageID] = str(m.MessageID)
 	item[contract.AttrText] = str(m.Text)
-	return s.put(ctx, item, contract.AttrSentAt, m.SentAt, m.ExpiresAt, "message %s in room %s", m.MessageID, m.RoomID)
+	putMillis(item, contract.AttrSentAt, m.SentAt)
+	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
+	return item, nil
 }
 
-// RecentMessages returns the room's last limit live messages, oldest first, reading newest
-// first and paging on when expired messages were skipped. A limit of 0 or less returns none.
-// The reads are eventually consistent.
-func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([]chat.StoredMessage, error) {
+// RecentMessages returns the room's last limit live messages older than before, oldest
+// first, reading newest first and paging on when expired messages were skipped. A limit of 0
+// or less returns none. The reads are eventually consistent.
+func (s *Store) RecentMessages(ctx context.Context, roomID string, before chat.Cursor, limit int) ([]chat.StoredMessage, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	in := s.partitionQuery(contract.PrefixRoom+roomID, contract.PrefixMessage)
+	if !before.IsZero() {
+		hi, err := messageSortKey(before.SentAt, before.MessageID)
+		if err != nil {
+			return nil, fmt.Errorf("dynamostore: recent messages of room %s: cursor: %w", roomID, err)
+		}
+		// BETWEEN is inclusive: the cursor's own message is skipped below.
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :sk AND :hi")
+		in.ExpressionAttributeValues[":hi"] = str(hi)
+	}
 	in.ScanIndexForward = aws.Bool(false)
-	in.Limit = aws.Int32(int32(min(limit, math.MaxInt32)))
+	in.Limit = aws.Int32(int32(min(limit+1, math.MaxInt32)))
 	var msgs []chat.StoredMessage // newest first
 	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
 		for _, item := range items {
@@ -291,6 +311,9 @@ func (s *Store) RecentMessages(ctx context.Context, roomID string, limit int) ([
 			m, err := decodeMessage(roomID, item)
 			if err != nil {
 				return false, err
+			}
+			if !before.IsZero() && m.MessageID == before.MessageID && m.SentAt.Equal(before.SentAt) {
+				continue
 			}
 			msgs = append(msgs, m)
 		}

@@ -379,7 +379,7 @@ func TestRecentMessages(t *testing.T) {
 	putMessage(t, e.store, chat.StoredMessage{RoomID: "r2", MessageID: "y", SentAt: base.Add(time.Hour)})
 
 	for _, limit := range []int{1, 2, 5, 7, 100} {
-		got, err := e.store.RecentMessages(ctx, "r", limit)
+		got, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, limit)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -392,10 +392,10 @@ func TestRecentMessages(t *testing.T) {
 			assertMessage(t, got[i], want[i])
 		}
 	}
-	if got, err := e.store.RecentMessages(ctx, "r", 0); err != nil || len(got) != 0 {
+	if got, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, 0); err != nil || len(got) != 0 {
 		t.Errorf("limit 0: %v, %v; want none", ids(got), err)
 	}
-	if got, err := e.store.RecentMessages(ctx, "empty", 10); err != nil || len(got) != 0 {
+	if got, err := e.store.RecentMessages(ctx, "empty", chat.Cursor{}, 10); err != nil || len(got) != 0 {
 		t.Errorf("empty room: %v, %v; want none", ids(got), err)
 	}
 }
@@ -406,7 +406,7 @@ func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
 	for _, id := range []string{"b", "a", "c#with#hashes"} {
 		putMessage(t, e.store, chat.StoredMessage{RoomID: "r", MessageID: id, Text: id, SentAt: at})
 	}
-	got, err := e.store.RecentMessages(context.Background(), "r", 10)
+	got, err := e.store.RecentMessages(context.Background(), "r", chat.Cursor{}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,10 +27,8 @@ type ChatConfig struct {
 	FanoutConcurrency int
 	// RateLimit is each connection's token bucket; PerSecond 0 turns it off.
 	RateLimit chat.RateLimit
-	// MetricsNamespace is the CloudWatch namespace of the EMF metrics the handler writes.
-	MetricsNamespace string
-	// MetricsService is the metrics' [contract.DimensionService] value.
-	MetricsService string
+	// Metrics says where the handler's EMF metrics go.
+	Metrics MetricsConfig
 }
 
 // LoadChatConfig reads [contract.EnvLogLevel], [contract.EnvTableName] (required),
@@ -58,8 +56,7 @@ func LoadChatConfig(getenv func(string) string) (ChatConfig, error) {
 			PerSecond: r.Number(contract.EnvRateLimitPerSecond, contract.DefaultRateLimitPerSecond, 0, contract.MaxRateLimit),
 			Burst:     float64(r.Int(contract.EnvRateLimitBurst, contract.DefaultRateLimitBurst, 1, contract.MaxRateLimit)),
 		},
-		MetricsNamespace: r.Checked(contract.EnvMetricsNamespace, contract.MetricsNamespace, emf.CheckNamespace),
-		MetricsService:   r.Checked(contract.EnvMetricsService, contract.DefaultMetricsService, emf.CheckDimensionValue),
+		Metrics: r.metrics(),
 	}
 	return c, r.Err()
 }
@@ -128,9 +125,6 @@ func (h *ChatHandler) Handle(ctx context.Context, req events.APIGatewayWebsocket
 // emitMetrics writes the EMF record of a broadcast or of a rate-limited message, if any. A
 // failure to write is logged.
 func (h *ChatHandler) emitMetrics(r *request, res chat.Result) {
-	if h.Metrics == nil {
-		return
-	}
 	var metrics []emf.Metric
 	switch f := res.Fanout; {
 	case res.Code == protocol.CodeRateLimited:
@@ -140,19 +134,9 @@ func (h *ChatHandler) emitMetrics(r *request, res chat.Result) {
 		if r.rc.RouteKey == protocol.ActionSendMessage {
 			sent = 1
 		}
-		metrics = []emf.Metric{
-			{Name: contract.MetricMessagesSent, Unit: emf.Count, Value: sent},
-			{Name: contract.MetricFanoutRecipients, Unit: emf.Count, Value: float64(f.Targets)},
-			{Name: contract.MetricFanoutDelivered, Unit: emf.Count, Value: float64(f.Delivered)},
-			{Name: contract.MetricFanoutFailures, Unit: emf.Count, Value: float64(f.Undelivered)},
-			{Name: contract.MetricFanoutGone, Unit: emf.Count, Value: float64(f.Gone)},
-			{Name: contract.MetricFanoutRetries, Unit: emf.Count, Value: float64(f.Retries)},
-			{Name: contract.MetricFanoutDurationMs, Unit: emf.Milliseconds, Value: float64(f.Duration.Microseconds()) / 1000},
-		}
+		metrics = fanoutMetrics(sent, *f)
 	default:
 		return
 	}
-	if err := h.Metrics.Emit(metrics, emf.Property{Name: "action", Value: r.rc.RouteKey}); err != nil {
-		r.log.WarnContext(r.ctx, "metrics not written", "error", err.Error())
-	}
+	emit(r, h.Metrics, metrics)
 }

@@ -71,6 +71,7 @@ func (h *DefaultHandler) frame(req events.APIGatewayWebsocketProxyRequest) proto
 	action, ok := h.RouteSelection.Evaluate(body)
 	var e protocol.Error
 	if ok {
+		action = protocol.Echo(action)
 		e = protocol.NewError(protocol.CodeUnknownAction, fmt.Sprintf("unknown action %q", action))
 		e.Action = action
 	} else {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
 )
 
 // DisconnectConfig is the $disconnect handler's environment.
@@ -22,14 +23,17 @@ type DisconnectConfig struct {
 	CallbackURL string
 	// FanoutConcurrency bounds the posts in flight of one presence event.
 	FanoutConcurrency int
+	// Metrics says where the metrics of the presence broadcasts go.
+	Metrics MetricsConfig
 }
 
 // LoadDisconnectConfig reads [contract.EnvLogLevel], [contract.EnvTableName] (required), and
-// optionally [contract.EnvCallbackURL] (as for the chat handler) and
+// optionally [contract.EnvCallbackURL] (as for the chat handler),
 // [contract.EnvFanoutConcurrency] (default [contract.DefaultFanoutConcurrency], at most
-// [contract.MaxFanoutConcurrency]). Its error names every variable that is wrong. With a
-// callback URL the function also needs execute-api:ManageConnections on the stage's
-// connections and dynamodb:Query on the table's [contract.IndexByRoom] index.
+// [contract.MaxFanoutConcurrency]), [contract.EnvMetricsNamespace] and
+// [contract.EnvMetricsService] (as for the chat handler). Its error names every variable that
+// is wrong. With a callback URL the function also needs execute-api:ManageConnections on the
+// stage's connections and dynamodb:Query on the table's [contract.IndexByRoom] index.
 func LoadDisconnectConfig(getenv func(string) string) (DisconnectConfig, error) {
 	r := newReader(getenv)
 	c := DisconnectConfig{
@@ -37,6 +41,7 @@ func LoadDisconnectConfig(getenv func(string) string) (DisconnectConfig, error) 
 		TableName:         r.Required(contract.EnvTableName),
 		CallbackURL:       r.stageURL(contract.EnvCallbackURL, false),
 		FanoutConcurrency: r.Int(contract.EnvFanoutConcurrency, contract.DefaultFanoutConcurrency, 1, contract.MaxFanoutConcurrency),
+		Metrics:           r.metrics(),
 	}
 	return c, r.Err()
 }
@@ -48,6 +53,9 @@ type DisconnectHandler struct {
 	Service *chat.Service
 	// Logger receives one summary line per request (see NewLogger); nil discards them.
 	Logger *slog.Logger
+	// Metrics, when not nil, receives one EMF record of the presence broadcasts of each
+	// disconnect that told a room, so that FanoutFailures counts them too.
+	Metrics *emf.Emitter
 }
 
 // Handle deletes the connection's items (see chat.Service.Disconnect); deleting a connection
@@ -59,6 +67,9 @@ func (h *DisconnectHandler) Handle(ctx context.Context, req events.APIGatewayWeb
 		if err != nil {
 			r.done(r.userID, "store_failed", err)
 			return textResponse(http.StatusInternalServerError, "internal error")
+		}
+		if res.Rooms > 0 {
+			emit(r, h.Metrics, fanoutMetrics(0, res.Fanout))
 		}
 		r.done(r.userID, outcomeOK, nil,
 			slog.Int64("disconnectStatusCode", r.rc.DisconnectStatusCode),

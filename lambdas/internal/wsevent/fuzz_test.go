@@ -253,7 +253,21 @@ func (s *memStore) PutMessage(_ context.Context, m chat.StoredMessage) error {
 	return nil
 }
 
-func (s *memStore) RecentMessages(_ context.Context, roomID string, limit int) ([]chat.StoredMessage, error) {
+func (s *memStore) PutMessageOnce(ctx context.Context, m chat.StoredMessage, _ string, _ time.Time) (*chat.SentRecord, error) {
+	return nil, s.PutMessage(ctx, m)
+}
+
+func (s *memStore) RecordDelivery(context.Context, string, string, string, chat.Delivery) error {
+	return nil
+}
+
+func (s *memStore) AddPresence(context.Context, chat.Presence) (bool, error) { return true, nil }
+
+func (s *memStore) RemovePresence(context.Context, string, string, string) (bool, error) {
+	return true, nil
+}
+
+func (s *memStore) RecentMessages(_ context.Context, roomID string, _ chat.Cursor, limit int) ([]chat.StoredMessage, error) {
 	return []chat.StoredMessage{{RoomID: roomID, MessageID: "m1", UserID: "bob", Text: "earlier", SentAt: time.Unix(0, 0)}}[:min(limit, 1)], nil
 }
 

@@ -434,6 +434,16 @@ func TestDefaultHandler(t *testing.T) {
 		}
 	}
 
+	// A client's action of 100 KB (a message may be 128 KB) is echoed clipped: the error frame
+	// stays under API Gateway's cap, which applies to route responses too.
+	long := strings.Repeat("\u2028", 100*1024/6)
+	resp0, _ := h.Handle(context.Background(), event(t, "$default", "A", nil, nil, `{"action":"`+long+`"}`))
+	var clipped protocol.Error
+	if err := json.Unmarshal([]byte(resp0.Body), &clipped); err != nil || len(resp0.Body) > protocol.MaxMessageBytes ||
+		clipped.Action != strings.Repeat("\u2028", protocol.MaxEchoLength)+"…" {
+		t.Errorf("a 100 KB action: %d-byte answer, action of %d bytes (%v)", len(resp0.Body), len(clipped.Action), err)
+	}
+
 	// Another route selection expression.
 	sel, _ = selection.Parse("${request.body.kind}.${request.body.op}")
 	h = &wsevent.DefaultHandler{RouteSelection: sel, Actions: []string{"room.join"}}

@@ -143,7 +143,7 @@ func TestLoadChatConfigRateLimitAndMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RateLimit != (chat.RateLimit{PerSecond: 10, Burst: 20}) || c.MetricsNamespace != "WebSocketChatApi" || c.MetricsService != "chat" {
+	if c.RateLimit != (chat.RateLimit{PerSecond: 10, Burst: 20}) || c.Metrics != (wsevent.MetricsConfig{Namespace: "WebSocketChatApi", Service: "chat"}) {
 		t.Errorf("defaults: %+v", c)
 	}
 	with := func(kv ...string) map[string]string {
@@ -157,7 +157,7 @@ func TestLoadChatConfigRateLimitAndMetrics(t *testing.T) {
 		return m
 	}
 	c, err = wsevent.LoadChatConfig(getenv(with("RATE_LIMIT_PER_SECOND", "0.5", "RATE_LIMIT_BURST", "3", "METRICS_NAMESPACE", "Acme/Chat", "METRICS_SERVICE", "chat-prod")))
-	if err != nil || c.RateLimit != (chat.RateLimit{PerSecond: 0.5, Burst: 3}) || c.MetricsNamespace != "Acme/Chat" || c.MetricsService != "chat-prod" {
+	if err != nil || c.RateLimit != (chat.RateLimit{PerSecond: 0.5, Burst: 3}) || c.Metrics != (wsevent.MetricsConfig{Namespace: "Acme/Chat", Service: "chat-prod"}) {
 		t.Errorf("set: %+v, %v", c, err)
 	}
 	if c, err := wsevent.LoadChatConfig(getenv(with("RATE_LIMIT_PER_SECOND", "0"))); err != nil || c.RateLimit.PerSecond != 0 {
@@ -301,6 +301,12 @@ func TestDisconnectHandlerTellsRooms(t *testing.T) {
 	w.send("B", "bob", "joinroom", `{"roomId":"lobby"}`)
 	w.api.Reset()
 	w.log.Reset()
+	var out bytes.Buffer
+	metrics, err := emf.New(&out, "WebSocketChatApi", []emf.Dimension{{Name: "Service", Value: "chat"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.disconnect.Metrics = metrics
 	resp, err := w.disconnect.Handle(ctx, event(t, "$disconnect", "B", authorizerContext("bob", "Name bob"), nil, ""))
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("%+v, %v", resp, err)
@@ -312,6 +318,11 @@ func TestDisconnectHandlerTellsRooms(t *testing.T) {
 	}
 	if !strings.Contains(w.log.String(), `"roomsTold":1`) {
 		t.Errorf("request log %s does not count the rooms told", w.log)
+	}
+	// The presence broadcast counts in the fan-out metrics (FanoutFailures alarms on them).
+	recs := emfRecords(t, &out)
+	if len(recs) != 1 || recs[0]["FanoutDelivered"] != float64(1) || recs[0]["FanoutFailures"] != float64(0) || recs[0]["action"] != "$disconnect" {
+		t.Errorf("metric records of the disconnect: %v, want one with FanoutDelivered 1", recs)
 	}
 	if _, err := w.store.GetMembership(ctx, "B", "lobby"); !errors.Is(err, chat.ErrNotFound) {
 		t.Errorf("membership after disconnect: %v", err)

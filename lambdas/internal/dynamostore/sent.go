@@ -1,0 +1,132 @@
+package dynamostore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+)
+
+// sentKey is the key of the record of a sender's client message id in a room. The user id's
+// length comes first, so that no two (user, client message id) pairs share a key whatever
+// characters they hold.
+func sentKey(roomID, userID, clientMessageID string) map[string]types.AttributeValue {
+	return itemKey(contract.PrefixRoom+roomID,
+		contract.PrefixSent+strconv.Itoa(len(userID))+"#"+userID+"#"+clientMessageID)
+}
+
+// PutMessageOnce writes the message and the record of its client message id in one
+// TransactWriteItems, the record's put conditional on no live record of that key: two
+// concurrent sends of one client message id store one message. When the condition fails it
+// returns the existing record, read with a strongly consistent read.
+func (s *Store) PutMessageOnce(ctx context.Context, m chat.StoredMessage, clientMessageID string, until time.Time) (*chat.SentRecord, error) {
+	msg, err := messageItem(m)
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
+	}
+	key := sentKey(m.RoomID, m.UserID, clientMessageID)
+	record := map[string]types.AttributeValue{contract.AttrMessageID: str(m.MessageID)}
+	for k, v := range key {
+		record[k] = v
+	}
+	putMillis(record, contract.AttrSentAt, m.SentAt)
+	putSeconds(record, contract.AttrExpiresAt, until)
+	now := map[string]types.AttributeValue{}
+	putSeconds(now, ":now", s.now())
+	out, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{
+				TableName:                 aws.String(s.table),
+				Item:                      record,
+				ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #e <= :now"),
+				ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK, "#e": contract.AttrExpiresAt},
+				ExpressionAttributeValues: now,
+			}},
+			{Put: &types.Put{TableName: aws.String(s.table), Item: msg}},
+		},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err == nil {
+		for _, cc := range out.ConsumedCapacity {
+			s.consumedWrite.addFrom(&cc)
+		}
+		return nil, nil
+	}
+	if !conditionFailed(err) {
+		return nil, fmt.Errorf("dynamostore: put message %s in room %s once: %w", m.MessageID, m.RoomID, err)
+	}
+	prior, err := s.sentRecord(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("dynamostore: read the earlier send of %q in room %s: %w", clientMessageID, m.RoomID, err)
+	}
+	return prior, nil
+}
+
+// conditionFailed reports whether err is a transaction cancelled by a failed condition.
+func conditionFailed(err error) bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return false
+	}
+	for _, r := range tc.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return true
+		}
+	}
+	return false
+}
+
+// sentRecord reads the record of a client message id.
+func (s *Store) sentRecord(ctx context.Context, key map[string]types.AttributeValue) (*chat.SentRecord, error) {
+	item, err := s.getItem(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if len(item) == 0 {
+		return nil, errors.New("the record that refused the message is gone")
+	}
+	d := decoder{item: item}
+	r := &chat.SentRecord{MessageID: d.str(contract.AttrMessageID), SentAt: d.millis(contract.AttrSentAt)}
+	delivered, ok := d.num(contract.AttrDelivered)
+	undelivered, _ := d.num(contract.AttrUndelivered)
+	gone, _ := d.num(contract.AttrGone)
+	r.Delivery = chat.Delivery{Delivered: int(delivered), Undelivered: int(undelivered), Gone: int(gone)}
+	r.Recorded = ok
+	if d.err != nil {
+		return nil, fmt.Errorf("sent record: %w", d.err)
+	}
+	return r, nil
+}
+
+// RecordDelivery sets the counts on the record of a client message id, if it still exists.
+func (s *Store) RecordDelivery(ctx context.Context, roomID, userID, clientMessageID string, d chat.Delivery) error {
+	n := func(v int) types.AttributeValue { return &types.AttributeValueMemberN{Value: strconv.Itoa(v)} }
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           aws.String(s.table),
+		Key:                 sentKey(roomID, userID, clientMessageID),
+		UpdateExpression:    aws.String("SET #d = :d, #u = :u, #g = :g"),
+		ConditionExpression: aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{
+			"#d": contract.AttrDelivered, "#u": contract.AttrUndelivered, "#g": contract.AttrGone, "#pk": contract.AttrPK,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(d.Delivered), ":u": n(d.Undelivered), ":g": n(d.Gone)},
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("dynamostore: record delivery of %q in room %s: %w", clientMessageID, roomID, err)
+	}
+	s.consumedWrite.addFrom(out.ConsumedCapacity)
+	return nil
+}
