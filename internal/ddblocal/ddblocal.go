@@ -140,7 +140,7 @@ func startOn(ctx context.Context, jar string, port int) (*Server, error) {
 
 // waitReady polls ListTables until the emulator answers, the process dies or ctx ends.
 func (s *Server) waitReady(ctx context.Context) error {
-	client, err := NewClient(ctx, s.endpoint)
+	client, err := NewClient(s.endpoint)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Server) Close() error {
 // credentials and region us-east-1. It reads neither the environment nor the shared AWS config
 // files, so a developer's AWS profile cannot leak into tests. ctx is unused today; it keeps the
 // signature of a constructor that may need to load configuration.
-func NewClient(ctx context.Context, endpoint string) (*dynamodb.Client, error) {
+func NewClient(endpoint string) (*dynamodb.Client, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("ddblocal: endpoint %q: want http(s)://host:port", endpoint)

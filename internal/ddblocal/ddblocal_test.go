@@ -28,7 +28,7 @@ func TestStartPutGetClose(t *testing.T) {
 		t.Errorf("Endpoint() = %q, want http://127.0.0.1:<port>", s.Endpoint())
 	}
 
-	client, err := NewClient(ctx, s.Endpoint())
+	client, err := NewClient(s.Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestModulePathOf(t *testing.T) {
 
 func TestNewClientRejectsBadEndpoint(t *testing.T) {
 	for _, e := range []string{"", "127.0.0.1:8000", "ftp://x", "http://"} {
-		if _, err := NewClient(context.Background(), e); err == nil {
+		if _, err := NewClient(e); err == nil {
 			t.Errorf("NewClient(%q) succeeded", e)
 		}
 	}

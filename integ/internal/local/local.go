@@ -610,7 +610,7 @@ func (e *Env) awaitDynamoDB(ctx context.Context) error {
 		return err
 	}
 	e.DynamoDBEndpoint = srv.Endpoint()
-	e.DynamoDB, err = ddblocal.NewClient(ctx, srv.Endpoint())
+	e.DynamoDB, err = ddblocal.NewClient(srv.Endpoint())
 	return err
 }
 

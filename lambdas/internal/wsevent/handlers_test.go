@@ -255,7 +255,7 @@ func TestConnectIdentityCases(t *testing.T) {
 
 func TestConnectStoreFailureIs500(t *testing.T) {
 	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddblocaltest.Endpoint(t))
+	client, err := ddblocal.NewClient(ddblocaltest.Endpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}

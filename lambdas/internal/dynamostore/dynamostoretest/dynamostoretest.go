@@ -86,7 +86,7 @@ var notInTableName = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
 func NewTable(t testing.TB) (*dynamodb.Client, string) {
 	t.Helper()
 	ctx := context.Background()
-	client, err := ddblocal.NewClient(ctx, ddblocaltest.Endpoint(t))
+	client, err := ddblocal.NewClient(ddblocaltest.Endpoint(t))
 	if err != nil {
 		t.Fatal(err)
 	}
