@@ -16,13 +16,19 @@ const envAssembly = "DEPLOY_TEST_ASSEMBLY"
 // checkOrders simulates st in the adversarial order and in the random orders of seeds.
 func checkOrders(t *testing.T, st *assembly.Stack) {
 	t.Helper()
+	failed := false
 	if err := deploy.Check(st, deploy.AdversarialOnly, 0); err != nil {
 		t.Errorf("adversarial order: %v", err)
+		failed = true
 	}
 	for _, s := range seeds {
 		if err := deploy.Check(st, deploy.RandomOnly, s); err != nil {
 			t.Errorf("seed %d: %v", s, err)
+			failed = true
 		}
+	}
+	if failed {
+		return
 	}
 	t.Logf("stack %s (%d resources) deploys in the adversarial order and in the random orders of seeds %v", st.Name, len(st.Resources), seeds)
 }
