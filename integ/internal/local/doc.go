@@ -2,6 +2,9 @@
 // that the reference app synthesizes (Synth) is loaded and each of its parts runs locally
 // (Start):
 //
+//   - first, CloudFormation's deploy order: the template is created on paper in the orders
+//     package deploy draws (the adversarial one and a random one), and what API Gateway,
+//     Lambda or IAM would refuse at that moment fails Start, as the deploy would fail on AWS;
 //   - DynamoDB Local with every table of the template (key schema, indexes, TTL);
 //   - an IAM-checking proxy in front of it: every function signs its calls with an access key
 //     of its own, mapped to its execution role's policies, so a missing grant fails as on AWS;

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
+	"github.com/chatstack/websocketchatapi/integ/internal/deploy"
 	"github.com/chatstack/websocketchatapi/integ/internal/gateway"
 	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
@@ -51,6 +52,12 @@ type Options struct {
 	// Addr is the loopback address of the WebSocket and @connections endpoint; default
 	// 127.0.0.1:0 (a free port).
 	Addr string
+	// DeployOrders chooses the orders of creation Start simulates over the template before it
+	// runs anything (see package deploy): by default the adversarial order, in which each
+	// resource is created as soon as its dependencies exist, and one random order.
+	DeployOrders deploy.Orders
+	// DeploySeed seeds the random deploy order; 0 means deploy.DefaultSeed.
+	DeploySeed uint64
 }
 
 // Env is a running local copy of a synthesized stack: DynamoDB Local with the template's
@@ -109,6 +116,11 @@ type Env struct {
 
 // Start runs the stack of the cloud assembly in opts.AssemblyDir locally and returns once every
 // part answers. ctx bounds only the start. On failure everything started is stopped.
+//
+// First the stack is deployed on paper, in the orders opts.DeployOrders chooses (deploy.Check):
+// a template that CloudFormation may create in an order where API Gateway, Lambda or IAM
+// refuse a resource (a stage whose RouteSettings name a route not created yet, ...) fails
+// Start with that refusal, in AWS's words, before anything starts.
 //
 // Every function runs the bootstrap of its asset folder (through qemu-user when built for
 // another architecture) with the template's resolved environment, plus these overrides, the
@@ -172,6 +184,9 @@ func newStarter(opts Options) (*starter, error) {
 	}
 	st, err := asm.Stack(opts.Stack)
 	if err != nil {
+		return nil, err
+	}
+	if err := deploy.Check(st, opts.DeployOrders, opts.DeploySeed); err != nil {
 		return nil, err
 	}
 	api := st.API()
