@@ -3,10 +3,12 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -89,5 +91,23 @@ func TestPresenceUnderConcurrentConnections(t *testing.T) {
 	})
 	if got := e.presenceEvents("B"); len(got) != 2 || got[1] != "left alice" {
 		t.Fatalf("after 8 concurrent disconnects bob heard %q, want one left", got)
+	}
+}
+
+// TestGoneConnectionLeavesPresence: a connection found closed (410) by a broadcast is taken
+// out of its user's presence, so the user's last live connection still leaves the room.
+func TestGoneConnectionLeavesPresence(t *testing.T) {
+	e := newEnv(t, chat.Options{}, "A=alice", "B1=bob", "B2=bob")
+	for _, c := range []string{"A", "B1", "B2"} {
+		e.join(c, "r1")
+	}
+	e.api.Set("B1", managementapitest.Always(http.StatusGone))
+	if ack := e.send("A", "r1", "who is there"); ack.Gone != 1 {
+		t.Fatalf("ack %+v: want B1 found gone", ack)
+	}
+	e.api.Reset()
+	e.ok("B2", protocol.ActionLeaveRoom, `{"roomId":"r1"}`, nil)
+	if got := e.presenceEvents("A"); len(got) != 1 || got[0] != "left bob" {
+		t.Fatalf("alice heard %q when bob's last live connection left, want bob left", got)
 	}
 }

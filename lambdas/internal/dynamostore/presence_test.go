@@ -1,0 +1,91 @@
+package dynamostore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+)
+
+func TestPresenceFirstAndLast(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := func(conn string, exp time.Time) chat.Presence {
+		return chat.Presence{RoomID: "r", UserID: "u", ConnectionID: conn, ExpiresAt: exp}
+	}
+	live := now.Add(time.Hour)
+	steps := []struct {
+		name string
+		do   func() (bool, error)
+		want bool
+	}{
+		{"first connection", func() (bool, error) { return e.store.AddPresence(ctx, p("c1", live)) }, true},
+		{"second connection", func() (bool, error) { return e.store.AddPresence(ctx, p("c2", live)) }, false},
+		{"the same again", func() (bool, error) { return e.store.AddPresence(ctx, p("c2", live)) }, false},
+		{"one leaves", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c1") }, false},
+		{"a stranger leaves", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c9") }, false},
+		{"the last leaves", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c2") }, true},
+		{"back again", func() (bool, error) { return e.store.AddPresence(ctx, p("c3", live)) }, true},
+		{"no record at all", func() (bool, error) { return e.store.RemovePresence(ctx, "other", "u", "c3") }, true},
+	}
+	for _, s := range steps {
+		got, err := s.do()
+		if err != nil || got != s.want {
+			t.Fatalf("%s: %v, %v; want %v", s.name, got, err, s.want)
+		}
+	}
+}
+
+// TestExpiredPresenceStartsAgain: connections that vanished without $disconnect leave an
+// expired record; the next connection is the user's first, and the stale ones are dropped.
+func TestExpiredPresenceStartsAgain(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	stale := chat.Presence{RoomID: "r", UserID: "u", ConnectionID: "old", ExpiresAt: now.Add(-time.Minute)}
+	if _, err := e.store.AddPresence(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	fresh := chat.Presence{RoomID: "r", UserID: "u", ConnectionID: "new", ExpiresAt: now.Add(time.Hour)}
+	if first, err := e.store.AddPresence(ctx, fresh); err != nil || !first {
+		t.Fatalf("join over an expired record: first %v, %v; want true", first, err)
+	}
+	if last, err := e.store.RemovePresence(ctx, "r", "u", "new"); err != nil || !last {
+		t.Fatalf("the only live connection leaves: last %v, %v; want true (the stale one is gone)", last, err)
+	}
+}
+
+// TestPutMessageOnceWindow: a client message id is taken once per room and sender until its
+// record expires; then it is free again.
+func TestPutMessageOnceWindow(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	msg := func(id string, at time.Time) chat.StoredMessage {
+		return chat.StoredMessage{RoomID: "r", MessageID: id, UserID: "u#1", Text: id, SentAt: at, ExpiresAt: at.Add(time.Hour)}
+	}
+	if prior, err := e.store.PutMessageOnce(ctx, msg("M1", now), "c", now.Add(time.Hour)); err != nil || prior != nil {
+		t.Fatalf("first send: %+v, %v", prior, err)
+	}
+	if err := e.store.RecordDelivery(ctx, "r", "u#1", "c", chat.Delivery{Delivered: 3, Gone: 1}); err != nil {
+		t.Fatal(err)
+	}
+	prior, err := e.store.PutMessageOnce(ctx, msg("M2", now.Add(time.Second)), "c", now.Add(time.Hour))
+	if err != nil || prior == nil || prior.MessageID != "M1" || !prior.SentAt.Equal(now) || !prior.Recorded || prior.Delivered != 3 || prior.Gone != 1 {
+		t.Fatalf("retry: %+v, %v; want M1's record with its delivery", prior, err)
+	}
+	// "u" + "#1#c" and "u#1" + "#c" must not share a record.
+	if prior, err := e.store.PutMessageOnce(ctx, chat.StoredMessage{RoomID: "r", MessageID: "M3", UserID: "u", Text: "x", SentAt: now}, "1#c", now.Add(time.Hour)); err != nil || prior != nil {
+		t.Fatalf("another sender whose ids concatenate alike: %+v, %v", prior, err)
+	}
+	// An expired record frees the id.
+	if _, err := e.store.PutMessageOnce(ctx, msg("M4", now), "late", now.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if prior, err := e.store.PutMessageOnce(ctx, msg("M5", now), "late", now.Add(time.Hour)); err != nil || prior != nil {
+		t.Fatalf("after the window: %+v, %v; want a new message", prior, err)
+	}
+	msgs, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, 10)
+	if err != nil || len(msgs) != 4 {
+		t.Fatalf("%d messages stored (%v), want M1, M3, M4, M5", len(msgs), err)
+	}
+}
