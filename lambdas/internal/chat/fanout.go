@@ -351,21 +351,19 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// removeGone deletes the items of a connection found closed, and takes it out of its user's
-// presence in each of its rooms, so that the user's other connections still leave and join
-// as the user's last and first. Its rooms are not told: its $disconnect, should it come, finds
-// nothing left to announce. Failures are logged: the items expire by TTL.
+// removeGone deletes the items of a connection found closed and takes it out of its user's
+// presence in each of its rooms, telling the rooms where it was the user's last connection
+// that the user left: its $disconnect, should it come later, finds no rooms left to tell.
+// Failures are logged: the items expire by TTL.
 func (s *Service) removeGone(ctx context.Context, target string) {
 	rooms, err := s.store.ConnectionMemberships(ctx, target)
 	if err != nil {
 		s.log.WarnContext(ctx, "rooms of a gone connection unreadable: its presence stays until it expires", "target", target, "error", err.Error())
 	}
-	for _, m := range rooms {
-		if _, err := s.store.RemovePresence(ctx, m.RoomID, m.UserID, target); err != nil {
-			s.log.WarnContext(ctx, "presence of a gone connection not removed", "target", target, "roomId", m.RoomID, "error", err.Error())
-		}
-	}
 	if err := s.store.DeleteConnection(ctx, target); err != nil {
 		s.log.WarnContext(ctx, "delete gone connection failed", "target", target, "error", err.Error())
+	}
+	for _, m := range rooms {
+		s.leavePresence(ctx, m)
 	}
 }

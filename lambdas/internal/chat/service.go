@@ -186,38 +186,43 @@ type DisconnectResult struct {
 
 // Disconnect removes a connection and every item kept for it. It is idempotent.
 //
-// When the Service has a Poster, it first reads the rooms the connection had joined and, once
-// the connection is deleted, tells each room where it was the user's last connection that the
-// user left (presence "left"). That is best effort, like $disconnect itself: a failure to read
-// the rooms or to deliver is logged, never returned.
+// It first reads the rooms the connection had joined and, once the connection is deleted,
+// takes it out of its user's presence in each; when the Service has a Poster, it tells each
+// room where it was the user's last connection that the user left (presence "left"). That is
+// best effort, like $disconnect itself: a failure to read the rooms, to update presence or to
+// deliver is logged, never returned.
 func (s *Service) Disconnect(ctx context.Context, connectionID string) (DisconnectResult, error) {
-	var rooms []Membership
-	if s.announce {
-		ms, err := s.store.ConnectionMemberships(ctx, connectionID)
-		if err != nil {
-			s.log.WarnContext(ctx, "rooms of a closing connection unreadable: nobody is told it left", "error", err.Error())
-		}
-		rooms = ms
+	rooms, err := s.store.ConnectionMemberships(ctx, connectionID)
+	if err != nil {
+		s.log.WarnContext(ctx, "rooms of a closing connection unreadable: its presence stays until it expires", "error", err.Error())
 	}
 	if err := s.store.DeleteConnection(ctx, connectionID); err != nil {
 		return DisconnectResult{}, fmt.Errorf("chat: disconnect %s: %w", connectionID, err)
 	}
 	var res DisconnectResult
 	for _, m := range rooms {
-		last, err := s.store.RemovePresence(ctx, m.RoomID, m.UserID, connectionID)
-		if err != nil {
-			s.log.WarnContext(ctx, "presence of a closing connection not updated: nobody is told it left", "roomId", m.RoomID, "error", err.Error())
-			continue
+		if stats := s.leavePresence(ctx, m); stats != nil {
+			res.Rooms++
+			res.Fanout.add(*stats)
 		}
-		if !last {
-			continue // the user is still in the room through another connection
-		}
-		c := Connection{ID: connectionID, UserID: m.UserID, DisplayName: m.DisplayName}
-		stats := s.presence(ctx, c, m.RoomID, protocol.PresenceLeft)
-		res.Rooms++
-		res.Fanout.add(*stats)
 	}
 	return res, nil
+}
+
+// leavePresence takes m's connection out of its user's presence in m's room and, when that was
+// the user's last connection there and the Service has a Poster, tells the room the user
+// left. It returns the broadcast's stats, or nil when nobody was told. Failures are logged.
+func (s *Service) leavePresence(ctx context.Context, m Membership) *FanoutStats {
+	last, err := s.store.RemovePresence(ctx, m.RoomID, m.UserID, m.ConnectionID)
+	if err != nil {
+		s.log.WarnContext(ctx, "presence not updated: nobody is told the user left", "roomId", m.RoomID, "connectionId", m.ConnectionID, "error", err.Error())
+		return nil
+	}
+	if !last || !s.announce {
+		return nil // the user is still in the room through another connection
+	}
+	c := Connection{ID: m.ConnectionID, UserID: m.UserID, DisplayName: m.DisplayName}
+	return s.presence(ctx, c, m.RoomID, protocol.PresenceLeft)
 }
 
 // clientError is a failure the caller is told about in an error frame.
@@ -361,24 +366,25 @@ func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any,
 		return nil, nil, err
 	}
 	joined := protocol.Joined{Type: protocol.FrameJoined, RoomID: in.RoomID}
-	// Joining a room twice is not an error, and does not announce the user twice.
-	if _, err := s.store.GetMembership(ctx, c.ID, in.RoomID); err == nil {
-		return joined, nil, nil
-	} else if !errors.Is(err, ErrNotFound) {
+	_, err := s.store.GetMembership(ctx, c.ID, in.RoomID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		m := Membership{
+			ConnectionID: c.ID,
+			RoomID:       in.RoomID,
+			UserID:       c.UserID,
+			DisplayName:  c.DisplayName,
+			JoinedAt:     s.now().UTC(),
+			ExpiresAt:    c.ExpiresAt,
+		}
+		if err := s.store.PutMembership(ctx, m); err != nil {
+			return nil, nil, fmt.Errorf("put membership %s in %s: %w", c.ID, in.RoomID, err)
+		}
+	case err != nil:
 		return nil, nil, fmt.Errorf("get membership %s in %s: %w", c.ID, in.RoomID, err)
 	}
-	m := Membership{
-		ConnectionID: c.ID,
-		RoomID:       in.RoomID,
-		UserID:       c.UserID,
-		DisplayName:  c.DisplayName,
-		JoinedAt:     s.now().UTC(),
-		ExpiresAt:    c.ExpiresAt,
-	}
-	if err := s.store.PutMembership(ctx, m); err != nil {
-		return nil, nil, fmt.Errorf("put membership %s in %s: %w", c.ID, in.RoomID, err)
-	}
-	// A user joins a room with their first connection in it.
+	// A user joins a room with their first connection in it. Adding a connection that is in
+	// already changes nothing, so a join retried after a failure here still counts.
 	first, err := s.store.AddPresence(ctx, Presence{RoomID: in.RoomID, UserID: c.UserID, ConnectionID: c.ID, ExpiresAt: c.ExpiresAt})
 	if err != nil {
 		return nil, nil, fmt.Errorf("add presence %s in %s: %w", c.ID, in.RoomID, err)

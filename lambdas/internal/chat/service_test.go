@@ -679,11 +679,22 @@ func TestFanoutUnderMixedFailures(t *testing.T) {
 	counts := map[string]int{}
 	for id, outcome := range want {
 		counts[outcome]++
-		posts := len(e.api.Posts(id))
+		posts, lefts := 0, 0 // copies of the message; presence "left" of the gone members
+		for _, p := range e.posts(id) {
+			switch p["type"] {
+			case protocol.FrameMessage:
+				posts++
+			case protocol.FramePresence:
+				lefts++
+			}
+		}
 		switch outcome {
 		case "delivered":
 			if posts != 1 {
 				t.Errorf("live member %s received %d copies, want exactly 1", id, posts)
+			}
+			if lefts != 5 {
+				t.Errorf("live member %s heard %d members leave, want the 5 found gone", id, lefts)
 			}
 			if _, err := e.store.GetConnection(ctx, id); err != nil {
 				t.Errorf("live member %s lost its connection: %v", id, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -14,82 +15,114 @@ import (
 )
 
 // AddPresence adds the connection to the string set of its user's connections in the room
-// (pk=ROOM#<room>, sk=USER#<user>) in one UpdateItem, which DynamoDB applies atomically, and
-// reads the set as it was: the user is new to the room when it was empty, absent or expired.
-// An expired record's set is replaced by this connection alone, so that connections that
-// vanished without $disconnect do not keep the user present.
+// (pk=ROOM#<room>, sk=USER#<user>). Every step is one conditional UpdateItem, which DynamoDB
+// applies atomically:
+//
+//  1. start the record afresh with this connection, if it is absent, expired or empty: the
+//     user is new to the room;
+//  2. else ADD the connection and raise the record's expiry to the connection's, if that is
+//     later (the record expires with the user's latest connection, never earlier);
+//  3. else ADD the connection alone.
+//
+// In 2 and 3 the set as it was says whether the user was present: a concurrent leave may
+// have emptied it since step 1.
 func (s *Store) AddPresence(ctx context.Context, p chat.Presence) (bool, error) {
-	if p.RoomID == "" || p.UserID == "" || p.ConnectionID == "" {
-		return false, fmt.Errorf("dynamostore: add presence %+v: empty id", p)
+	if p.RoomID == "" || p.UserID == "" || p.ConnectionID == "" || p.ExpiresAt.IsZero() {
+		return false, fmt.Errorf("dynamostore: add presence %+v: empty id or expiry", p)
 	}
 	key := itemKey(contract.PrefixRoom+p.RoomID, contract.PrefixUser+p.UserID)
-	old, err := s.updatePresence(ctx, key, "ADD #c :c SET #e = :e", types.ReturnValueAllOld, p)
-	if err != nil {
-		return false, fmt.Errorf("dynamostore: add presence of %s in room %s: %w", p.ConnectionID, p.RoomID, err)
-	}
-	if len(old) == 0 {
+	_, err := s.updatePresence(ctx, key, p, "SET #c = :c, #e = :e",
+		"attribute_not_exists(#pk) OR attribute_not_exists(#c) OR #e <= :now")
+	if err == nil {
 		return true, nil
 	}
-	if s.live(old) {
-		return len(connectionSet(old)) == 0, nil
+	if conditionFailedErr(err) {
+		var old map[string]types.AttributeValue
+		old, err = s.updatePresence(ctx, key, p, "ADD #c :c SET #e = :e", "#e < :e")
+		if conditionFailedErr(err) {
+			old, err = s.updatePresence(ctx, key, p, "ADD #c :c", "")
+		}
+		if err == nil {
+			return len(connectionSet(old)) == 0, nil
+		}
 	}
-	// The record had expired: start it again from this connection.
-	_, err = s.updatePresence(ctx, key, "SET #c = :c, #e = :e", types.ReturnValueNone, p)
-	if err != nil {
-		return false, fmt.Errorf("dynamostore: renew presence of %s in room %s: %w", p.ConnectionID, p.RoomID, err)
-	}
-	return true, nil
+	return false, fmt.Errorf("dynamostore: add presence of %s in room %s: %w", p.ConnectionID, p.RoomID, err)
 }
 
-// RemovePresence deletes the connection from its user's set in the room in one UpdateItem and
-// reads the set as it is after: the user left when it is empty (DynamoDB drops an emptied
-// set). The update is conditional on the record existing, so that it never creates one; a
-// missing record counts as left.
+// RemovePresence deletes the connection from its user's set in the room, on the condition
+// that the set holds it, and reads the set as it was: the user left when that was exactly
+// this connection of a live record. A connection not in the set (removed already, or never
+// added) changes nothing and is not the last, so that two removals of one connection tell
+// the room once.
 func (s *Store) RemovePresence(ctx context.Context, roomID, userID, connectionID string) (bool, error) {
 	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       itemKey(contract.PrefixRoom+roomID, contract.PrefixUser+userID),
 		UpdateExpression:          aws.String("DELETE #c :c"),
-		ConditionExpression:       aws.String("attribute_exists(#pk)"),
-		ExpressionAttributeNames:  map[string]string{"#c": contract.AttrConnections, "#pk": contract.AttrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberSS{Value: []string{connectionID}}},
-		ReturnValues:              types.ReturnValueAllNew,
+		ConditionExpression:       aws.String("contains(#c, :id)"),
+		ExpressionAttributeNames:  map[string]string{"#c": contract.AttrConnections},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": connections(connectionID), ":id": str(connectionID)},
+		ReturnValues:              types.ReturnValueAllOld,
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
-		return true, nil
+	if conditionFailedErr(err) {
+		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("dynamostore: remove presence of %s in room %s: %w", connectionID, roomID, err)
 	}
 	s.consumedWrite.addFrom(out.ConsumedCapacity)
-	return len(connectionSet(out.Attributes)) == 0 || !s.live(out.Attributes), nil
+	old := connectionSet(out.Attributes)
+	return len(old) == 1 && old[0] == connectionID && s.live(out.Attributes), nil
 }
 
-// updatePresence runs one UpdateItem of a presence record with #c the connections, #e the
-// expiry, :c this connection (as a set) and :e its expiry.
-func (s *Store) updatePresence(ctx context.Context, key map[string]types.AttributeValue, expr string, rv types.ReturnValue, p chat.Presence) (map[string]types.AttributeValue, error) {
-	exp := map[string]types.AttributeValue{}
-	putSeconds(exp, ":e", p.ExpiresAt)
-	if len(exp) == 0 {
-		return nil, errors.New("presence without an expiry")
+// updatePresence runs one UpdateItem of a presence record, under cond unless it is "", with
+// #c the connections, #e the expiry, #pk the partition key, :c this connection (as a set), :e
+// its expiry and :now the Store's clock. It returns the record as it was.
+func (s *Store) updatePresence(ctx context.Context, key map[string]types.AttributeValue, p chat.Presence, expr, cond string) (map[string]types.AttributeValue, error) {
+	names := map[string]string{"#c": contract.AttrConnections}
+	values := map[string]types.AttributeValue{":c": connections(p.ConnectionID)}
+	for _, ref := range []struct{ name, value string }{{"#e", ":e"}, {"#pk", ""}, {"", ":now"}} {
+		if ref.name != "" && containsRef(expr, cond, ref.name) {
+			names[ref.name] = map[string]string{"#e": contract.AttrExpiresAt, "#pk": contract.AttrPK}[ref.name]
+		}
+		if ref.value != "" && containsRef(expr, cond, ref.value) {
+			at := p.ExpiresAt
+			if ref.value == ":now" {
+				at = s.now()
+			}
+			putSeconds(values, ref.value, at)
+		}
 	}
-	exp[":c"] = &types.AttributeValueMemberSS{Value: []string{p.ConnectionID}}
-	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
 		Key:                       key,
 		UpdateExpression:          aws.String(expr),
-		ExpressionAttributeNames:  map[string]string{"#c": contract.AttrConnections, "#e": contract.AttrExpiresAt},
-		ExpressionAttributeValues: exp,
-		ReturnValues:              rv,
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+		ReturnValues:              types.ReturnValueAllOld,
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
-	})
+	}
+	if cond != "" {
+		in.ConditionExpression = aws.String(cond)
+	}
+	out, err := s.client.UpdateItem(ctx, in)
 	if err != nil {
 		return nil, err
 	}
 	s.consumedWrite.addFrom(out.ConsumedCapacity)
 	return out.Attributes, nil
+}
+
+// containsRef reports whether expr or cond uses the placeholder ref (DynamoDB refuses
+// placeholders an expression does not use).
+func containsRef(expr, cond, ref string) bool {
+	return strings.Contains(expr, ref) || strings.Contains(cond, ref)
+}
+
+// connections is a string set of one connection id.
+func connections(id string) types.AttributeValue {
+	return &types.AttributeValueMemberSS{Value: []string{id}}
 }
 
 // connectionSet returns the connections attribute of a presence record.
@@ -98,4 +131,10 @@ func connectionSet(item map[string]types.AttributeValue) []string {
 		return ss.Value
 	}
 	return nil
+}
+
+// conditionFailedErr reports whether err is a failed condition of a single-item write.
+func conditionFailedErr(err error) bool {
+	var failed *types.ConditionalCheckFailedException
+	return errors.As(err, &failed)
 }

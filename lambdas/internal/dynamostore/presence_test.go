@@ -26,8 +26,9 @@ func TestPresenceFirstAndLast(t *testing.T) {
 		{"one leaves", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c1") }, false},
 		{"a stranger leaves", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c9") }, false},
 		{"the last leaves", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c2") }, true},
+		{"and again (a leave racing a disconnect)", func() (bool, error) { return e.store.RemovePresence(ctx, "r", "u", "c2") }, false},
 		{"back again", func() (bool, error) { return e.store.AddPresence(ctx, p("c3", live)) }, true},
-		{"no record at all", func() (bool, error) { return e.store.RemovePresence(ctx, "other", "u", "c3") }, true},
+		{"no record at all", func() (bool, error) { return e.store.RemovePresence(ctx, "other", "u", "c3") }, false},
 	}
 	for _, s := range steps {
 		got, err := s.do()
@@ -87,5 +88,24 @@ func TestPutMessageOnceWindow(t *testing.T) {
 	msgs, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, 10)
 	if err != nil || len(msgs) != 4 {
 		t.Fatalf("%d messages stored (%v), want M1, M3, M4, M5", len(msgs), err)
+	}
+}
+
+// TestPresenceExpiresWithTheLatestConnection: an older connection joining after a newer one
+// never brings the record's expiry forward, so the newer one is not dropped while it lives.
+func TestPresenceExpiresWithTheLatestConnection(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	newer := chat.Presence{RoomID: "r", UserID: "u", ConnectionID: "newer", ExpiresAt: now.Add(2 * time.Hour)}
+	older := chat.Presence{RoomID: "r", UserID: "u", ConnectionID: "older", ExpiresAt: now.Add(time.Minute)}
+	for _, p := range []chat.Presence{newer, older} {
+		if _, err := e.store.AddPresence(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later := New(e.client, e.table, WithClock(func() time.Time { return now.Add(10 * time.Minute) }))
+	third := chat.Presence{RoomID: "r", UserID: "u", ConnectionID: "third", ExpiresAt: now.Add(3 * time.Hour)}
+	if first, err := later.AddPresence(ctx, third); err != nil || first {
+		t.Fatalf("a join while the newer connection lives: first %v, %v; want false", first, err)
 	}
 }

@@ -41,7 +41,7 @@ func (s *Store) PutMessageOnce(ctx context.Context, m chat.StoredMessage, client
 	putSeconds(record, contract.AttrExpiresAt, until)
 	now := map[string]types.AttributeValue{}
 	putSeconds(now, ":now", s.now())
-	out, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+	in := &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Put: &types.Put{
 				TableName:                 aws.String(s.table),
@@ -53,14 +53,12 @@ func (s *Store) PutMessageOnce(ctx context.Context, m chat.StoredMessage, client
 			{Put: &types.Put{TableName: aws.String(s.table), Item: msg}},
 		},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
+	}
+	err = s.transact(ctx, in)
 	if err == nil {
-		for _, cc := range out.ConsumedCapacity {
-			s.consumedWrite.addFrom(&cc)
-		}
 		return nil, nil
 	}
-	if !conditionFailed(err) {
+	if !cancelledFor(err, "ConditionalCheckFailed") {
 		return nil, fmt.Errorf("dynamostore: put message %s in room %s once: %w", m.MessageID, m.RoomID, err)
 	}
 	prior, err := s.sentRecord(ctx, key)
@@ -70,14 +68,46 @@ func (s *Store) PutMessageOnce(ctx context.Context, m chat.StoredMessage, client
 	return prior, nil
 }
 
-// conditionFailed reports whether err is a transaction cancelled by a failed condition.
-func conditionFailed(err error) bool {
+// transactAttempts is how many times transact sends a transaction that DynamoDB cancelled for
+// a conflict with another one on the same items (concurrent retries of one send).
+const transactAttempts = 6
+
+// transact runs in, sending it again with exponential backoff while DynamoDB cancels it for a
+// TransactionConflict: the SDK does not retry cancellations, and AWS (unlike DynamoDB Local,
+// which runs transactions one at a time) cancels one of two transactions that overlap. The
+// retry then finds the winner's record through the condition.
+func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) error {
+	delay := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		in.ClientRequestToken = nil // a new attempt, not a replay of the cancelled one
+		out, err := s.client.TransactWriteItems(ctx, in)
+		if err == nil {
+			for _, cc := range out.ConsumedCapacity {
+				s.consumedWrite.addFrom(&cc)
+			}
+			return nil
+		}
+		if attempt == transactAttempts || !cancelledFor(err, "TransactionConflict") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
+}
+
+// cancelledFor reports whether err is a transaction that DynamoDB cancelled with a reason of
+// code (ConditionalCheckFailed, TransactionConflict, ...).
+func cancelledFor(err error, code string) bool {
 	var tc *types.TransactionCanceledException
 	if !errors.As(err, &tc) {
 		return false
 	}
 	for _, r := range tc.CancellationReasons {
-		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+		if aws.ToString(r.Code) == code {
 			return true
 		}
 	}
