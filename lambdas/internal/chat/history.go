@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -42,7 +43,7 @@ func historyPage(roomID string, stored []StoredMessage, limit int) protocol.Hist
 	// The envelope at its largest: HasMore set and a cursor.
 	size := len(protocol.Encode(protocol.HistoryPage{
 		Type: page.Type, RoomID: roomID, Messages: []protocol.Message{}, HasMore: true,
-		Before: FormatCursor(Cursor{SentAt: time.Unix(0, 1<<62), MessageID: NewMessageID(time.Now())}),
+		Before: FormatCursor(Cursor{SentAt: time.Unix(0, 1<<62), MessageID: strings.Repeat("Z", MessageIDLength)}),
 	}))
 	keep := len(stored)
 	for i := len(stored) - 1; i >= first; i-- {

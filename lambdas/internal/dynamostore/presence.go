@@ -36,10 +36,10 @@ func (s *Store) AddPresence(ctx context.Context, p chat.Presence) (bool, error) 
 	if err == nil {
 		return true, nil
 	}
-	if conditionFailedErr(err) {
+	if conditionFailed(err) {
 		var old map[string]types.AttributeValue
 		old, err = s.updatePresence(ctx, key, p, "ADD #c :c SET #e = :e", "#e < :e")
-		if conditionFailedErr(err) {
+		if conditionFailed(err) {
 			old, err = s.updatePresence(ctx, key, p, "ADD #c :c", "")
 		}
 		if err == nil {
@@ -65,7 +65,7 @@ func (s *Store) RemovePresence(ctx context.Context, roomID, userID, connectionID
 		ReturnValues:              types.ReturnValueAllOld,
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	})
-	if conditionFailedErr(err) {
+	if conditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -76,23 +76,25 @@ func (s *Store) RemovePresence(ctx context.Context, roomID, userID, connectionID
 	return len(old) == 1 && old[0] == connectionID && s.live(out.Attributes), nil
 }
 
-// updatePresence runs one UpdateItem of a presence record, under cond unless it is "", with
-// #c the connections, #e the expiry, #pk the partition key, :c this connection (as a set), :e
-// its expiry and :now the Store's clock. It returns the record as it was.
+// updatePresence runs one UpdateItem of a presence record, under cond unless it is "", and
+// returns the record as it was. expr and cond may use #c (the connections), #e (the expiry),
+// #pk, :c (this connection as a set), :e (its expiry) and :now (the Store's clock); only the
+// placeholders they use are sent, as DynamoDB requires.
 func (s *Store) updatePresence(ctx context.Context, key map[string]types.AttributeValue, p chat.Presence, expr, cond string) (map[string]types.AttributeValue, error) {
+	uses := func(ref string) bool { return strings.Contains(expr, ref) || strings.Contains(cond, ref) }
 	names := map[string]string{"#c": contract.AttrConnections}
 	values := map[string]types.AttributeValue{":c": connections(p.ConnectionID)}
-	for _, ref := range []struct{ name, value string }{{"#e", ":e"}, {"#pk", ""}, {"", ":now"}} {
-		if ref.name != "" && containsRef(expr, cond, ref.name) {
-			names[ref.name] = map[string]string{"#e": contract.AttrExpiresAt, "#pk": contract.AttrPK}[ref.name]
-		}
-		if ref.value != "" && containsRef(expr, cond, ref.value) {
-			at := p.ExpiresAt
-			if ref.value == ":now" {
-				at = s.now()
-			}
-			putSeconds(values, ref.value, at)
-		}
+	if uses("#e") {
+		names["#e"] = contract.AttrExpiresAt
+	}
+	if uses("#pk") {
+		names["#pk"] = contract.AttrPK
+	}
+	if uses(":e") {
+		putSeconds(values, ":e", p.ExpiresAt)
+	}
+	if uses(":now") {
+		putSeconds(values, ":now", s.now())
 	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.table),
@@ -114,12 +116,6 @@ func (s *Store) updatePresence(ctx context.Context, key map[string]types.Attribu
 	return out.Attributes, nil
 }
 
-// containsRef reports whether expr or cond uses the placeholder ref (DynamoDB refuses
-// placeholders an expression does not use).
-func containsRef(expr, cond, ref string) bool {
-	return strings.Contains(expr, ref) || strings.Contains(cond, ref)
-}
-
 // connections is a string set of one connection id.
 func connections(id string) types.AttributeValue {
 	return &types.AttributeValueMemberSS{Value: []string{id}}
@@ -133,8 +129,8 @@ func connectionSet(item map[string]types.AttributeValue) []string {
 	return nil
 }
 
-// conditionFailedErr reports whether err is a failed condition of a single-item write.
-func conditionFailedErr(err error) bool {
+// conditionFailed reports whether err is a failed condition of a single-item write.
+func conditionFailed(err error) bool {
 	var failed *types.ConditionalCheckFailedException
 	return errors.As(err, &failed)
 }

@@ -150,8 +150,7 @@ func (s *Store) RecordDelivery(ctx context.Context, roomID, userID, clientMessag
 		ExpressionAttributeValues: map[string]types.AttributeValue{":d": n(d.Delivered), ":u": n(d.Undelivered), ":g": n(d.Gone)},
 		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
 	})
-	var failed *types.ConditionalCheckFailedException
-	if errors.As(err, &failed) {
+	if conditionFailed(err) {
 		return nil
 	}
 	if err != nil {
