@@ -64,6 +64,14 @@ const (
 // JoinRoom is the body of a joinroom message.
 type JoinRoom struct {
 	RoomID string `json:"roomId"`
+	// Since, when set, resumes the room after a reconnect: it is the last sequence number the
+	// client has of the room (0 for none). The server first makes the connection a member, so
+	// that every later message is delivered live, then posts the messages after Since up to
+	// Joined.LastSeq in Resume frames (a Lost frame for those past history retention), and
+	// then answers Joined. Live messages may arrive during the replay: a client delivers by
+	// sequence number and drops the ones it already has. Since must not exceed the room's last
+	// sequence number.
+	Since *int64 `json:"since,omitempty"`
 }
 
 // LeaveRoom is the body of a leaveroom message.
@@ -80,19 +88,24 @@ type SendMessage struct {
 	ClientMessageID string `json:"clientMessageId,omitempty"`
 }
 
-// History is the body of a history message.
+// History is the body of a history message. With neither Before nor After it reads the
+// room's newest messages; Before and After may not both be set.
 type History struct {
 	RoomID string `json:"roomId"`
-	// Limit is how many of the room's last messages to return: 1 to MaxHistoryLimit, and
-	// DefaultHistoryLimit when zero. A page may hold fewer, to stay under MaxMessageBytes.
+	// Limit is how many messages to return: 1 to MaxHistoryLimit, and DefaultHistoryLimit
+	// when zero. A page may hold fewer, to stay under MaxMessageBytes.
 	Limit int `json:"limit,omitempty"`
-	// Before, when set, asks for the messages older than the page it came from: the Before
-	// of a HistoryPage. Clients treat it as opaque.
-	Before string `json:"before,omitempty"`
+	// Before reads backwards: the newest messages whose sequence number is below Before
+	// (1 to the room's last sequence number + 1).
+	Before *int64 `json:"before,omitempty"`
+	// After reads forwards: the oldest messages whose sequence number is above After
+	// (0 to the room's last sequence number).
+	After *int64 `json:"after,omitempty"`
 }
 
-// HistoryCursorPattern is the regular expression every history cursor matches.
-const HistoryCursorPattern = `^[0-9]{19}-[0-9A-HJKMNP-TV-Z]{26}$`
+// MaxSeq is the largest sequence number a request may name: the largest integer a JSON
+// number holds exactly in every client (JavaScript's Number.MAX_SAFE_INTEGER).
+const MaxSeq = 1<<53 - 1
 
 // The frame types the server sends.
 const (
@@ -104,6 +117,19 @@ const (
 	FrameHistory  = "history"
 	FrameError    = "error"
 )
+
+// The frames the server sends to resume a room (joinroom with since), and the answer of the
+// ping route, which API Gateway itself sends.
+const (
+	FrameResume = "resume"
+	FrameLost   = "lost"
+	FramePong   = "pong"
+)
+
+// RoutePing is the heartbeat route: a message {"action":"ping"} (any other fields are
+// ignored) is answered {"type":"pong"} by API Gateway, with no Lambda invocation. It keeps a
+// connection inside API Gateway's idle timeout.
+const RoutePing = "ping"
 
 // Error codes carried by error frames.
 const (
@@ -126,8 +152,12 @@ const (
 
 // Message is a chat message as delivered to members and returned by history.
 type Message struct {
-	Type        string `json:"type"` // FrameMessage
-	RoomID      string `json:"roomId"`
+	Type   string `json:"type"` // FrameMessage
+	RoomID string `json:"roomId"`
+	// Seq is the message's sequence number in its room: the room's first message has 1, and
+	// each stored message the next one, with no gaps. Messages may arrive out of order (each
+	// sender's delivery runs on its own); Seq is the order.
+	Seq         int64  `json:"seq"`
 	MessageID   string `json:"messageId"`
 	UserID      string `json:"userId"`
 	DisplayName string `json:"displayName,omitempty"`
@@ -139,6 +169,11 @@ type Message struct {
 type Joined struct {
 	Type   string `json:"type"` // FrameJoined
 	RoomID string `json:"roomId"`
+	// LastSeq is the room's last sequence number once the connection was a member (0 for a
+	// room without messages): every later message reaches the connection live. After a
+	// joinroom with Since, the Resume frames held the messages from Since+1 to LastSeq; a
+	// client that still misses some reads them with History.After.
+	LastSeq int64 `json:"lastSeq"`
 }
 
 // Left answers a leaveroom.
@@ -149,11 +184,17 @@ type Left struct {
 
 // Ack answers a sendmessage once the message is stored and fanned out.
 type Ack struct {
-	Type            string `json:"type"` // FrameAck
-	RoomID          string `json:"roomId"`
+	Type   string `json:"type"` // FrameAck
+	RoomID string `json:"roomId"`
+	// Seq is the message's sequence number in the room (see Message.Seq): the sender places
+	// its own message in the room's order with it.
+	Seq             int64  `json:"seq"`
 	MessageID       string `json:"messageId"`
 	ClientMessageID string `json:"clientMessageId,omitempty"`
-	SentAt          Time   `json:"sentAt"`
+	// UserID and DisplayName are the sender as the message carries them.
+	UserID      string `json:"userId"`
+	DisplayName string `json:"displayName,omitempty"`
+	SentAt      Time   `json:"sentAt"`
 	// Duplicate is set when the message repeats a clientMessageId the room saw within
 	// ClientMessageIDWindow: this is the first message's acknowledgement, and nothing was
 	// stored or delivered again. Its counts are the first delivery's, or zero while that
@@ -176,16 +217,55 @@ type Presence struct {
 	Event       string `json:"event"` // PresenceJoined or PresenceLeft
 }
 
-// HistoryPage answers a history request: the room's last messages (before the request's
-// cursor, if any), oldest first, as many as the limit asks and MaxMessageBytes allows.
+// HistoryPage answers a history request: messages in sequence order, as many as the limit asks
+// and MaxMessageBytes allows. Reading backwards (no After) they are the newest below the
+// request's Before; reading forwards (After) the oldest above After.
 type HistoryPage struct {
 	Type     string    `json:"type"` // FrameHistory
 	RoomID   string    `json:"roomId"`
 	Messages []Message `json:"messages"`
-	// HasMore says that older messages exist: ask for them with Before.
+	// HasMore says that more messages exist in the direction read: continue with Before
+	// (backwards) or After (forwards), whichever of the two the page sets.
 	HasMore bool `json:"hasMore"`
-	// Before is the cursor of the page's oldest message, set when HasMore is.
-	Before string `json:"before,omitempty"`
+	// Before is set when reading backwards and HasMore: the sequence number of the page's
+	// oldest message.
+	Before int64 `json:"before,omitempty"`
+	// After is set when reading forwards and HasMore: the sequence number of the page's
+	// newest message.
+	After int64 `json:"after,omitempty"`
+	// LastSeq is the room's last sequence number when the page was read.
+	LastSeq int64 `json:"lastSeq"`
+	// Lost is set when reading forwards crossed messages past history retention: they
+	// existed, and no page will ever hold them.
+	Lost *SeqRange `json:"lost,omitempty"`
+}
+
+// SeqRange is the sequence numbers From to To, both included.
+type SeqRange struct {
+	From int64 `json:"from"`
+	To   int64 `json:"to"`
+}
+
+// Resume is a page of the messages a joinroom with Since missed, in sequence order. A
+// resume posts as many as it takes, each under MaxMessageBytes, before its Joined.
+type Resume struct {
+	Type     string    `json:"type"` // FrameResume
+	RoomID   string    `json:"roomId"`
+	Messages []Message `json:"messages"`
+}
+
+// Lost tells a resuming client that messages it missed are past history retention: they
+// existed, and will never be delivered. It comes in sequence order among the Resume frames.
+type Lost struct {
+	Type   string `json:"type"` // FrameLost
+	RoomID string `json:"roomId"`
+	SeqRange
+	Message string `json:"message"`
+}
+
+// Pong answers a ping.
+type Pong struct {
+	Type string `json:"type"` // FramePong
 }
 
 // Error is the frame every failure reaches the client as.
@@ -195,6 +275,10 @@ type Error struct {
 	Message string `json:"message"`
 	// Action is the action the client asked for, when known.
 	Action string `json:"action,omitempty"`
+	// RoomID and ClientMessageID repeat the request's (clipped by Echo), when it named them,
+	// so that a client with several requests in flight knows which one failed.
+	RoomID          string `json:"roomId,omitempty"`
+	ClientMessageID string `json:"clientMessageId,omitempty"`
 	// ValidActions lists the actions the API serves, on unknown_action and invalid_json.
 	ValidActions []string `json:"validActions,omitempty"`
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 )
 
 //go:embed schemas/*.json
@@ -85,7 +86,7 @@ func (v *Validator) Validate(action string, body []byte, out any) error {
 		return &InvalidError{Action: action, JSON: true, Reason: "body is not valid JSON"}
 	}
 	if err := s.Validate(inst); err != nil {
-		return &InvalidError{Action: action, Reason: describe(err)}
+		return &InvalidError{Action: action, Reason: describe(err, s)}
 	}
 	if err := CheckIntegerLiterals(s, inst); err != nil {
 		return &InvalidError{Action: action, Reason: err.Error()}
@@ -144,13 +145,13 @@ func recheck(s *jsonschema.Schema, decoded any) error {
 		return fmt.Errorf("re-read the decoded body: %w", err)
 	}
 	if err := s.Validate(inst); err != nil {
-		return fmt.Errorf("the decoded body breaks the schema: %s", describe(err))
+		return fmt.Errorf("the decoded body breaks the schema: %s", describe(err, s))
 	}
 	return nil
 }
 
-// describe turns a schema validation error into one line that names each failing field.
-func describe(err error) string {
+// describe turns a schema validation error of s into one line that names each failing field.
+func describe(err error, s *jsonschema.Schema) string {
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
 		return err.Error()
@@ -161,6 +162,10 @@ func describe(err error) string {
 		if len(e.Causes) == 0 {
 			loc := "/" + strings.Join(e.InstanceLocation, "/")
 			msg := e.Error()
+			// The only "not" of these schemas is at the top: fields that exclude each other.
+			if _, ok := e.ErrorKind.(*kind.Not); ok && s.Not != nil {
+				msg = strings.Join(s.Not.Required, " and ") + " may not both be set"
+			}
 			// e.Error() repeats the location ("at '/x': ..."); keep the reason.
 			if i := strings.Index(msg, "': "); i >= 0 {
 				msg = msg[i+3:]

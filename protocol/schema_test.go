@@ -39,15 +39,26 @@ func TestSchemasAreDraft04AndMatchLimits(t *testing.T) {
 	if doc.Properties["clientMessageId"].MaxLength != MaxClientMessageIDLength {
 		t.Errorf("clientMessageId maxLength %d, want %d", doc.Properties["clientMessageId"].MaxLength, MaxClientMessageIDLength)
 	}
-	raw, _ = Schema(ActionHistory)
-	var hist struct {
-		Properties map[string]struct {
-			Pattern string `json:"pattern"`
-		} `json:"properties"`
+	seqs := map[string]map[string]float64{ // action -> field -> minimum
+		ActionHistory:  {"before": 1, "after": 0},
+		ActionJoinRoom: {"since": 0},
 	}
-	_ = json.Unmarshal(raw, &hist)
-	if hist.Properties["before"].Pattern != HistoryCursorPattern {
-		t.Errorf("history before pattern %q, want %q", hist.Properties["before"].Pattern, HistoryCursorPattern)
+	for action, fields := range seqs {
+		raw, _ = Schema(action)
+		var seq struct {
+			Properties map[string]struct {
+				Type    string  `json:"type"`
+				Minimum float64 `json:"minimum"`
+				Maximum float64 `json:"maximum"`
+			} `json:"properties"`
+		}
+		_ = json.Unmarshal(raw, &seq)
+		for field, minimum := range fields {
+			p := seq.Properties[field]
+			if p.Type != "integer" || p.Minimum != minimum || p.Maximum != MaxSeq {
+				t.Errorf("%s %s: %+v, want an integer from %v to MaxSeq", action, field, p, minimum)
+			}
+		}
 	}
 }
 
@@ -108,6 +119,20 @@ func TestValidate(t *testing.T) {
 		{ActionHistory, `{"roomId":"r1","limit":2E1}`, "/limit", false},
 		{ActionHistory, `{"roomId":"r1","limit":-0}`, "/limit", false},
 		{ActionLeaveRoom, `["r1"]`, "object", false},
+		// Sequence numbers: non-negative integers a JSON number holds exactly.
+		{ActionJoinRoom, `{"roomId":"r1","since":0}`, "", false},
+		{ActionJoinRoom, `{"roomId":"r1","since":9007199254740991}`, "", false},
+		{ActionJoinRoom, `{"roomId":"r1","since":9007199254740992}`, "/since", false},
+		{ActionJoinRoom, `{"roomId":"r1","since":-1}`, "/since", false},
+		{ActionJoinRoom, `{"roomId":"r1","since":1.5}`, "/since", false},
+		{ActionJoinRoom, `{"roomId":"r1","since":"4"}`, "/since", false},
+		{ActionJoinRoom, `{"roomId":"r1","since":4.0}`, "/since: got number 4.0, want integer", false},
+		{ActionHistory, `{"roomId":"r1","before":1}`, "", false},
+		{ActionHistory, `{"roomId":"r1","before":0}`, "/before", false},
+		{ActionHistory, `{"roomId":"r1","after":0,"limit":5}`, "", false},
+		{ActionHistory, `{"roomId":"r1","after":-3}`, "/after", false},
+		{ActionHistory, `{"roomId":"r1","after":null}`, "/after", false},
+		{ActionHistory, `{"roomId":"r1","before":9,"after":3}`, "before and after", false},
 		// encoding/json would decode these keys into the fields, past the schema's limits.
 		{ActionJoinRoom, `{"roomId":"ok","ROOMID":"#bad room!"}`, "/ROOMID: property names are case-sensitive", false},
 		{ActionSendMessage, `{"roomId":"r1","text":"x","Text":"` + strings.Repeat("x", MaxTextLength+1) + `"}`, "/Text", false},
