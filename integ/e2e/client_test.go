@@ -39,7 +39,10 @@ type frame struct {
 	SentAt          string   `json:"sentAt"`
 	Duplicate       bool     `json:"duplicate"`
 	HasMore         bool     `json:"hasMore"`
-	Before          string   `json:"before"`
+	Before          int64    `json:"before"`
+	After           int64    `json:"after"`
+	Seq             int64    `json:"seq"`
+	LastSeq         int64    `json:"lastSeq"`
 
 	// raw is the frame as received.
 	raw string

@@ -73,7 +73,7 @@ var sentAtFormat = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`
 // TestHistoryPagesUnderTheCap: 15 messages of 4,000 CJK characters (12 KB each) would make a
 // 180 KB history reply, which AWS cannot send (128 KB per message, route responses too; the
 // local gateway refuses such a reply as AWS would). History pages instead, each under the
-// cap, and the cursor leads through every message once. Times are fixed-width UTC.
+// cap, and its before leads through every message once. Times are fixed-width UTC.
 func TestHistoryPagesUnderTheCap(t *testing.T) {
 	r := room("history-cap")
 	a := tg.connect(t, "A", tg.user(t, 0), dialOptions{})
@@ -88,10 +88,10 @@ func TestHistoryPagesUnderTheCap(t *testing.T) {
 		want = append(want, ack.MessageID)
 	}
 	var got []string
-	before := ""
+	var before int64
 	for page := 0; ; page++ {
 		req := map[string]any{"action": protocol.ActionHistory, "roomId": r}
-		if before != "" {
+		if before != 0 {
 			req["before"] = before
 		}
 		a.send(req)

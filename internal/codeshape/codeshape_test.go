@@ -125,7 +125,7 @@ func TestContractSpelledOnce(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"TABLE_NAME", "CALLBACK_URL", "AUTH_ISSUER", "CONN#", "ROOM#", "MSG#", "FanoutFailures", "MessagesSent"} {
+	for _, want := range []string{"TABLE_NAME", "CALLBACK_URL", "AUTH_ISSUER", "CONN#", "ROOM#", "SEQ#", "FanoutFailures", "MessagesSent"} {
 		if _, ok := owned[want]; !ok {
 			t.Fatalf("internal/contract does not define %q: the check reads the wrong constants", want)
 		}

@@ -10,12 +10,14 @@ package contract
 //	            userId, displayName, joinedAt (epoch ms), expiresAt
 //	rate limit  pk=CONN#<connectionId>  sk=RATE
 //	            tokens (N, fractional), updatedAt (epoch ms), expiresAt (the connection's)
-//	message     pk=ROOM#<roomId>  sk=MSG#<unix nanos of sentAt, 19 digits>#<messageId>
-//	            messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
+//	room head   pk=ROOM#<roomId>  sk=HEAD
+//	            seq (the room's last sequence number; no expiresAt: numbers are never reused)
+//	message     pk=ROOM#<roomId>  sk=SEQ#<sequence number, 19 digits>
+//	            seq, messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
 //	presence    pk=ROOM#<roomId>  sk=USER#<userId>
 //	            connections (SS: the user's connections in the room), expiresAt
 //	sent        pk=ROOM#<roomId>  sk=CMID#<length of userId>#<userId>#<clientMessageId>
-//	            messageId, sentAt (epoch ms), delivered, undelivered, gone (once
+//	            seq, messageId, sentAt (epoch ms), delivered, undelivered, gone (once
 //	            acknowledged), expiresAt (the clientMessageId window)
 //
 // [AttrExpiresAt] (epoch seconds) is the TTL attribute. TTL deletion lags, so readers treat an
@@ -43,9 +45,11 @@ const (
 	AttrMessageID = "messageId"
 	// AttrText is a message's text (S).
 	AttrText = "text"
-	// AttrSentAt is when a message was sent (N, epoch milliseconds; the exact time, to the
-	// nanosecond, is in the sort key).
+	// AttrSentAt is when a message was sent (N, epoch milliseconds).
 	AttrSentAt = "sentAt"
+	// AttrSeq is a message's sequence number in its room, and on the room's head item the
+	// last one given (N).
+	AttrSeq = "seq"
 	// AttrTokens is the tokens left in a rate limit bucket (N, fractional) at AttrUpdatedAt.
 	AttrTokens = "tokens"
 	// AttrUpdatedAt is when a rate limit bucket last gave a token (N, epoch milliseconds).
@@ -68,8 +72,9 @@ const (
 	// PrefixRoom starts the partition key of message items, the sort key of memberships and
 	// the byRoom partition key.
 	PrefixRoom = "ROOM#"
-	// PrefixMessage starts the sort key of message items.
-	PrefixMessage = "MSG#"
+	// PrefixMessage starts the sort key of message items; the sequence number follows, in 19
+	// zero-padded digits, so that keys sort as numbers.
+	PrefixMessage = "SEQ#"
 	// PrefixUser starts the sort key of presence items.
 	PrefixUser = "USER#"
 	// PrefixSent starts the sort key of the items that remember a sender's clientMessageId.
@@ -78,6 +83,8 @@ const (
 	SortKeyConnection = "CONN"
 	// SortKeyRate is the sort key of a connection's rate limit bucket.
 	SortKeyRate = "RATE"
+	// SortKeyHead is the sort key of a room's head item, which holds its last sequence number.
+	SortKeyHead = "HEAD"
 )
 
 // ByRoomProjection returns the non-key attributes that [IndexByRoom] projects (INCLUDE), in

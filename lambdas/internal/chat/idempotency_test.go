@@ -19,13 +19,14 @@ func TestRetriedSendIsIdempotent(t *testing.T) {
 	e.ok("A", protocol.ActionSendMessage, body, &first)
 	e.ok("A", protocol.ActionSendMessage, body, &second)
 	if first.Duplicate || !second.Duplicate || second.MessageID != first.MessageID || !second.SentAt.Equal(first.SentAt.Time) ||
-		second.Delivered != first.Delivered || second.Delivered != 1 || second.ClientMessageID != "retry-1" {
+		second.Delivered != first.Delivered || second.Delivered != 1 || second.ClientMessageID != "retry-1" ||
+		first.Seq != 1 || second.Seq != 1 || second.UserID != "user-A" {
 		t.Fatalf("first ack %+v, retry's ack %+v: want the first ack, marked duplicate", first, second)
 	}
 	if n := len(e.api.Posts("B")); n != 1 {
 		t.Errorf("B got %d posts, want the message once", n)
 	}
-	msgs, err := e.store.RecentMessages(context.Background(), "r1", chat.Cursor{}, 10)
+	msgs, err := e.store.Messages(context.Background(), "r1", chat.MessageRange{Limit: 10})
 	if err != nil || len(msgs) != 1 {
 		t.Errorf("history holds %d messages (%v), want 1", len(msgs), err)
 	}
@@ -57,14 +58,14 @@ func TestConcurrentRetriesStoreOnce(t *testing.T) {
 	wg.Wait()
 	originals := 0
 	for _, a := range acks {
-		if a.MessageID != acks[0].MessageID {
+		if a.MessageID != acks[0].MessageID || a.Seq != 1 {
 			t.Fatalf("acks name different messages: %+v", acks)
 		}
 		if !a.Duplicate {
 			originals++
 		}
 	}
-	msgs, err := e.store.RecentMessages(context.Background(), "r1", chat.Cursor{}, 10)
+	msgs, err := e.store.Messages(context.Background(), "r1", chat.MessageRange{Limit: 10})
 	if originals != 1 || err != nil || len(msgs) != 1 || len(e.api.Posts("B")) != 1 {
 		t.Fatalf("%d originals, %d stored (%v), %d delivered to B: want 1 each", originals, len(msgs), err, len(e.api.Posts("B")))
 	}

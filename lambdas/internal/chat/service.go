@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -280,13 +281,28 @@ func (s *Service) Handle(ctx context.Context, req Request) Result {
 	}
 	var ce *clientError
 	if errors.As(err, &ce) {
-		e := protocol.NewError(ce.code, ce.message)
-		e.Action = req.Action
+		e := errorFrame(req, ce.code, ce.message)
 		return Result{Frame: e, Code: ce.code, Fanout: stats}
 	}
-	e := protocol.NewError(protocol.CodeInternal, "internal error; try again")
-	e.Action = req.Action
+	e := errorFrame(req, protocol.CodeInternal, "internal error; try again")
 	return Result{Frame: e, Code: protocol.CodeInternal, Err: fmt.Errorf("chat: %s: %w", req.Action, err), Fanout: stats}
+}
+
+// errorFrame is the error frame answering req, repeating the room and client message id
+// the body named, if it named them as strings.
+func errorFrame(req Request, code, message string) protocol.Error {
+	e := protocol.NewError(code, message)
+	e.Action = req.Action
+	var refs struct {
+		RoomID          any `json:"roomId"`
+		ClientMessageID any `json:"clientMessageId"`
+	}
+	if json.Unmarshal(req.Body, &refs) == nil {
+		e.RoomID, _ = refs.RoomID.(string)
+		e.ClientMessageID, _ = refs.ClientMessageID.(string)
+		e.RoomID, e.ClientMessageID = protocol.Echo(e.RoomID), protocol.Echo(e.ClientMessageID)
+	}
+	return e
 }
 
 // decode validates the body against the action's schema and decodes it into out.
@@ -360,39 +376,72 @@ func (s *Service) decodeMember(ctx context.Context, req Request, c Connection, i
 	return nil
 }
 
+// joinRoom makes the caller's connection a member of the room, tells the room when it is the
+// user's first connection there, and, with Since, replays what the client missed. The
+// membership is written before the room's last sequence number is read: a message numbered
+// above it is stored after the membership, so its fan-out (which reads the members after
+// storing) reaches the connection, and the replay covers everything up to it.
 func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.JoinRoom
 	if err := s.decode(req.Action, req.Body, &in); err != nil {
 		return nil, nil, err
 	}
-	joined := protocol.Joined{Type: protocol.FrameJoined, RoomID: in.RoomID}
-	_, err := s.store.GetMembership(ctx, c.ID, in.RoomID)
+	if in.Since != nil {
+		last, err := s.store.LastSeq(ctx, in.RoomID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("last sequence number of %s: %w", in.RoomID, err)
+		}
+		if err := checkSeq("since", in.Since, last, "the room's last sequence number"); err != nil {
+			return nil, nil, err
+		}
+	}
+	stats, err := s.enter(ctx, c, in.RoomID)
+	if err != nil {
+		return nil, nil, err
+	}
+	last, err := s.store.LastSeq(ctx, in.RoomID)
+	if err != nil {
+		return nil, stats, fmt.Errorf("last sequence number of %s: %w", in.RoomID, err)
+	}
+	if in.Since != nil {
+		// Best effort: the client reads what the replay did not post with history after.
+		if n, err := s.replay(ctx, c, in.RoomID, *in.Since, last); err != nil {
+			s.log.WarnContext(ctx, "resume cut short", "roomId", in.RoomID, "since", *in.Since, "lastSeq", last, "posted", n, "error", err.Error())
+		}
+	}
+	return protocol.Joined{Type: protocol.FrameJoined, RoomID: in.RoomID, LastSeq: last}, stats, nil
+}
+
+// enter writes c's membership of roomID, unless it has one, and its user's presence there,
+// and tells the room when this is the user's first connection in it.
+func (s *Service) enter(ctx context.Context, c Connection, roomID string) (*FanoutStats, error) {
+	_, err := s.store.GetMembership(ctx, c.ID, roomID)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		m := Membership{
 			ConnectionID: c.ID,
-			RoomID:       in.RoomID,
+			RoomID:       roomID,
 			UserID:       c.UserID,
 			DisplayName:  c.DisplayName,
 			JoinedAt:     s.now().UTC(),
 			ExpiresAt:    c.ExpiresAt,
 		}
 		if err := s.store.PutMembership(ctx, m); err != nil {
-			return nil, nil, fmt.Errorf("put membership %s in %s: %w", c.ID, in.RoomID, err)
+			return nil, fmt.Errorf("put membership %s in %s: %w", c.ID, roomID, err)
 		}
 	case err != nil:
-		return nil, nil, fmt.Errorf("get membership %s in %s: %w", c.ID, in.RoomID, err)
+		return nil, fmt.Errorf("get membership %s in %s: %w", c.ID, roomID, err)
 	}
 	// A user joins a room with their first connection in it. Adding a connection that is in
 	// already changes nothing, so a join retried after a failure here still counts.
-	first, err := s.store.AddPresence(ctx, Presence{RoomID: in.RoomID, UserID: c.UserID, ConnectionID: c.ID, ExpiresAt: c.ExpiresAt})
+	first, err := s.store.AddPresence(ctx, Presence{RoomID: roomID, UserID: c.UserID, ConnectionID: c.ID, ExpiresAt: c.ExpiresAt})
 	if err != nil {
-		return nil, nil, fmt.Errorf("add presence %s in %s: %w", c.ID, in.RoomID, err)
+		return nil, fmt.Errorf("add presence %s in %s: %w", c.ID, roomID, err)
 	}
 	if !first {
-		return joined, nil, nil
+		return nil, nil
 	}
-	return joined, s.presence(ctx, c, in.RoomID, protocol.PresenceJoined), nil
+	return s.presence(ctx, c, roomID, protocol.PresenceJoined), nil
 }
 
 func (s *Service) leaveRoom(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
@@ -452,7 +501,7 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 		SentAt:      now,
 		ExpiresAt:   now.Add(s.retention),
 	}
-	prior, err := s.storeMessage(ctx, msg, in.ClientMessageID)
+	msg, prior, err := s.storeMessage(ctx, msg, in.ClientMessageID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -471,70 +520,56 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 			s.log.WarnContext(ctx, "delivery not recorded: a retry is acknowledged without counts", "error", err.Error())
 		}
 	}
-	return ack(in.RoomID, in.ClientMessageID, msg.MessageID, msg.SentAt, d, false), &stats, nil
+	sent := SentRecord{MessageID: msg.MessageID, Seq: msg.Seq, SentAt: msg.SentAt, Delivery: d}
+	return ack(c, in.RoomID, in.ClientMessageID, sent, false), &stats, nil
 }
 
-// storeMessage stores msg for history. With a client message id it stores it once per sender,
-// room and protocol.ClientMessageIDWindow: a repeat returns the first send's acknowledgement.
-func (s *Service) storeMessage(ctx context.Context, msg StoredMessage, clientMessageID string) (*protocol.Ack, error) {
+// storeMessage appends msg to its room. With a client message id it stores it once per
+// sender, room and protocol.ClientMessageIDWindow: a repeat returns the first send's
+// acknowledgement instead.
+func (s *Service) storeMessage(ctx context.Context, msg StoredMessage, clientMessageID string) (StoredMessage, *protocol.Ack, error) {
 	if clientMessageID == "" {
-		if err := s.store.PutMessage(ctx, msg); err != nil {
-			return nil, fmt.Errorf("put message in %s: %w", msg.RoomID, err)
+		stored, err := s.store.AppendMessage(ctx, msg)
+		if err != nil {
+			return msg, nil, fmt.Errorf("append message to %s: %w", msg.RoomID, err)
 		}
-		return nil, nil
+		return stored, nil, nil
 	}
-	prior, err := s.store.PutMessageOnce(ctx, msg, clientMessageID, msg.SentAt.Add(protocol.ClientMessageIDWindow))
+	stored, prior, err := s.store.AppendMessageOnce(ctx, msg, clientMessageID, msg.SentAt.Add(protocol.ClientMessageIDWindow))
 	if err != nil {
-		return nil, fmt.Errorf("put message in %s once: %w", msg.RoomID, err)
+		return msg, nil, fmt.Errorf("append message to %s once: %w", msg.RoomID, err)
 	}
 	if prior == nil {
-		return nil, nil
+		return stored, nil, nil
 	}
-	a := ack(msg.RoomID, clientMessageID, prior.MessageID, prior.SentAt, prior.Delivery, true)
-	return &a, nil
+	c := Connection{UserID: msg.UserID, DisplayName: msg.DisplayName}
+	a := ack(c, msg.RoomID, clientMessageID, *prior, true)
+	return msg, &a, nil
 }
 
-// ack is the acknowledgement of a sent message.
-func ack(roomID, clientMessageID, messageID string, sentAt time.Time, d Delivery, duplicate bool) protocol.Ack {
+// ack is the acknowledgement to sender c of the message sent.
+func ack(c Connection, roomID, clientMessageID string, sent SentRecord, duplicate bool) protocol.Ack {
 	return protocol.Ack{
 		Type:            protocol.FrameAck,
 		RoomID:          roomID,
-		MessageID:       messageID,
+		Seq:             sent.Seq,
+		MessageID:       sent.MessageID,
 		ClientMessageID: clientMessageID,
-		SentAt:          protocol.NewTime(sentAt),
+		UserID:          c.UserID,
+		DisplayName:     c.DisplayName,
+		SentAt:          protocol.NewTime(sent.SentAt),
 		Duplicate:       duplicate,
-		Delivered:       d.Delivered,
-		Undelivered:     d.Undelivered,
-		Gone:            d.Gone,
+		Delivered:       sent.Delivered,
+		Undelivered:     sent.Undelivered,
+		Gone:            sent.Gone,
 	}
-}
-
-func (s *Service) history(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
-	var in protocol.History
-	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
-		return nil, nil, err
-	}
-	before, err := ParseCursor(in.Before)
-	if err != nil {
-		return nil, nil, &clientError{protocol.CodeInvalidRequest, "/before: " + err.Error()}
-	}
-	limit := in.Limit
-	if limit <= 0 {
-		limit = protocol.DefaultHistoryLimit
-	}
-	limit = min(limit, protocol.MaxHistoryLimit)
-	// One more than asked tells whether older messages exist.
-	stored, err := s.store.RecentMessages(ctx, in.RoomID, before, limit+1)
-	if err != nil {
-		return nil, nil, fmt.Errorf("recent messages of %s: %w", in.RoomID, err)
-	}
-	return historyPage(in.RoomID, stored, limit), nil, nil
 }
 
 func messageFrame(m StoredMessage) protocol.Message {
 	return protocol.Message{
 		Type:        protocol.FrameMessage,
 		RoomID:      m.RoomID,
+		Seq:         m.Seq,
 		MessageID:   m.MessageID,
 		UserID:      m.UserID,
 		DisplayName: m.DisplayName,

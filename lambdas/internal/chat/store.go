@@ -48,6 +48,9 @@ type StoredMessage struct {
 	// RoomID is the room the message was sent to; MessageID is unique and sorts by SentAt.
 	RoomID    string
 	MessageID string
+	// Seq is the message's number in its room (protocol.Message.Seq), given by the Store
+	// when it appends the message.
+	Seq int64
 	// UserID and DisplayName are the sender's identity.
 	UserID      string
 	DisplayName string
@@ -59,18 +62,14 @@ type StoredMessage struct {
 	ExpiresAt time.Time
 }
 
-// Cursor is a position in a room's history: the message of SentAt and MessageID. The zero
-// Cursor is after every message.
-type Cursor struct {
-	SentAt    time.Time
-	MessageID string
+// MessageRange selects messages of a room by sequence number: those above After and below
+// Before (no upper bound when Before is 0), at most Limit of them: the oldest, or the newest
+// when Newest is set. They are returned in sequence order either way.
+type MessageRange struct {
+	After, Before int64
+	Limit         int
+	Newest        bool
 }
-
-// IsZero reports whether c is the zero Cursor.
-func (c Cursor) IsZero() bool { return c.MessageID == "" }
-
-// CursorOf returns the cursor of a message.
-func CursorOf(m StoredMessage) Cursor { return Cursor{SentAt: m.SentAt, MessageID: m.MessageID} }
 
 // Presence is one connection of a user in a room.
 type Presence struct {
@@ -87,6 +86,7 @@ type Delivery struct {
 // SentRecord is what the Store remembers of a message sent with a client message id.
 type SentRecord struct {
 	MessageID string
+	Seq       int64
 	SentAt    time.Time
 	// Delivery is the first delivery's counts, once Recorded: the first sender may still be
 	// delivering.
@@ -118,18 +118,23 @@ type Store interface {
 	// pageSize, reading only the room's own items (never a scan of the table). It stops at
 	// the first error fn returns.
 	RoomMembers(ctx context.Context, roomID string, pageSize int, fn func([]Membership) error) error
-	// PutMessage stores a message for history.
-	PutMessage(ctx context.Context, m StoredMessage) error
-	// PutMessageOnce stores a message for history together with a record of its sender's
-	// client message id, atomically, unless a live record of the same room, sender and
-	// client message id exists: then it stores nothing and returns that record. The record
-	// lives until until.
-	PutMessageOnce(ctx context.Context, m StoredMessage, clientMessageID string, until time.Time) (*SentRecord, error)
+	// AppendMessage stores m as its room's next message and returns it with its Seq: the
+	// room's last sequence number + 1, taken atomically with the write, so that concurrent
+	// appends to a room get consecutive numbers and a failed append takes none.
+	AppendMessage(ctx context.Context, m StoredMessage) (StoredMessage, error)
+	// AppendMessageOnce is AppendMessage together with a record of the sender's client
+	// message id, atomically, unless a live record of the same room, sender and client
+	// message id exists: then it stores nothing and returns that record. The record lives
+	// until until.
+	AppendMessageOnce(ctx context.Context, m StoredMessage, clientMessageID string, until time.Time) (StoredMessage, *SentRecord, error)
+	// LastSeq returns the room's last sequence number (0 when it has no message yet), read
+	// so that every message up to it can be read.
+	LastSeq(ctx context.Context, roomID string) (int64, error)
 	// RecordDelivery adds a delivery's counts to the record PutMessageOnce made.
 	RecordDelivery(ctx context.Context, roomID, userID, clientMessageID string, d Delivery) error
-	// RecentMessages returns the room's last limit live messages older than before (all of
-	// them when before is zero), oldest first.
-	RecentMessages(ctx context.Context, roomID string, before Cursor, limit int) ([]StoredMessage, error)
+	// Messages returns the room's live messages in r, in sequence order. Expired messages
+	// are left out, so numbers may be missing.
+	Messages(ctx context.Context, roomID string, r MessageRange) ([]StoredMessage, error)
 	// AddPresence adds a connection to its user's connections in a room and reports whether
 	// the user had no live connection there before. Concurrent calls for one user report true
 	// once.

@@ -56,41 +56,6 @@ func TestExpiredPresenceStartsAgain(t *testing.T) {
 	}
 }
 
-// TestPutMessageOnceWindow: a client message id is taken once per room and sender until its
-// record expires; then it is free again.
-func TestPutMessageOnceWindow(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	msg := func(id string, at time.Time) chat.StoredMessage {
-		return chat.StoredMessage{RoomID: "r", MessageID: id, UserID: "u#1", Text: id, SentAt: at, ExpiresAt: at.Add(time.Hour)}
-	}
-	if prior, err := e.store.PutMessageOnce(ctx, msg("M1", now), "c", now.Add(time.Hour)); err != nil || prior != nil {
-		t.Fatalf("first send: %+v, %v", prior, err)
-	}
-	if err := e.store.RecordDelivery(ctx, "r", "u#1", "c", chat.Delivery{Delivered: 3, Gone: 1}); err != nil {
-		t.Fatal(err)
-	}
-	prior, err := e.store.PutMessageOnce(ctx, msg("M2", now.Add(time.Second)), "c", now.Add(time.Hour))
-	if err != nil || prior == nil || prior.MessageID != "M1" || !prior.SentAt.Equal(now) || !prior.Recorded || prior.Delivered != 3 || prior.Gone != 1 {
-		t.Fatalf("retry: %+v, %v; want M1's record with its delivery", prior, err)
-	}
-	// "u" + "#1#c" and "u#1" + "#c" must not share a record.
-	if prior, err := e.store.PutMessageOnce(ctx, chat.StoredMessage{RoomID: "r", MessageID: "M3", UserID: "u", Text: "x", SentAt: now}, "1#c", now.Add(time.Hour)); err != nil || prior != nil {
-		t.Fatalf("another sender whose ids concatenate alike: %+v, %v", prior, err)
-	}
-	// An expired record frees the id.
-	if _, err := e.store.PutMessageOnce(ctx, msg("M4", now), "late", now.Add(-time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if prior, err := e.store.PutMessageOnce(ctx, msg("M5", now), "late", now.Add(time.Hour)); err != nil || prior != nil {
-		t.Fatalf("after the window: %+v, %v; want a new message", prior, err)
-	}
-	msgs, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, 10)
-	if err != nil || len(msgs) != 4 {
-		t.Fatalf("%d messages stored (%v), want M1, M3, M4, M5", len(msgs), err)
-	}
-}
-
 // TestPresenceExpiresWithTheLatestConnection: an older connection joining after a newer one
 // never brings the record's expiry forward, so the newer one is not dropped while it lives.
 func TestPresenceExpiresWithTheLatestConnection(t *testing.T) {

@@ -22,7 +22,7 @@ func bucketItem(t *testing.T, e env, connID string) map[string]types.AttributeVa
 	return rawItem(t, e, "CONN#"+connID, "RATE")
 }
 
-func num(item map[string]types.AttributeValue, name string) string {
+func numAttr(item map[string]types.AttributeValue, name string) string {
 	if v, ok := item[name].(*types.AttributeValueMemberN); ok {
 		return v.Value
 	}
@@ -72,7 +72,7 @@ func TestTakeTokenBurstThenRefusal(t *testing.T) {
 		}
 	}
 	item := bucketItem(t, e, "c1")
-	if num(item, "tokens") != "0" || num(item, "updatedAt") != fmt.Sprint(now.UnixMilli()) || num(item, "expiresAt") != fmt.Sprint(exp.Unix()) {
+	if numAttr(item, "tokens") != "0" || numAttr(item, "updatedAt") != fmt.Sprint(now.UnixMilli()) || numAttr(item, "expiresAt") != fmt.Sprint(exp.Unix()) {
 		t.Errorf("bucket after the burst: %s", dump(item))
 	}
 	for i := range 3 {
@@ -103,7 +103,7 @@ func TestTakeTokenRefills(t *testing.T) {
 	if n := takeN(t, e.store, "c1", 3, at, rate, burst); n != 2 {
 		t.Errorf("1.75 s: %d tokens, want 2", n)
 	}
-	if got := num(bucketItem(t, e, "c1"), "tokens"); got != "0.5" {
+	if got := numAttr(bucketItem(t, e, "c1"), "tokens"); got != "0.5" {
 		t.Errorf("tokens left %s, want 0.5", got)
 	}
 	if n := takeN(t, e.store, "c1", 1, at.Add(250*time.Millisecond), rate, burst); n != 1 {
@@ -113,7 +113,7 @@ func TestTakeTokenRefills(t *testing.T) {
 	if n := takeN(t, e.store, "c1", 1, now, rate, burst); n != 0 {
 		t.Errorf("an earlier clock got %d tokens", n)
 	}
-	if got := num(bucketItem(t, e, "c1"), "updatedAt"); got != fmt.Sprint(at.Add(250*time.Millisecond).UnixMilli()) {
+	if got := numAttr(bucketItem(t, e, "c1"), "updatedAt"); got != fmt.Sprint(at.Add(250*time.Millisecond).UnixMilli()) {
 		t.Errorf("updatedAt %s moved", got)
 	}
 	// A long pause refills to the burst, never past it.
@@ -161,7 +161,7 @@ func TestTakeTokenConcurrentSpendersNeverOverspend(t *testing.T) {
 	if ok, contended := run("many-attempts", 0); ok != burst || contended != 0 {
 		t.Errorf("%d spenders, default attempts: %d tokens taken, %d gave up; want exactly %d and none", spenders, ok, contended, burst)
 	}
-	if got := num(bucketItem(t, e, "many-attempts"), "tokens"); got != "0" {
+	if got := numAttr(bucketItem(t, e, "many-attempts"), "tokens"); got != "0" {
 		t.Errorf("tokens left %s, want 0", got)
 	}
 	// With one attempt each, spenders that lose a race give up, but none overspends.

@@ -23,51 +23,6 @@ func sentKey(roomID, userID, clientMessageID string) map[string]types.AttributeV
 		contract.PrefixSent+strconv.Itoa(len(userID))+"#"+userID+"#"+clientMessageID)
 }
 
-// PutMessageOnce writes the message and the record of its client message id in one
-// TransactWriteItems, the record's put conditional on no live record of that key: two
-// concurrent sends of one client message id store one message. When the condition fails it
-// returns the existing record, read with a strongly consistent read.
-func (s *Store) PutMessageOnce(ctx context.Context, m chat.StoredMessage, clientMessageID string, until time.Time) (*chat.SentRecord, error) {
-	msg, err := messageItem(m)
-	if err != nil {
-		return nil, fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
-	}
-	key := sentKey(m.RoomID, m.UserID, clientMessageID)
-	record := map[string]types.AttributeValue{contract.AttrMessageID: str(m.MessageID)}
-	for k, v := range key {
-		record[k] = v
-	}
-	putMillis(record, contract.AttrSentAt, m.SentAt)
-	putSeconds(record, contract.AttrExpiresAt, until)
-	now := map[string]types.AttributeValue{}
-	putSeconds(now, ":now", s.now())
-	in := &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{
-				TableName:                 aws.String(s.table),
-				Item:                      record,
-				ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #e <= :now"),
-				ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrPK, "#e": contract.AttrExpiresAt},
-				ExpressionAttributeValues: now,
-			}},
-			{Put: &types.Put{TableName: aws.String(s.table), Item: msg}},
-		},
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	}
-	err = s.transact(ctx, in)
-	if err == nil {
-		return nil, nil
-	}
-	if !cancelledFor(err, "ConditionalCheckFailed") {
-		return nil, fmt.Errorf("dynamostore: put message %s in room %s once: %w", m.MessageID, m.RoomID, err)
-	}
-	prior, err := s.sentRecord(ctx, key)
-	if err != nil {
-		return nil, fmt.Errorf("dynamostore: read the earlier send of %q in room %s: %w", clientMessageID, m.RoomID, err)
-	}
-	return prior, nil
-}
-
 // transactAttempts is how many times transact sends a transaction that DynamoDB cancelled for
 // a conflict with another one on the same items (concurrent retries of one send).
 const transactAttempts = 6
@@ -125,6 +80,7 @@ func (s *Store) sentRecord(ctx context.Context, key map[string]types.AttributeVa
 	}
 	d := decoder{item: item}
 	r := &chat.SentRecord{MessageID: d.str(contract.AttrMessageID), SentAt: d.millis(contract.AttrSentAt)}
+	r.Seq, _ = d.num(contract.AttrSeq)
 	delivered, ok := d.num(contract.AttrDelivered)
 	undelivered, _ := d.num(contract.AttrUndelivered)
 	gone, _ := d.num(contract.AttrGone)

@@ -253,79 +253,6 @@ func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn
 	return nil
 }
 
-// PutMessage stores a message for history. Its SentAt must lie between 1970 and 2262 (the sort
-// key holds it as unsigned nanoseconds); messages with the same SentAt differ by MessageID.
-func (s *Store) PutMessage(ctx context.Context, m chat.StoredMessage) error {
-	item, err := messageItem(m)
-	if err != nil {
-		return fmt.Errorf("dynamostore: put message %s in room %s: %w", m.MessageID, m.RoomID, err)
-	}
-	return s.put(ctx, item, "", time.Time{}, time.Time{}, "message %s in room %s", m.MessageID, m.RoomID)
-}
-
-// messageItem returns the item of a message.
-func messageItem(m chat.StoredMessage) (map[string]types.AttributeValue, error) {
-	if m.RoomID == "" || m.MessageID == "" {
-		return nil, errors.New("empty id")
-	}
-	sk, err := messageSortKey(m.SentAt, m.MessageID)
-	if err != nil {
-		return nil, err
-	}
-	item := userItem(contract.PrefixRoom+m.RoomID, sk, m.UserID, m.DisplayName)
-	item[contract.AttrMessageID] = str(m.MessageID)
-	item[contract.AttrText] = str(m.Text)
-	putMillis(item, contract.AttrSentAt, m.SentAt)
-	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
-	return item, nil
-}
-
-// RecentMessages returns the room's last limit live messages older than before, oldest
-// first, reading newest first and paging on when expired messages were skipped. A limit of 0
-// or less returns none. The reads are eventually consistent.
-func (s *Store) RecentMessages(ctx context.Context, roomID string, before chat.Cursor, limit int) ([]chat.StoredMessage, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	in := s.partitionQuery(contract.PrefixRoom+roomID, contract.PrefixMessage)
-	if !before.IsZero() {
-		hi, err := messageSortKey(before.SentAt, before.MessageID)
-		if err != nil {
-			return nil, fmt.Errorf("dynamostore: recent messages of room %s: cursor: %w", roomID, err)
-		}
-		// BETWEEN is inclusive: the cursor's own message is skipped below.
-		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk BETWEEN :sk AND :hi")
-		in.ExpressionAttributeValues[":hi"] = str(hi)
-	}
-	in.ScanIndexForward = aws.Bool(false)
-	in.Limit = aws.Int32(int32(min(limit+1, math.MaxInt32)))
-	var msgs []chat.StoredMessage // newest first
-	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
-		for _, item := range items {
-			if len(msgs) == limit {
-				break
-			}
-			if !s.live(item) {
-				continue
-			}
-			m, err := decodeMessage(roomID, item)
-			if err != nil {
-				return false, err
-			}
-			if !before.IsZero() && m.MessageID == before.MessageID && m.SentAt.Equal(before.SentAt) {
-				continue
-			}
-			msgs = append(msgs, m)
-		}
-		return len(msgs) < limit, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dynamostore: recent messages of room %s: %w", roomID, err)
-	}
-	slices.Reverse(msgs)
-	return msgs, nil
-}
-
 // partitionQuery returns a Query of the table's items whose partition key is pk and, unless
 // skPrefix is "", whose sort key begins with skPrefix.
 func (s *Store) partitionQuery(pk, skPrefix string) *dynamodb.QueryInput {
@@ -469,55 +396,6 @@ func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, er
 		return chat.Membership{}, fmt.Errorf("membership item: %w", d.err)
 	}
 	return m, nil
-}
-
-// decodeMessage reads a message item of roomID; SentAt comes from the sort key, to the
-// nanosecond.
-func decodeMessage(roomID string, item map[string]types.AttributeValue) (chat.StoredMessage, error) {
-	d := decoder{item: item}
-	sk := d.str(contract.AttrSK)
-	m := chat.StoredMessage{
-		RoomID:      roomID,
-		MessageID:   d.str(contract.AttrMessageID),
-		UserID:      d.str(contract.AttrUserID),
-		DisplayName: d.str(contract.AttrDisplayName),
-		Text:        d.str(contract.AttrText),
-		ExpiresAt:   d.seconds(contract.AttrExpiresAt),
-	}
-	if d.err != nil {
-		return chat.StoredMessage{}, fmt.Errorf("message item %s: %w", sk, d.err)
-	}
-	sentAt, err := parseMessageSortKey(sk)
-	if err != nil {
-		return chat.StoredMessage{}, err
-	}
-	m.SentAt = sentAt
-	return m, nil
-}
-
-// nanosDigits is the width of the zero-padded nanoseconds in a message sort key: enough for
-// any non-negative int64.
-const nanosDigits = 19
-
-// messageSortKey returns MSG#<19-digit unix nanos>#<messageID>, which sorts by time and then id.
-func messageSortKey(sentAt time.Time, messageID string) (string, error) {
-	if sentAt.Before(time.Unix(0, 0)) || sentAt.After(time.Unix(0, math.MaxInt64)) {
-		return "", fmt.Errorf("sent at %v: outside 1970..2262", sentAt)
-	}
-	return fmt.Sprintf("%s%0*d#%s", contract.PrefixMessage, nanosDigits, sentAt.UnixNano(), messageID), nil
-}
-
-// parseMessageSortKey returns the time held by a message sort key.
-func parseMessageSortKey(sk string) (time.Time, error) {
-	rest, ok := strings.CutPrefix(sk, contract.PrefixMessage)
-	if !ok || len(rest) <= nanosDigits || rest[nanosDigits] != '#' {
-		return time.Time{}, fmt.Errorf("malformed message sort key %q", sk)
-	}
-	nanos, err := strconv.ParseInt(rest[:nanosDigits], 10, 64)
-	if err != nil || nanos < 0 {
-		return time.Time{}, fmt.Errorf("malformed message sort key %q", sk)
-	}
-	return time.Unix(0, nanos).UTC(), nil
 }
 
 // str returns a string attribute value.

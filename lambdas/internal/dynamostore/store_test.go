@@ -351,114 +351,6 @@ func TestRoomMembersReadsOnlyTheRoom(t *testing.T) {
 	t.Logf("read units: small room %v, crowd room %v", after.ConsumedRead(), crowd.ConsumedRead())
 }
 
-func TestRecentMessages(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	base := now.Add(-time.Hour + 123456789*time.Nanosecond)
-	var live []chat.StoredMessage
-	for i := range 12 {
-		m := chat.StoredMessage{
-			RoomID:      "r",
-			MessageID:   fmt.Sprintf("m%02d", i),
-			UserID:      "u1",
-			DisplayName: "Ada",
-			Text:        fmt.Sprintf("hello %d", i),
-			SentAt:      base.Add(time.Duration(i) * time.Second),
-			ExpiresAt:   now.Add(24 * time.Hour),
-		}
-		switch i {
-		case 3, 8, 9, 10, 11: // expired: 8..11 are the newest and fill a whole page of 2
-			m.ExpiresAt = now.Add(-time.Duration(i) * time.Second)
-		default:
-			live = append(live, m)
-		}
-		putMessage(t, e.store, m)
-	}
-	// Another room, and a room whose id extends this one's.
-	putMessage(t, e.store, chat.StoredMessage{RoomID: "other", MessageID: "x", SentAt: base.Add(time.Hour)})
-	putMessage(t, e.store, chat.StoredMessage{RoomID: "r2", MessageID: "y", SentAt: base.Add(time.Hour)})
-
-	for _, limit := range []int{1, 2, 5, 7, 100} {
-		got, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, limit)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := live[max(0, len(live)-limit):]
-		if len(got) != len(want) {
-			t.Errorf("limit %d: %d messages (%v), want %d (%v)", limit, len(got), ids(got), len(want), ids(want))
-			continue
-		}
-		for i := range want {
-			assertMessage(t, got[i], want[i])
-		}
-	}
-	if got, err := e.store.RecentMessages(ctx, "r", chat.Cursor{}, 0); err != nil || len(got) != 0 {
-		t.Errorf("limit 0: %v, %v; want none", ids(got), err)
-	}
-	if got, err := e.store.RecentMessages(ctx, "empty", chat.Cursor{}, 10); err != nil || len(got) != 0 {
-		t.Errorf("empty room: %v, %v; want none", ids(got), err)
-	}
-}
-
-func TestSameNanosecondMessagesDoNotCollide(t *testing.T) {
-	e := newEnv(t)
-	at := now.Add(-time.Minute + time.Nanosecond)
-	for _, id := range []string{"b", "a", "c#with#hashes"} {
-		putMessage(t, e.store, chat.StoredMessage{RoomID: "r", MessageID: id, Text: id, SentAt: at})
-	}
-	got, err := e.store.RecentMessages(context.Background(), "r", chat.Cursor{}, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"a", "b", "c#with#hashes"}; !slices.Equal(ids(got), want) {
-		t.Fatalf("messages = %v, want %v", ids(got), want)
-	}
-	for _, m := range got {
-		if !m.SentAt.Equal(at) || m.Text != m.MessageID {
-			t.Errorf("message %s: SentAt %v text %q, want %v and its id", m.MessageID, m.SentAt, m.Text, at)
-		}
-	}
-}
-
-func TestPutMessageRejectsUnsortableTimes(t *testing.T) {
-	e := newEnv(t)
-	for _, at := range []time.Time{{}, time.Unix(-1, 0), time.Date(2263, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		if err := e.store.PutMessage(context.Background(), chat.StoredMessage{RoomID: "r", MessageID: "m", SentAt: at}); err == nil {
-			t.Errorf("PutMessage with SentAt %v succeeded", at)
-		}
-	}
-}
-
-func TestMessageSortKey(t *testing.T) {
-	early, err := messageSortKey(time.Unix(0, 5), "z")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if early != "MSG#0000000000000000005#z" {
-		t.Errorf("sort key = %q", early)
-	}
-	late, err := messageSortKey(time.Unix(1, 0), "a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if early >= late {
-		t.Errorf("%q sorts after %q", early, late)
-	}
-	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
-	sk, err := messageSortKey(at, "id#1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := parseMessageSortKey(sk); err != nil || !got.Equal(at) {
-		t.Errorf("parse(%q) = %v, %v; want %v", sk, got, err, at)
-	}
-	for _, bad := range []string{"", "MSG#", "MSG#123#x", "MSG#000000000000000000x#id", "ROOM#0000000000000000005#z"} {
-		if _, err := parseMessageSortKey(bad); err == nil {
-			t.Errorf("parse(%q) succeeded", bad)
-		}
-	}
-}
-
 func putConnection(t *testing.T, s *Store, c chat.Connection) {
 	t.Helper()
 	if err := s.PutConnection(context.Background(), c); err != nil {
@@ -473,11 +365,13 @@ func put(t *testing.T, s *Store, m chat.Membership) {
 	}
 }
 
-func putMessage(t *testing.T, s *Store, m chat.StoredMessage) {
+func putMessage(t *testing.T, s *Store, m chat.StoredMessage) chat.StoredMessage {
 	t.Helper()
-	if err := s.PutMessage(context.Background(), m); err != nil {
+	m, err := s.AppendMessage(context.Background(), m)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return m
 }
 
 func collectMembers(t *testing.T, s *Store, room string, pageSize int) []chat.Membership {
@@ -519,7 +413,7 @@ func assertMembership(t *testing.T, got, want chat.Membership) {
 
 func assertMessage(t *testing.T, got, want chat.StoredMessage) {
 	t.Helper()
-	if got.RoomID != want.RoomID || got.MessageID != want.MessageID || got.UserID != want.UserID ||
+	if got.RoomID != want.RoomID || got.Seq != want.Seq || got.MessageID != want.MessageID || got.UserID != want.UserID ||
 		got.DisplayName != want.DisplayName || got.Text != want.Text ||
 		!got.SentAt.Equal(want.SentAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
 		t.Errorf("message = %+v, want %+v", got, want)

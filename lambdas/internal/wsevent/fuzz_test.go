@@ -246,16 +246,20 @@ func (s *memStore) RoomMembers(_ context.Context, roomID string, _ int, fn func(
 	})
 }
 
-func (s *memStore) PutMessage(_ context.Context, m chat.StoredMessage) error {
+func (s *memStore) AppendMessage(_ context.Context, m chat.StoredMessage) (chat.StoredMessage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m.Seq = 2
 	s.last = &m
-	return nil
+	return m, nil
 }
 
-func (s *memStore) PutMessageOnce(ctx context.Context, m chat.StoredMessage, _ string, _ time.Time) (*chat.SentRecord, error) {
-	return nil, s.PutMessage(ctx, m)
+func (s *memStore) AppendMessageOnce(ctx context.Context, m chat.StoredMessage, _ string, _ time.Time) (chat.StoredMessage, *chat.SentRecord, error) {
+	m, err := s.AppendMessage(ctx, m)
+	return m, nil, err
 }
+
+func (s *memStore) LastSeq(context.Context, string) (int64, error) { return 1, nil }
 
 func (s *memStore) RecordDelivery(context.Context, string, string, string, chat.Delivery) error {
 	return nil
@@ -267,8 +271,11 @@ func (s *memStore) RemovePresence(context.Context, string, string, string) (bool
 	return true, nil
 }
 
-func (s *memStore) RecentMessages(_ context.Context, roomID string, _ chat.Cursor, limit int) ([]chat.StoredMessage, error) {
-	return []chat.StoredMessage{{RoomID: roomID, MessageID: "m1", UserID: "bob", Text: "earlier", SentAt: time.Unix(0, 0)}}[:min(limit, 1)], nil
+func (s *memStore) Messages(_ context.Context, roomID string, r chat.MessageRange) ([]chat.StoredMessage, error) {
+	if r.After >= 1 || r.Before == 1 {
+		return nil, nil
+	}
+	return []chat.StoredMessage{{RoomID: roomID, Seq: 1, MessageID: "m1", UserID: "bob", Text: "earlier", SentAt: time.Unix(0, 0)}}[:min(r.Limit, 1)], nil
 }
 
 func (s *memStore) TakeToken(context.Context, string, time.Time, float64, float64, time.Time) (bool, error) {
