@@ -13,11 +13,22 @@
 // This design, per message: the client's sendmessage (1 message in), the ack (1 message
 // out), one @connections POST per other member of the room (room size − 1 messages out);
 // one chat invocation; DynamoDB: GetItem connection, GetItem + UpdateItem rate bucket,
-// GetItem membership (all strongly consistent), PutItem message, Query of the room's byRoom
-// index partition (eventually consistent). Per connection: the authorizer and connect
-// invocations and a PutItem; joinroom (a chat invocation, presence to the room, a membership
-// written with its index entry); $disconnect (two strongly consistent Queries, a
-// BatchWriteItem deleting connection, bucket and membership, presence "left" to the room).
+// GetItem membership, GetItem of the room's head (all strongly consistent), then the
+// sequenced append: one TransactWriteItems of the head's update and the message's put (2 WRU
+// per KB of each item, as AWS charges a transaction), with a clientMessageId (the fraction
+// -client-message-id of messages) a third item, the clientMessageId record, and after the
+// fan-out an UpdateItem of that record (RecordDelivery); then the Query of the room's byRoom
+// index partition (eventually consistent). Before sequencing a message was one PutItem (1
+// WRU). Retries of an append that lost the race for a number (one more head read and
+// transaction each; see BENCHMARKS.md, "Sequencing and resume") are not modeled: at rooms of
+// 20 sending 1 message a minute each, two sends in one room rarely overlap. Per connection:
+// the authorizer and connect invocations and a PutItem; joinroom (a chat invocation, a
+// membership written with its index entry, the user's presence record updated, the room's
+// head read, presence to the room); $disconnect (two strongly consistent Queries, a
+// BatchWriteItem deleting connection, bucket and membership, the presence record updated,
+// presence "left" to the room). A joinroom with since replays what the client missed
+// (strongly consistent Queries, resume frames of up to 128 KB, each metered in 32 KB
+// increments); the workload has no gaps to replay, so it is not modeled.
 //
 // The sample design (sendmessage/app.js): every message Scans the whole connections table
 // and posts to every connection, the sender's included; no route response; onconnect and
@@ -95,6 +106,9 @@ type config struct {
 	disconnectCPU                  float64 // presence POSTs included
 	connItem, rateItem, memberItem int     // item sizes, bytes
 	indexItem, msgItemOverText     int     // an index entry; a message item less its text
+	headItem, recordItem           int     // a room's head; a clientMessageId record (with its counts)
+	presenceItem                   int     // a user's presence record in a room
+	clientMessageIDShare           float64 // fraction of messages sent with a clientMessageId
 	chatLogBytes, otherLogBytes    int     // log bytes per invocation (incl. START/END/REPORT)
 
 	// Assumed network waits.
@@ -122,7 +136,7 @@ func parseFlags() config {
 	flag.IntVar(&c.chatMB, "chat-memory", 512, "chat function memory, MB (the construct's default)")
 	flag.IntVar(&c.handlerMB, "handler-memory", 128, "authorizer, connect, disconnect memory, MB")
 
-	flag.Float64Var(&c.chatBaseCPU, "chat-base-cpu-ms", 3.7, "measured: sendmessage CPU ms without its POSTs (6 DynamoDB calls, validation, JSON)")
+	flag.Float64Var(&c.chatBaseCPU, "chat-base-cpu-ms", 3.7, "measured before sequencing: sendmessage CPU ms without its POSTs (6 DynamoDB calls, validation, JSON)")
 	flag.Float64Var(&c.chatPostCPU, "post-cpu-ms", 0.19, "measured: CPU ms per @connections POST (SigV4, HTTP, JSON)")
 	flag.Float64Var(&c.joinCPU, "join-cpu-ms", 2.8, "measured: joinroom CPU ms without its presence POSTs")
 	flag.Float64Var(&c.authorizerCPU, "authorizer-cpu-ms", 0.53, "measured: authorizer CPU ms per connect (JWT verification, JWKS cached)")
@@ -132,7 +146,11 @@ func parseFlags() config {
 	flag.IntVar(&c.rateItem, "rate-item-bytes", 69, "measured: rate bucket item size")
 	flag.IntVar(&c.memberItem, "member-item-bytes", 157, "measured: membership item size")
 	flag.IntVar(&c.indexItem, "index-item-bytes", 156, "measured: byRoom index entry size")
-	flag.IntVar(&c.msgItemOverText, "message-item-overhead-bytes", 157, "measured: message item size less its text")
+	flag.IntVar(&c.msgItemOverText, "message-item-overhead-bytes", 178, "measured (BenchmarkAppend, AWS's size rules, 36-character user id): message item size less its text")
+	flag.IntVar(&c.headItem, "head-item-bytes", 24, "measured (BenchmarkAppend): a room's head item")
+	flag.IntVar(&c.recordItem, "record-item-bytes", 160, "measured (BenchmarkAppend): clientMessageId record, 132 B, plus its delivery counts")
+	flag.IntVar(&c.presenceItem, "presence-item-bytes", 120, "assumed: a user's presence record (keys, a set of one or two connection ids, expiry)")
+	flag.Float64Var(&c.clientMessageIDShare, "client-message-id", 1, "fraction of messages sent with a clientMessageId (the README's examples and integ/cmd/loadbench send one with every message)")
 	flag.IntVar(&c.chatLogBytes, "chat-log-bytes", 1561, "measured: chat function log bytes per invocation (request log, fan-out summary, EMF metrics, START/END/REPORT)")
 	flag.IntVar(&c.otherLogBytes, "handler-log-bytes", 590, "measured: log bytes per invocation of authorizer (503), connect (549), disconnect (714): their mean")
 
@@ -151,8 +169,8 @@ func parseFlags() config {
 
 func main() {
 	c := parseFlags()
-	if c.users < 2 || c.roomSize < 2 || c.roomSize > c.users || c.hours <= 0 || c.days < 1 || c.perMinute <= 0 {
-		fmt.Fprintln(os.Stderr, "cost: want users ≥ room size ≥ 2, hours > 0, days ≥ 1, per-minute > 0")
+	if c.users < 2 || c.roomSize < 2 || c.roomSize > c.users || c.hours <= 0 || c.days < 1 || c.perMinute <= 0 || c.clientMessageIDShare < 0 || c.clientMessageIDShare > 1 {
+		fmt.Fprintln(os.Stderr, "cost: want users ≥ room size ≥ 2, hours > 0, days ≥ 1, per-minute > 0, 0 ≤ client-message-id ≤ 1")
 		os.Exit(2)
 	}
 	report(c)
@@ -249,6 +267,36 @@ func writeUnits(n int) float64 {
 	return math.Ceil(float64(max(n, 1)) / writeUnitBytes)
 }
 
+// transactWriteUnits returns the WRU of a TransactWriteItems of items of these sizes: AWS
+// charges 2 WRU per KB of each item (a prepare and a commit). DynamoDB Local reports a flat
+// 4 for any transaction, so this is AWS's documented figure, not a measured one.
+func transactWriteUnits(sizes ...int) float64 {
+	u := 0.0
+	for _, n := range sizes {
+		u += 2 * writeUnits(n)
+	}
+	return u
+}
+
+// sendCapacity returns a sendmessage's DynamoDB reads and writes, its calls, and a note on
+// its writes: 4 strongly consistent GetItems (connection, bucket, membership, the room's
+// head), the room's index Query (eventually consistent, sizes summed before rounding), the
+// bucket's UpdateItem, the append transaction (head + message, + the record with a
+// clientMessageId) and, with a clientMessageId, RecordDelivery's UpdateItem of the record.
+func sendCapacity(c config) (rru, wru, calls float64, note string) {
+	msgItem := c.msgItemOverText + c.textBytes
+	rru = readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) +
+		readUnits(c.roomSize*c.indexItem, false)
+	plain := transactWriteUnits(c.headItem, msgItem)
+	once := transactWriteUnits(c.headItem, msgItem, c.recordItem) + writeUnits(c.recordItem)
+	share := c.clientMessageIDShare
+	wru = writeUnits(c.rateItem) + (1-share)*plain + share*once
+	calls = 7 + share
+	note = fmt.Sprintf("writes: bucket %.0f WRU + the append, a transaction: %.0f WRU (head %d B and message %d B, 2 each; DynamoDB Local reports 4 for any transaction) or, with a clientMessageId (%.0f%% of messages), %.0f WRU (the record, %d B, as a third item: +2, and RecordDelivery's update of it: +%.0f); before sequencing the message was one PutItem, %.0f WRU",
+		writeUnits(c.rateItem), plain, c.headItem, msgItem, 100*share, once, c.recordItem, writeUnits(c.recordItem), writeUnits(msgItem))
+	return rru, wru, calls, note
+}
+
 // workload is the month's volume.
 type workload struct {
 	messages, connections, connMinutes float64
@@ -310,27 +358,26 @@ func ours(c config, w workload) (usage, []string) {
 	sendCPU := c.chatBaseCPU + others*c.chatPostCPU
 	joinCPU := c.joinCPU + others*c.chatPostCPU
 	discCPU := c.disconnectCPU
+	rruMsg, wruMsg, sendCalls, writesNote := sendCapacity(c)
 	u.lambda = []fnUse{
-		{"chat: sendmessage", w.messages, lambdaMs(sendCPU, c.chatMB, 6*c.ddbCallMs+waves*c.postWaveMs), c.chatMB},
-		{"chat: joinroom", w.connections, lambdaMs(joinCPU, c.chatMB, 6*c.ddbCallMs+waves*c.postWaveMs), c.chatMB},
+		{"chat: sendmessage", w.messages, lambdaMs(sendCPU, c.chatMB, sendCalls*c.ddbCallMs+waves*c.postWaveMs), c.chatMB},
+		{"chat: joinroom", w.connections, lambdaMs(joinCPU, c.chatMB, 8*c.ddbCallMs+waves*c.postWaveMs), c.chatMB},
 		{"authorizer", w.connections, lambdaMs(c.authorizerCPU, c.handlerMB, 0), c.handlerMB},
 		{"connect", w.connections, lambdaMs(c.connectCPU, c.handlerMB, c.ddbCallMs), c.handlerMB},
-		{"disconnect", w.connections, lambdaMs(discCPU, c.handlerMB, 4*c.ddbCallMs+waves*c.postWaveMs), c.handlerMB},
+		{"disconnect", w.connections, lambdaMs(discCPU, c.handlerMB, 5*c.ddbCallMs+waves*c.postWaveMs), c.handlerMB},
 	}
 
-	// DynamoDB per message: 3 strongly consistent GetItems, the room's index Query
-	// (eventually consistent, sizes summed before rounding), UpdateItem bucket, PutItem message.
-	msgItem := c.msgItemOverText + c.textBytes
-	rruMsg := readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.roomSize*c.indexItem, false)
-	wruMsg := writeUnits(c.rateItem) + writeUnits(msgItem)
-	// Per connection: connect PutItem; joinroom GetItem ×3, UpdateItem, PutItem membership
-	// (+ its index entry), Query; disconnect: Query memberships and Query partition (strongly
+	// Per connection: connect PutItem; joinroom GetItem ×3, UpdateItem bucket, PutItem
+	// membership (+ its index entry), UpdateItem presence, GetItem head (strongly
+	// consistent), Query; disconnect: Query memberships and Query partition (strongly
 	// consistent; connection + bucket + membership), BatchWriteItem of 3 deletes (+ the index
-	// entry), presence Query.
+	// entry), UpdateItem presence, presence Query.
+	msgItem := c.msgItemOverText + c.textBytes
 	partition := c.connItem + c.rateItem + c.memberItem
-	rruConn := (readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.roomSize*c.indexItem, false)) +
+	rruConn := (readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) + readUnits(c.roomSize*c.indexItem, false)) +
 		2*readUnits(partition, true) + readUnits(c.roomSize*c.indexItem, false)
-	wruConn := writeUnits(c.connItem) + (writeUnits(c.rateItem) + 2*writeUnits(c.memberItem)) + (writeUnits(c.connItem) + writeUnits(c.rateItem) + 2*writeUnits(c.memberItem))
+	wruConn := writeUnits(c.connItem) + (writeUnits(c.rateItem) + 2*writeUnits(c.memberItem) + writeUnits(c.presenceItem)) +
+		(writeUnits(c.connItem) + writeUnits(c.rateItem) + 2*writeUnits(c.memberItem) + writeUnits(c.presenceItem))
 	u.rru = w.messages*rruMsg + w.connections*rruConn
 	u.wru = w.messages*wruMsg + w.connections*wruConn
 
@@ -343,13 +390,15 @@ func ours(c config, w workload) (usage, []string) {
 	u.logBytes = lambdaLogs + accessLogs
 
 	notes = append(notes,
-		fmt.Sprintf("per message: %.0f API Gateway messages (1 in, 1 ack, %.0f POSTs); %.1f RRU + %.0f WRU; chat %.0f ms at %d MB (%.2f ms CPU × %d ÷ %d + %.0f ms wait: 6 DynamoDB calls × %.0f ms + %.0f wave(s) of POSTs × %.0f ms)",
-			perMsg, others, rruMsg, wruMsg, u.lambda[0].durationMs, c.chatMB, sendCPU, lambdaFullVCPUMB, c.chatMB, 6*c.ddbCallMs+waves*c.postWaveMs, c.ddbCallMs, waves, c.postWaveMs),
-		fmt.Sprintf("per connection (%.0f a day per user: a %.0f h day, connections capped at %.0f h): %.0f messages (joinroom in/out, presence joined and left to %.0f members); authorizer, connect, chat joinroom, disconnect; %.1f RRU + %.0f WRU",
+		fmt.Sprintf("per message: %.0f API Gateway messages (1 in, 1 ack, %.0f POSTs); %.1f RRU + %.0f WRU; chat %.0f ms at %d MB (%.2f ms CPU × %d ÷ %d + %.0f ms wait: %.3g DynamoDB calls × %.0f ms, a transaction counted as one call, + %.0f wave(s) of POSTs × %.0f ms)",
+			perMsg, others, rruMsg, wruMsg, u.lambda[0].durationMs, c.chatMB, sendCPU, lambdaFullVCPUMB, c.chatMB, sendCalls*c.ddbCallMs+waves*c.postWaveMs, sendCalls, c.ddbCallMs, waves, c.postWaveMs),
+		"per message, "+writesNote,
+		fmt.Sprintf("per message, reads: 4 strongly consistent GetItems (connection, bucket, membership, the room's head: %.0f RRU each) + the index Query; the head read is new with sequencing (+1 RRU); the CPU figure (%.2f ms base) was measured before sequencing and idempotent sends, with 6 DynamoDB calls (now %.3g)", readUnits(c.headItem, true), c.chatBaseCPU, sendCalls),
+		fmt.Sprintf("per connection (%.0f a day per user: a %.0f h day, connections capped at %.0f h): %.0f messages (joinroom in/out, presence joined and left to %.0f members); authorizer, connect, chat joinroom, disconnect; %.1f RRU + %.0f WRU (joinroom's head read and the presence record's two updates included)",
 			w.perDayConnections, c.hours, c.connectionCapHours, perConn, others, rruConn, wruConn),
 		fmt.Sprintf("the room's index Query reads %d entries × %d B = %d B: %.1f RRU eventually consistent", c.roomSize, c.indexItem, c.roomSize*c.indexItem, readUnits(c.roomSize*c.indexItem, false)),
 		fmt.Sprintf("logs: %d B per chat invocation, %d B per other invocation (measured), %.0f B per access log line (the construct's format, representative values)", c.chatLogBytes, c.otherLogBytes, access),
-		fmt.Sprintf("storage: %.1f M messages kept 30 days (HistoryRetention) × %d B (+%d B overhead), point-in-time recovery on", w.messages/1e6, msgItem, ddbItemOverhead),
+		fmt.Sprintf("storage: %.1f M messages kept 30 days (HistoryRetention) × %d B (+%d B overhead), point-in-time recovery on; clientMessageId records (kept 24 h) and room heads left out (under 1%%)", w.messages/1e6, msgItem, ddbItemOverhead),
 	)
 	return u, notes
 }
