@@ -18,27 +18,33 @@ const replayBatch = 500
 // and when a post fails. It returns how many messages it posted.
 func (s *Service) replay(ctx context.Context, c Connection, roomID string, since, last int64) (int, error) {
 	r := replayRun{s: s, ctx: ctx, target: c.ID, roomID: roomID, next: since + 1, envelope: resumeEnvelope(roomID)}
+	err := r.run(last)
+	if err == nil {
+		err = r.flush() // a page carries over from one read to the next: post what is left
+	}
+	return r.posted, err
+}
+
+// run reads and adds the messages up to last, batch by batch, until the deadline is near.
+func (r *replayRun) run(last int64) error {
 	for r.next <= last {
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < s.fanout.Retry.DeadlineReserve {
-			return r.posted, nil
+		if deadline, ok := r.ctx.Deadline(); ok && time.Until(deadline) < r.s.fanout.Retry.DeadlineReserve {
+			return nil
 		}
-		stored, err := s.store.Messages(ctx, roomID, MessageRange{After: r.next - 1, Before: last + 1, Limit: replayBatch})
+		stored, err := r.s.store.Messages(r.ctx, r.roomID, MessageRange{After: r.next - 1, Before: last + 1, Limit: replayBatch})
 		if err != nil {
-			return r.posted, fmt.Errorf("messages of %s after %d: %w", roomID, r.next-1, err)
+			return fmt.Errorf("messages of %s after %d: %w", r.roomID, r.next-1, err)
 		}
 		if len(stored) == 0 {
-			return r.posted, r.lost(last)
+			return r.lost(last)
 		}
 		for _, m := range stored {
 			if err := r.add(m); err != nil {
-				return r.posted, err
+				return err
 			}
 		}
-		if err := r.flush(); err != nil {
-			return r.posted, err
-		}
 	}
-	return r.posted, nil
+	return nil
 }
 
 // replayRun is one replay: the page being filled and what was posted.
