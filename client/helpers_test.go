@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"runtime"
 	"sync"
 	"testing"
@@ -45,6 +46,7 @@ func dial(t *testing.T, s *testServer, opts Options) *Client {
 		t.Fatalf("Dial: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
+	wantState(t, c, Connected)
 	return c
 }
 
@@ -54,6 +56,8 @@ func dial(t *testing.T, s *testServer, opts Options) *Client {
 func checkGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
 	t.Cleanup(func() {
+		// Refused handshakes leave keep-alive connections in the shared transport.
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 		deadline := time.Now().Add(waitTimeout)
 		for runtime.NumGoroutine() > before {
 			if time.Now().After(deadline) {
@@ -123,17 +127,22 @@ func wantState(t *testing.T, c *Client, want State) *StateEvent {
 	}
 }
 
-// wantNoEvent checks that no event is pending once a round trip to the server completed
-// (every frame sent before the answer was handled before it).
+// wantNoEvent checks that no event but state changes is pending once a round trip to the
+// server completed (every frame sent before the answer was handled before it).
 func wantNoEvent(t *testing.T, c *Client, roomID string) {
 	t.Helper()
 	if _, err := c.History(context.Background(), roomID, HistoryQuery{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case e := <-c.Events():
-		t.Fatalf("unexpected event %#v", e)
-	default:
+	for {
+		select {
+		case e := <-c.Events():
+			if _, ok := e.(*StateEvent); !ok {
+				t.Fatalf("unexpected event %#v", e)
+			}
+		default:
+			return
+		}
 	}
 }
 
@@ -151,4 +160,17 @@ func join(t *testing.T, c *Client, roomID string) {
 func isErr(err error, code string) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Code == code
+}
+
+// waitFor polls cond until it holds, for what the client does in the background and tells
+// no one (such as counting a pong).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v", what, waitTimeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -35,6 +35,8 @@ type testServer struct {
 	conns  []*serverConn
 	tokens []string        // every token presented, in order
 	refuse map[string]bool // tokens answered 401
+	// refuseAll answers every handshake 401 (the server is unreachable for the client).
+	refuseAll bool
 	log    []string        // what happened, in order (see note)
 	// intercept, when set, sees each request first; returning true means it answered
 	// (or deliberately did not).
@@ -103,6 +105,20 @@ func (s *testServer) close() {
 	s.srv.Close()
 }
 
+// setIntercept sets the intercept hook.
+func (s *testServer) setIntercept(f func(sc *serverConn, req clientRequest) bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.intercept = f
+}
+
+// setRefuseAll sets refuseAll.
+func (s *testServer) setRefuseAll(refuse bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseAll = refuse
+}
+
 // note records an event of the script, for tests of ordering.
 func (s *testServer) note(format string, args ...any) {
 	s.mu.Lock()
@@ -126,7 +142,7 @@ func (s *testServer) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.tokens = append(s.tokens, token)
-	refused := token == "" || s.refuse[token]
+	refused := token == "" || s.refuse[token] || s.refuseAll
 	s.mu.Unlock()
 	if refused {
 		http.Error(w, "Unauthorized", http.StatusUnauthorized)
@@ -195,6 +211,18 @@ func (sc *serverConn) next(action string) clientRequest {
 		case <-timeout:
 			sc.s.t.Fatalf("conn%d: no %s request within %v", sc.n, action, waitTimeout)
 		}
+	}
+}
+
+// nextAny returns the next request, whatever its action.
+func (sc *serverConn) nextAny() clientRequest {
+	sc.s.t.Helper()
+	select {
+	case req := <-sc.requests:
+		return req
+	case <-time.After(waitTimeout):
+		sc.s.t.Fatalf("conn%d: no request within %v", sc.n, waitTimeout)
+		return clientRequest{}
 	}
 }
 

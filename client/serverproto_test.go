@@ -64,8 +64,8 @@ func (s *testServer) join(sc *serverConn, roomID string, since *int64) {
 	if len(replay) > 0 {
 		sc.send(protocol.Resume{Type: protocol.FrameResume, RoomID: roomID, Messages: replay})
 	}
+	s.note("conn%d joined %s", sc.n, roomID) // before the client can know it
 	sc.send(protocol.Joined{Type: protocol.FrameJoined, RoomID: roomID, LastSeq: last})
-	s.note("conn%d joined %s", sc.n, roomID)
 }
 
 // sendMessage stores and fans out a message, or answers a repeated clientMessageId with the
