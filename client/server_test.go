@@ -37,7 +37,7 @@ type testServer struct {
 	refuse map[string]bool // tokens answered 401
 	// refuseAll answers every handshake 401 (the server is unreachable for the client).
 	refuseAll bool
-	log    []string        // what happened, in order (see note)
+	log       []string // what happened, in order (see note)
 	// intercept, when set, sees each request first; returning true means it answered
 	// (or deliberately did not).
 	intercept func(sc *serverConn, req clientRequest) bool
