@@ -13,8 +13,8 @@ var errInFlight = errors.New("client: the same request is already in flight")
 
 // request sends req until it is answered. It waits through reconnects; sends again after a
 // lost connection or Options.RequestTimeout (every request of the protocol may be repeated);
-// retries rate_limited and internal_error after a backoff; and replaces the connection on
-// unauthorized (the server no longer knows it). It returns the answer, an *Error when the
+// retries rate_limited and internal_error after a backoff; and on unauthorized (the server no
+// longer knows the connection) replaces the connection, then retries after a backoff. It returns the answer, an *Error when the
 // server refused for good, or an error when ctx is done or the client closed.
 func (c *Client) request(ctx context.Context, req request) (answer, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -39,9 +39,10 @@ func (c *Client) request(ctx context.Context, req request) (answer, error) {
 			return a, nil
 		case !retryable(a.err.Code):
 			return answer{}, serverError(a.err)
-		case a.err.Code == protocol.CodeUnauthorized:
-			cn.kill(fmt.Errorf("%w: the server does not know it (%s)", errConnLost, a.err.Code))
 		default:
+			if a.err.Code == protocol.CodeUnauthorized {
+				cn.kill(fmt.Errorf("%w: the server does not know it (%s)", errConnLost, a.err.Code))
+			}
 			if !sleep(ctx, c.opts.clock, c.backoff.delay(refusals)) {
 				return answer{}, c.stopped(ctx, ctx.Err())
 			}
