@@ -15,6 +15,18 @@ func (cn *conn) beat() {
 		cn.mu.Unlock()
 		return
 	}
+	cn.mu.Unlock()
+	cn.ping()
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if !cn.dead() {
+		cn.heartbeat = cn.c.opts.clock.AfterFunc(interval, cn.beat)
+	}
+}
+
+// ping sends a ping and arms the check of its pong.
+func (cn *conn) ping() {
+	cn.mu.Lock()
 	cn.pings++
 	n := cn.pings
 	cn.mu.Unlock()
@@ -23,11 +35,20 @@ func (cn *conn) beat() {
 	}
 	cn.mu.Lock()
 	defer cn.mu.Unlock()
-	if cn.dead() {
-		return
+	if !cn.dead() {
+		cn.pongCheck = cn.c.opts.clock.AfterFunc(cn.c.opts.PongTimeout, func() { cn.checkPong(n) })
 	}
-	cn.pongCheck = cn.c.opts.clock.AfterFunc(cn.c.opts.PongTimeout, func() { cn.checkPong(n) })
-	cn.heartbeat = cn.c.opts.clock.AfterFunc(interval, cn.beat)
+}
+
+// probe pings unless a ping already awaits its pong: a request without answer may mean a
+// connection the network silently dropped, which a busy client's heartbeat never tests.
+func (cn *conn) probe() {
+	cn.mu.Lock()
+	waiting := cn.pongs < cn.pings
+	cn.mu.Unlock()
+	if !waiting {
+		cn.ping()
+	}
 }
 
 // checkPong runs PongTimeout after ping n: without its pong the connection is dead, unless

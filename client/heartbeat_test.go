@@ -94,3 +94,25 @@ func pongs(c *Client) int {
 	defer cn.mu.Unlock()
 	return cn.pongs
 }
+
+// TestSilentConnectionIsDetectedWhileSending: a busy client never idles into a heartbeat, so
+// a request without answer makes it ping; no pong means the connection is gone.
+func TestSilentConnectionIsDetectedWhileSending(t *testing.T) {
+	s := newTestServer(t)
+	opts := testOptions("alice")
+	opts.RequestTimeout = 100 * time.Millisecond
+	opts.PongTimeout = 50 * time.Millisecond
+	c := dial(t, s, opts)
+	join(t, c, "general")
+	s.setIntercept(func(sc *serverConn, req clientRequest) bool {
+		return sc.n == 1 // the network swallows everything from now on
+	})
+	ack, err := c.Send(context.Background(), "general", "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := wantState(t, c, Reconnecting)
+	if !errors.Is(e.Err, errNoPong) || ack.Seq != 1 {
+		t.Fatalf("reconnected because %v, ack %+v: want the missing pong, then seq 1", e.Err, ack)
+	}
+}

@@ -34,6 +34,9 @@ func (c *Client) request(ctx context.Context, req request) (answer, error) {
 			if ctx.Err() != nil {
 				return answer{}, c.stopped(ctx, err)
 			}
+			if errors.Is(err, errTimeout) {
+				cn.probe()
+			}
 			c.opts.Logger.Debug("chat request sent again", "request", req.key.typ, "room", req.key.room, "err", err)
 		case a.err == nil:
 			return a, nil

@@ -36,11 +36,7 @@ func (s *sequencer) base(lastSeq int64) []Event {
 		return nil
 	}
 	s.based, s.next = true, lastSeq+1
-	for seq := range s.pending {
-		if seq < s.next {
-			delete(s.pending, seq)
-		}
-	}
+	s.dropBelowNext()
 	return s.drain()
 }
 
@@ -99,9 +95,22 @@ func (s *sequencer) drain() []Event {
 		}
 		out = append(out, e.lost)
 		s.next = e.lost.To + 1
-		for seq := range s.pending {
-			if seq < s.next {
-				delete(s.pending, seq)
+		s.dropBelowNext()
+	}
+}
+
+// dropBelowNext forgets what pending holds before next; a lost range that reaches past next
+// is kept, from next on.
+func (s *sequencer) dropBelowNext() {
+	for seq, e := range s.pending {
+		if seq >= s.next {
+			continue
+		}
+		delete(s.pending, seq)
+		if e.lost != nil && e.lost.To >= s.next {
+			if _, ok := s.pending[s.next]; !ok {
+				e.lost.From = s.next
+				s.pending[s.next] = e
 			}
 		}
 	}

@@ -73,6 +73,10 @@ func TestSequencer(t *testing.T) {
 			{lost: &protocol.SeqRange{From: 1, To: 3}, want: []string{"lost 3-3"}},
 			{add: []int64{3}},
 		}},
+		{"lost range before the base keeps its part after it", []step{
+			{lost: &protocol.SeqRange{From: 1, To: 5}},
+			{base: base(2), want: []string{"lost 3-5"}},
+		}},
 		{"lost range ahead waits its turn", []step{
 			{base: base(0)},
 			{lost: &protocol.SeqRange{From: 3, To: 4}, missing: true},
