@@ -37,9 +37,10 @@ type Client struct {
 }
 
 // Dial checks opts, makes the first connection (ctx bounds it) and returns a connected
-// Client, which then keeps a connection open until Close: it reconnects after any drop,
-// for ever, with backoff. An error names the option at fault, or says why the first
-// connection failed (a refused token is an *AuthError).
+// Client, whose first event is StateEvent{State: Connected}. The client then keeps a
+// connection open until Close: it reconnects after any drop, for ever, with backoff. An
+// error names the option at fault, or says why the first connection failed (a refused
+// token is an *AuthError); Dial itself does not retry.
 func Dial(ctx context.Context, rawURL string, opts Options) (*Client, error) {
 	opts = opts.withDefaults()
 	if err := opts.check(); err != nil {
@@ -85,9 +86,10 @@ func (c *Client) Events() <-chan Event { return c.events }
 // State returns the connection state.
 func (c *Client) State() State { return State(c.state.Load()) }
 
-// Close closes the connection (with a close handshake) and stops the client: methods in
-// progress return ErrClosed, no more events come, and the Events channel is closed once
-// every goroutine of the client has ended. It returns nil; calling it again does nothing.
+// Close closes the connection (with a close handshake, which waits up to 10 s for an
+// unresponsive server) and stops the client: methods in progress return ErrClosed, no more
+// events come, and the Events channel is closed once every goroutine of the client has
+// ended. It returns nil; calling it again does nothing.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()

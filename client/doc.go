@@ -38,7 +38,9 @@
 // only for good ([*Error]: not_member, invalid_request), or when its context ends.
 //
 // Requests are matched to their answers by type, room and clientMessageId, since the server
-// answers concurrent requests in any order.
+// answers concurrent requests in any order. A request left without answer for
+// Options.RequestTimeout (API Gateway's own error frames, such as "Internal server error",
+// name no request) is sent again, and the connection is probed with a ping.
 //
 // The package links neither CDK nor the AWS SDK.
 package client

@@ -27,7 +27,7 @@ const (
 	DefaultPongTimeout = 30 * time.Second
 	// DefaultMaxConnectionAge is when the client replaces a connection proactively: 10 minutes
 	// before API Gateway's 2-hour cap.
-	DefaultMaxConnectionAge = contract.MaxConnectionDuration - 10*time.Minute
+	DefaultMaxConnectionAge = 1*time.Hour + 50*time.Minute
 	// DefaultRequestTimeout bounds a handshake, and the wait for a request's answer before the
 	// request is sent again.
 	DefaultRequestTimeout = 30 * time.Second
@@ -45,7 +45,7 @@ const (
 	// long is closed (1001).
 	GatewayIdleTimeout = 10 * time.Minute
 	// GatewayMaxConnectionAge is API Gateway's cap on a connection's life.
-	GatewayMaxConnectionAge = contract.MaxConnectionDuration
+	GatewayMaxConnectionAge = 2 * time.Hour
 )
 
 // TokenTransport says how the token reaches the server's $connect authorizer.

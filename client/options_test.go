@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
 func TestOptionsErrorsNameTheOption(t *testing.T) {
@@ -51,6 +53,17 @@ func TestConnectErrorsHideTheToken(t *testing.T) {
 	_, err := Dial(context.Background(), "ws://127.0.0.1:1/prod", opts) // nothing listens on port 1
 	if err == nil || strings.Contains(err.Error(), "secret-token") || !strings.Contains(err.Error(), "ws://127.0.0.1:1/prod") {
 		t.Fatalf("Dial: %v, want an error naming the URL without the token", err)
+	}
+}
+
+// TestGatewayLimitsMatchTheContract keeps the documented limits equal to the ones the
+// construct and the handlers use.
+func TestGatewayLimitsMatchTheContract(t *testing.T) {
+	if GatewayMaxConnectionAge != contract.MaxConnectionDuration {
+		t.Errorf("GatewayMaxConnectionAge %v, contract.MaxConnectionDuration %v", GatewayMaxConnectionAge, contract.MaxConnectionDuration)
+	}
+	if DefaultMaxConnectionAge >= GatewayMaxConnectionAge || DefaultHeartbeatInterval >= GatewayIdleTimeout {
+		t.Error("a default breaks its own rule")
 	}
 }
 
