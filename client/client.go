@@ -145,14 +145,15 @@ func (c *Client) emit(events ...Event) bool {
 }
 
 // setCurrent makes cn (nil while reconnecting) the connection requests go to, and announces
-// the state.
+// the state: each change, and each failure (why) even in the same state, so that the
+// application sees every failed reconnect (an expired token, say).
 func (c *Client) setCurrent(cn *conn, s State, why error) {
 	c.mu.Lock()
 	c.cur = cn
 	close(c.changed)
 	c.changed = make(chan struct{})
 	c.mu.Unlock()
-	if State(c.state.Swap(int32(s))) != s {
+	if State(c.state.Swap(int32(s))) != s || why != nil {
 		c.emit(&StateEvent{State: s, Err: why})
 	}
 }

@@ -101,22 +101,22 @@ func (cn *conn) cause() error {
 	return cn.err
 }
 
-// write sends one text message; a failed write kills the connection.
-func (cn *conn) write(ctx context.Context, b []byte) error {
+// write sends one text message; a write that fails, or takes over Options.RequestTimeout,
+// kills the connection. It never uses a caller's context: the websocket library closes a
+// connection whose write is cancelled, and one caller giving up must not cut the others off.
+func (cn *conn) write(b []byte) error {
 	cn.mu.Lock()
 	cn.lastWrite = cn.c.opts.clock.Now()
 	cn.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, cn.c.opts.RequestTimeout)
+	ctx, cancel := context.WithTimeout(cn.ctx, cn.c.opts.RequestTimeout)
 	defer cancel()
 	if err := cn.ws.Write(ctx, websocket.MessageText, b); err != nil {
 		if cn.dead() {
 			return cn.cause()
 		}
-		if ctx.Err() != nil && cn.ctx.Err() == nil {
-			err = ctx.Err()
-		}
-		cn.kill(fmt.Errorf("client: write: %w", errConnLost))
-		return fmt.Errorf("client: write: %w", err)
+		err = fmt.Errorf("%w: write: %v", errConnLost, err)
+		cn.kill(err)
+		return err
 	}
 	return nil
 }
@@ -170,7 +170,7 @@ func (cn *conn) roundTrip(ctx context.Context, req request) (answer, error) {
 		delete(cn.waiters, req.key)
 		cn.mu.Unlock()
 	}()
-	if err := cn.write(ctx, req.body); err != nil {
+	if err := cn.write(req.body); err != nil {
 		return answer{}, err
 	}
 	timeout := make(chan struct{})

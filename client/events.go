@@ -32,10 +32,12 @@ type LostEvent struct {
 	Reason string
 }
 
-// StateEvent says that the client's connection state changed.
+// StateEvent says that the client's connection state changed, or that a reconnect attempt
+// failed (State stays Reconnecting).
 type StateEvent struct {
 	State State
-	// Err is why the connection was lost, for Reconnecting.
+	// Err is, for Reconnecting, why the connection was lost or why the attempt failed (an
+	// *AuthError when the server refused the token).
 	Err error
 }
 

@@ -30,7 +30,7 @@ func (cn *conn) ping() {
 	cn.pings++
 	n := cn.pings
 	cn.mu.Unlock()
-	if err := cn.write(cn.ctx, pingBody); err != nil {
+	if err := cn.write(pingBody); err != nil {
 		return
 	}
 	cn.mu.Lock()

@@ -114,15 +114,18 @@ func wantMessages(t *testing.T, c *Client, roomID string, seqs ...int64) []proto
 	return got
 }
 
-// wantState reads events until a state event, and checks it.
+// wantState reads events until a state event of the wanted state. Only Reconnecting may come
+// before it (failed attempts while waiting for Connected).
 func wantState(t *testing.T, c *Client, want State) *StateEvent {
 	t.Helper()
 	for {
 		if e, ok := nextEvent(t, c).(*StateEvent); ok {
-			if e.State != want {
+			if e.State == want {
+				return e
+			}
+			if e.State != Reconnecting {
 				t.Fatalf("state %v (err %v), want %v", e.State, e.Err, want)
 			}
-			return e
 		}
 	}
 }

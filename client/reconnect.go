@@ -3,6 +3,8 @@ package client
 import (
 	"errors"
 	"sync"
+
+	"github.com/chatstack/websocketchatapi/protocol"
 )
 
 // supervise keeps a connection open until Close: it replaces cur when it dies (Reconnecting
@@ -107,21 +109,27 @@ func (c *Client) resumeRooms(cn *conn) error {
 	return errors.Join(errs...)
 }
 
-// resumeRoom rejoins r on cn.
+// resumeRoom rejoins r on cn. Refused with rate_limited or internal_error (many rooms
+// resumed at once may exceed the rate limit), it tries again after a backoff.
 func (c *Client) resumeRoom(cn *conn, r *room) error {
-	a, err := cn.roundTrip(c.ctx, joinRequest(r.id, r.since()))
-	if err != nil {
-		return err
-	}
-	if a.err != nil {
-		err := serverError(a.err)
-		if retryable(a.err.Code) {
+	for refusals := 0; ; refusals++ {
+		a, err := cn.roundTrip(c.ctx, joinRequest(r.id, r.since()))
+		switch {
+		case err != nil:
 			return err
+		case a.err == nil:
+			return nil
+		case a.err.Code == protocol.CodeUnauthorized:
+			return serverError(a.err)
+		case !retryable(a.err.Code):
+			c.dropRoom(r)
+			c.emit(&RoomErrorEvent{RoomID: r.id, Err: serverError(a.err)})
+			return nil
 		}
-		c.dropRoom(r)
-		c.emit(&RoomErrorEvent{RoomID: r.id, Err: err})
+		if !sleep(c.ctx, c.opts.clock, c.backoff.delay(refusals)) {
+			return ErrClosed
+		}
 	}
-	return nil
 }
 
 func (c *Client) isClosed() bool {

@@ -181,7 +181,7 @@ func TestTokenInSubprotocol(t *testing.T) {
 
 func TestRefusedTokenFailsDial(t *testing.T) {
 	s := newTestServer(t)
-	s.refuse["alice#1"] = true
+	s.refuseTokens("alice#1")
 	_, err := Dial(context.Background(), s.url(), testOptions("alice"))
 	var auth *AuthError
 	if !errors.As(err, &auth) || auth.StatusCode != 401 {
@@ -208,4 +208,56 @@ func TestUnauthorizedReplacesTheConnection(t *testing.T) {
 	}
 	conn1.waitClosed()
 	wantMessages(t, c, "general", 1)
+}
+
+func TestFailedReconnectsAreReported(t *testing.T) {
+	s := newTestServer(t)
+	c := dial(t, s, testOptions("alice"))
+	s.refuseTokens("alice#2", "alice#3") // two expired tokens, then a good one
+	s.nextConn().drop()
+	var auths int
+	for {
+		e, ok := nextEvent(t, c).(*StateEvent)
+		if !ok {
+			continue
+		}
+		var auth *AuthError
+		if errors.As(e.Err, &auth) {
+			auths++
+		}
+		if e.State == Connected {
+			break
+		}
+	}
+	if auths != 2 {
+		t.Fatalf("%d reconnects refused for the token reported, want 2", auths)
+	}
+}
+
+func TestRateLimitedResumeIsRetriedOnTheSameConnection(t *testing.T) {
+	s := newTestServer(t)
+	c := dial(t, s, testOptions("alice"))
+	join(t, c, "general")
+	conn1 := s.nextConn()
+	limited := false
+	s.setIntercept(func(sc *serverConn, req clientRequest) bool {
+		if sc.n != 2 || req.Action != protocol.ActionJoinRoom || limited {
+			return false
+		}
+		limited = true // only conn2's goroutine runs this
+		e := protocol.NewError(protocol.CodeRateLimited, "slow down")
+		e.Action, e.RoomID = req.Action, req.RoomID
+		sc.send(e)
+		return true
+	})
+	conn1.drop()
+	wantState(t, c, Connected)
+	conn2 := s.nextConn()
+	conn2.next(protocol.ActionJoinRoom)
+	conn2.next(protocol.ActionJoinRoom)
+	s.post("general", "bob", "hi")
+	wantMessages(t, c, "general", 1)
+	if len(s.accepted) != 0 {
+		t.Fatal("a third connection was made: want the resume retried on the second")
+	}
 }

@@ -112,6 +112,15 @@ func (s *testServer) setIntercept(f func(sc *serverConn, req clientRequest) bool
 	s.intercept = f
 }
 
+// refuseTokens answers these tokens 401.
+func (s *testServer) refuseTokens(tokens ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tok := range tokens {
+		s.refuse[tok] = true
+	}
+}
+
 // setRefuseAll sets refuseAll.
 func (s *testServer) setRefuseAll(refuse bool) {
 	s.mu.Lock()
