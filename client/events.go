@@ -58,13 +58,14 @@ func (*RoomErrorEvent) isEvent() {}
 type State int32
 
 const (
-	// Connecting: Dial is making the first connection.
+	// Connecting is the state while Dial makes the first connection.
 	Connecting State = iota
-	// Connected: a connection is open, and every joined room is resumed on it.
+	// Connected means that a connection is open and every joined room is resumed on it.
 	Connected
-	// Reconnecting: the connection was lost; the client is making a new one, and sends wait.
+	// Reconnecting means that the connection was lost: the client is making a new one, and
+	// requests wait for it.
 	Reconnecting
-	// Closed: Close was called.
+	// Closed means that Close was called.
 	Closed
 )
 
