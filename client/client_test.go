@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chatstack/websocketchatapi/protocol"
 )
@@ -185,5 +186,36 @@ func TestCloseEndsMethodsAndEvents(t *testing.T) {
 	sc.waitClosed()
 	if sc.status != 1000 {
 		t.Fatalf("close status %d, want 1000", sc.status)
+	}
+}
+
+func TestGatewayErrorFrameLeadsToAResend(t *testing.T) {
+	s := newTestServer(t)
+	opts := testOptions("alice")
+	opts.RequestTimeout = 100 * time.Millisecond
+	c := dial(t, s, opts)
+	join(t, c, "general")
+	failed := false
+	s.setIntercept(func(sc *serverConn, req clientRequest) bool {
+		if req.Action != protocol.ActionHistory || failed {
+			return false
+		}
+		failed = true // API Gateway's own frame names no request
+		sc.send(map[string]string{"message": "Internal server error", "connectionId": "c1", "requestId": "r1"})
+		return true
+	})
+	if _, err := c.History(context.Background(), "general", HistoryQuery{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPresenceIsDelivered(t *testing.T) {
+	s := newTestServer(t)
+	c := dial(t, s, testOptions("alice"))
+	join(t, c, "general")
+	s.nextConn().send(protocol.Presence{Type: protocol.FramePresence, RoomID: "general", UserID: "bob", Event: protocol.PresenceJoined})
+	e, ok := nextEvent(t, c).(*PresenceEvent)
+	if !ok || e.UserID != "bob" || e.Event != protocol.PresenceJoined {
+		t.Fatalf("event %#v, want bob's presence", e)
 	}
 }
