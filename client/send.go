@@ -1,0 +1,76 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"unicode/utf8"
+
+	"github.com/chatstack/websocketchatapi/protocol"
+)
+
+var roomIDPattern = regexp.MustCompile(protocol.RoomIDPattern)
+
+// Send posts text to a joined room and returns its acknowledgement, whose Seq places the
+// message in the room's order; the message itself also comes as a MessageEvent in that order.
+//
+// It gives the message a fresh clientMessageId and sends it until the server acknowledges
+// it: while disconnected it waits for the next connection, and after a drop, a missing
+// answer, rate_limited or internal_error it sends again with the SAME clientMessageId, which
+// the server answers with the first acknowledgement (Duplicate set): the message is stored
+// and delivered once. It returns an *Error when the server refuses for good (not_member,
+// invalid_request), or ctx's error (the message may then have been stored or not).
+func (c *Client) Send(ctx context.Context, roomID, text string) (protocol.Ack, error) {
+	if err := checkRoomID(roomID); err != nil {
+		return protocol.Ack{}, err
+	}
+	if n := utf8.RuneCountInString(text); n == 0 || n > protocol.MaxTextLength {
+		return protocol.Ack{}, fmt.Errorf("client: send to room %q: text has %d characters, want 1 to %d", roomID, n, protocol.MaxTextLength)
+	}
+	cmid := newClientMessageID()
+	c.mu.Lock()
+	c.sends[cmid] = text
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.sends, cmid)
+		c.mu.Unlock()
+	}()
+	a, err := c.request(ctx, sendRequest(protocol.SendMessage{RoomID: roomID, Text: text, ClientMessageID: cmid}))
+	if err != nil {
+		return protocol.Ack{}, fmt.Errorf("client: send to room %q: %w", roomID, err)
+	}
+	var ack protocol.Ack
+	if err := a.decode(&ack); err != nil {
+		return protocol.Ack{}, fmt.Errorf("client: send to room %q: unreadable acknowledgement: %w", roomID, err)
+	}
+	return ack, nil
+}
+
+// newClientMessageID returns 128 random bits in hex.
+func newClientMessageID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
+func checkRoomID(roomID string) error {
+	if !roomIDPattern.MatchString(roomID) {
+		return fmt.Errorf("client: room id %q does not match %s", protocol.Echo(roomID), protocol.RoomIDPattern)
+	}
+	return nil
+}
+
+// ownMessage is the message an acknowledgement confirms, when this client sent it and still
+// knows its text.
+func (c *Client) ownMessage(ack protocol.Ack) (protocol.Message, bool) {
+	c.mu.Lock()
+	text, ok := c.sends[ack.ClientMessageID]
+	c.mu.Unlock()
+	return protocol.Message{
+		Type: protocol.FrameMessage, RoomID: ack.RoomID, Seq: ack.Seq, MessageID: ack.MessageID,
+		UserID: ack.UserID, DisplayName: ack.DisplayName, Text: text, SentAt: ack.SentAt,
+	}, ok
+}
