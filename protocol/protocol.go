@@ -105,6 +105,14 @@ const (
 	FrameError    = "error"
 )
 
+// FramePong is the type of the ping route's answer, which API Gateway itself sends.
+const FramePong = "pong"
+
+// RoutePing is the heartbeat route: a message {"action":"ping"} (any other fields are
+// ignored) is answered {"type":"pong"} by API Gateway, with no Lambda invocation. It keeps a
+// connection inside API Gateway's idle timeout.
+const RoutePing = "ping"
+
 // Error codes carried by error frames.
 const (
 	CodeUnknownAction  = "unknown_action"
@@ -186,6 +194,11 @@ type HistoryPage struct {
 	HasMore bool `json:"hasMore"`
 	// Before is the cursor of the page's oldest message, set when HasMore is.
 	Before string `json:"before,omitempty"`
+}
+
+// Pong answers a ping.
+type Pong struct {
+	Type string `json:"type"` // FramePong
 }
 
 // Error is the frame every failure reaches the client as.
