@@ -122,7 +122,8 @@ type route struct {
 	function string // "" unless the integration is an AWS_PROXY one to a Lambda function of the stack
 	timeout  time.Duration
 	twoWay   bool
-	mock     bool // no integration, or a MOCK one: accepted without invoking anything
+	none     bool           // no integration: accepted without answering anything
+	mock     *assembly.Mock // a MOCK integration: answered from its static templates
 	modelSel *selection.Expression
 	models   map[string]*jsonschema.Schema
 }
@@ -191,7 +192,13 @@ func New(cfg Config) (*Gateway, error) {
 func compileRoute(r *assembly.Route) (*route, error) {
 	cr := &route{twoWay: r.HasRouteResponse(), timeout: DefaultIntegrationTimeout}
 	in := r.Integration
-	cr.mock = in == nil || in.Type == "MOCK"
+	cr.none = in == nil
+	if in != nil && in.Type == "MOCK" {
+		if in.Mock == nil {
+			return nil, fmt.Errorf("route %s: MOCK integration %s was not read by the assembly", r.Key, in.LogicalID)
+		}
+		cr.mock = in.Mock
+	}
 	if in != nil {
 		if in.Timeout > 0 {
 			cr.timeout = in.Timeout
