@@ -28,7 +28,9 @@
 //     Velocity markup are refused when the assembly is loaded (see assembly.Mock);
 //   - binary frames close with 1003, frames over 32 KB and messages over 128 KB with 1009, an
 //     idle connection (IdleTimeout) and an old one (MaxConnectionDuration) with 1001; every close
-//     runs $disconnect once, best effort.
+//     runs $disconnect once, best effort;
+//   - Drop cuts a connection as a lost network does (the TCP connection closes, no close
+//     frame), and $disconnect runs with 1006; Connections lists the open connections' ids.
 //
 // /<stage>/@connections/<id> answers POST (send a text frame), GET (connection info) and DELETE
 // (close), with 410 GoneException for a connection that is unknown, closed or still in its

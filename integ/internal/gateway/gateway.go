@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -291,11 +293,34 @@ func (g *Gateway) enter() bool {
 	return true
 }
 
-// Connections returns how many connections are open (upgraded and not closing).
-func (g *Gateway) Connections() int {
+// Connections returns the ids of the open connections (upgraded, or being upgraded, and not
+// closing), sorted.
+func (g *Gateway) Connections() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.conns)
+	return slices.Sorted(maps.Keys(g.conns))
+}
+
+// Drop ends an open connection abruptly, as a lost network does: no close frame is sent, the
+// TCP connection is just closed, so the client's read ends with an error that carries no
+// close code (1006 in browsers). Then $disconnect runs, as API Gateway runs it for a lost
+// client, with 1006 and this package's reason. Drop returns once the TCP connection is
+// closed, not waiting for $disconnect. An id with no open connection is an error that names
+// it.
+func (g *Gateway) Drop(connectionID string) error {
+	c := g.lookup(connectionID)
+	if c == nil {
+		return fmt.Errorf("gateway: drop connection %q: no open connection has this id", connectionID)
+	}
+	done := make(chan struct{})
+	if !c.setClosing(closeAbnormal, reasonAbnormal, done) {
+		return fmt.Errorf("gateway: drop connection %q: the connection is already closing", connectionID)
+	}
+	defer close(done)
+	// CloseNow closes the TCP connection without a close handshake; its error (a connection
+	// the client has just closed too) changes nothing for the client.
+	_ = c.ws.CloseNow()
+	return nil
 }
 
 // Close closes every connection with 1001 "Going away", running $disconnect for each, refuses
