@@ -40,8 +40,8 @@ func TestTwoChatApisInOneStack(t *testing.T) {
 	tpl := synth(t, stack)
 	for typ, want := range map[string]int{
 		"AWS::ApiGatewayV2::Api": 2, "AWS::ApiGatewayV2::Stage": 2, "AWS::DynamoDB::Table": 2,
-		"AWS::Lambda::Function": 10, "AWS::ApiGatewayV2::Integration": 8, "AWS::Lambda::Permission": 10,
-		"AWS::ApiGatewayV2::Route": 14, "AWS::ApiGatewayV2::Model": 8, "AWS::Cognito::UserPool": 2,
+		"AWS::Lambda::Function": 10, "AWS::ApiGatewayV2::Integration": 10, "AWS::Lambda::Permission": 10,
+		"AWS::ApiGatewayV2::Route": 16, "AWS::ApiGatewayV2::IntegrationResponse": 2, "AWS::ApiGatewayV2::Model": 8, "AWS::Cognito::UserPool": 2,
 	} {
 		if got := len(tpl.ofType(typ)); got != want {
 			t.Errorf("%d %s, want %d", got, typ, want)
@@ -94,8 +94,8 @@ func TestAddRouteWithFunctionAndGoPackage(t *testing.T) {
 	})
 	tpl := synth(t, stack)
 	routes := tpl.routes()
-	if len(routes) != 10 {
-		t.Fatalf("%d routes, want 10", len(routes))
+	if len(routes) != 11 {
+		t.Fatalf("%d routes, want 11", len(routes))
 	}
 	typingID := tpl.functionID(t, "Typing")
 	if integrationOf(routes["typing"]) != integrationOf(routes["stoptyping"]) {
@@ -104,8 +104,8 @@ func TestAddRouteWithFunctionAndGoPackage(t *testing.T) {
 	if n := tpl.permissionsOf(typingID); n != 1 {
 		t.Errorf("user function has %d permissions, want 1", n)
 	}
-	if len(tpl.ofType("AWS::ApiGatewayV2::Integration")) != 6 {
-		t.Errorf("%d integrations, want 6", len(tpl.ofType("AWS::ApiGatewayV2::Integration")))
+	if len(tpl.ofType("AWS::ApiGatewayV2::Integration")) != 7 {
+		t.Errorf("%d integrations, want 7 (4 built-in functions, ping's MOCK, echo, typing)", len(tpl.ofType("AWS::ApiGatewayV2::Integration")))
 	}
 	rm, _ := json.Marshal(routes["typing"].Properties["RequestModels"])
 	if !strings.Contains(string(rm), `"$default":"typing`) {
@@ -138,7 +138,7 @@ func TestAddRouteWithFunctionAndGoPackage(t *testing.T) {
 		t.Errorf("echo has %d route responses, want 1", responses)
 	}
 	def := tpl.Resources[tpl.functionID(t, "ChatDefaultFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if def["CHAT_ACTIONS"] != "echo,history,joinroom,leaveroom,sendmessage,stoptyping,typing" {
+	if def["CHAT_ACTIONS"] != "echo,history,joinroom,leaveroom,ping,sendmessage,stoptyping,typing" {
 		t.Errorf("CHAT_ACTIONS %v", def["CHAT_ACTIONS"])
 	}
 }
@@ -164,6 +164,7 @@ func TestAddRouteRefusesBadInput(t *testing.T) {
 	}{
 		{"reserved", "$connect", &chatapi.AddRouteOptions{Handler: fn}, `"$connect" is reserved`},
 		{"dollar", "$custom", &chatapi.AddRouteOptions{Handler: fn}, "must not start with $"},
+		{"heartbeat", "ping", &chatapi.AddRouteOptions{Handler: fn}, `route key "ping" is reserved: the construct's heartbeat route`},
 		{"duplicate", "sendmessage", &chatapi.AddRouteOptions{Handler: fn}, `"sendmessage" already exists`},
 		{"empty", "", &chatapi.AddRouteOptions{Handler: fn}, "must not be empty"},
 		{"chars", "a/b", &chatapi.AddRouteOptions{Handler: fn}, "letters, digits"},

@@ -47,7 +47,9 @@ type WebSocketChatApi interface {
 	// RouteKeys lists every route key of the API, sorted.
 	RouteKeys() *[]*string
 	// AddRoute adds a route served by an existing function or by a Go package folder that
-	// the construct bundles like its own handlers.
+	// the construct bundles like its own handlers. The keys of the construct's own routes
+	// ($connect, $disconnect, $default, the chat actions and the heartbeat route "ping") are
+	// refused.
 	AddRoute(routeKey *string, options *AddRouteOptions) awsapigatewayv2.WebSocketRoute
 	// GrantManageConnections lets grantee post to, read and delete this stage's connections
 	// through the @connections API (the stage's own GrantManagementApiAccess).
@@ -103,6 +105,7 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	c.stage = c.newStage()
 	c.addHandlers()
 	c.addBuiltInRoutes()
+	c.addHeartbeatRoute()
 	c.updateDefaultEnvironment()
 	c.configureStageLogging()
 	c.Node().AddValidation(&routeSettingsValidation{c})

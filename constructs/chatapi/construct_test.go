@@ -33,7 +33,7 @@ func TestRoutesShareOneIntegrationAndPermissionPerFunction(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "sendmessage"}
+	want := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "ping", "sendmessage"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Fatalf("route keys %v, want %v", keys, want)
 	}
@@ -41,10 +41,11 @@ func TestRoutesShareOneIntegrationAndPermissionPerFunction(t *testing.T) {
 		t.Errorf("RouteKeys() = %s", got)
 	}
 
-	// One integration per function: connect, disconnect, default, chat.
+	// One integration per function: connect, disconnect, default, chat; and the ping
+	// route's MOCK integration, which calls no function.
 	integrations := tpl.ofType("AWS::ApiGatewayV2::Integration")
-	if len(integrations) != 4 {
-		t.Fatalf("%d integrations, want 4: %v", len(integrations), integrations)
+	if len(integrations) != 5 {
+		t.Fatalf("%d integrations, want 5: %v", len(integrations), integrations)
 	}
 	chatIntegration := integrationOf(routes["sendmessage"])
 	for _, a := range chatActions {
@@ -390,7 +391,7 @@ func TestFunctions(t *testing.T) {
 		t.Errorf("chat env %v", env)
 	}
 	def := fns[tpl.functionID(t, "ChatDefaultFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if def["CHAT_ACTIONS"] != "history,joinroom,leaveroom,sendmessage" || def["ROUTE_SELECTION_EXPRESSION"] != "$request.body.action" {
+	if def["CHAT_ACTIONS"] != "history,joinroom,leaveroom,ping,sendmessage" || def["ROUTE_SELECTION_EXPRESSION"] != "$request.body.action" {
 		t.Errorf("default env %v", def)
 	}
 	conn := fns[tpl.functionID(t, "ChatConnectFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
@@ -463,8 +464,8 @@ func TestProps(t *testing.T) {
 	if api.Properties["Name"] != "my-chat" || api.Properties["RouteSelectionExpression"] != "${request.body.kind}" {
 		t.Errorf("api %v", api.Properties)
 	}
-	if len(tpl.routes()) != 5 {
-		t.Errorf("routes %d, want 5", len(tpl.routes()))
+	if len(tpl.routes()) != 6 {
+		t.Errorf("routes %d, want 6 ($connect, $disconnect, $default, ping and the chosen actions)", len(tpl.routes()))
 	}
 	_, table := tpl.one(t, "AWS::DynamoDB::Table", nil)
 	if table.DeletionPolicy != "Delete" || table.Properties["DeletionProtectionEnabled"] != true {

@@ -1,7 +1,8 @@
 // Package chatapi provides WebSocketChatApi, an AWS CDK construct that stands up a complete
 // real-time chat backend: an API Gateway WebSocket API (route selection expression, $connect
 // with a Lambda REQUEST authorizer, $disconnect, $default with a route response, one route per
-// chat action, request models), the Go Lambda handlers it bundles from this module, and a
+// chat action, request models, and a ping route that API Gateway answers itself through a MOCK
+// integration), the Go Lambda handlers it bundles from this module, and a
 // DynamoDB table of connections, room memberships and message history.
 //
 //	stack := awscdk.NewStack(app, jsii.String("Chat"), nil)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/chatstack/websocketchatapi/protocol"
 )
 
 var (
@@ -101,6 +103,8 @@ func (v validator) routeKey(key string, existing int, exists bool) {
 		v.fail("AddRoute", "route key must not be empty")
 	case isBuiltInRoute(key):
 		v.fail("AddRoute", "route key %q is reserved: the construct owns $connect, $disconnect and $default", key)
+	case key == protocol.RoutePing:
+		v.fail("AddRoute", "route key %q is reserved: the construct's heartbeat route, which API Gateway answers itself ({\"type\":%q})", key, protocol.FramePong)
 	case strings.HasPrefix(key, "$"):
 		v.fail("AddRoute", "route key %q must not start with $ (reserved by API Gateway)", key)
 	case !routeKeyPattern.MatchString(key):

@@ -1,8 +1,8 @@
 // Package e2e holds the end-to-end scenarios of the chat backend: real WebSocket clients
 // (github.com/coder/websocket) talk to a running stack and assert what API Gateway, Lambda and
 // DynamoDB do on AWS: the handshake's status codes, route responses, model validation, fan-out,
-// history, clean-up of closed connections, size limits and close codes, concurrency and the
-// per-connection rate limit.
+// history, clean-up of closed and lost connections, size limits and close codes, concurrency,
+// the per-connection rate limit, and the ping route that API Gateway answers itself.
 //
 // The package has only tests. They run against one of two targets:
 //
@@ -10,7 +10,7 @@
 //     package local (the API Gateway emulator, the very arm64 bootstraps, @connections, DynamoDB
 //     Local behind IAM checks). Every scenario runs, including those that need what only this
 //     target gives: minting expired or foreign tokens, reading and writing the table, counting
-//     invocations, IAM denials, and a second stack synthesized from a broken variant of the app
+//     invocations, IAM denials, dropping a connection as a lost network would, and a second stack synthesized from a broken variant of the app
 //     (testdata/brokenapp).
 //   - deployed: WSCHAT_E2E_TARGET=deployed with WSCHAT_E2E_URL (the stack's wss:// URL) and
 //     WSCHAT_E2E_TOKENS (comma-separated valid tokens of at least three distinct users). The

@@ -269,6 +269,32 @@ func TestConnectionCleanup(t *testing.T) {
 		}
 	})
 
+	t.Run("a lost connection's items are removed by $disconnect", func(t *testing.T) {
+		env := tg.local(t, "drops a connection in the emulator, as a lost network would")
+		u := tg.user(t, 0)
+		c := tg.connect(t, "client", u, dialOptions{})
+		c.join(room("dropped"))
+		ids := connectionsOf(t, env, u.subject)
+		if len(ids) != 1 {
+			t.Fatalf("%d connection items of %s, want 1: %v", len(ids), u.subject, ids)
+		}
+		if err := env.Gateway.Drop(ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		// The client sees the connection end without a close frame.
+		select {
+		case <-c.done:
+		case <-time.After(frameTimeout):
+			t.Fatalf("the dropped connection did not end within %v", frameTimeout)
+		}
+		if code := websocket.CloseStatus(c.err); code != -1 {
+			t.Errorf("the dropped connection ended with close status %d (%v), want no close frame", code, c.err)
+		}
+		if !eventually(10*time.Second, func() bool { return len(connectionItems(t, env, ids[0])) == 0 }) {
+			t.Errorf("items of dropped connection %s 10 s later: %q, want none", ids[0], connectionItems(t, env, ids[0]))
+		}
+	})
+
 	t.Run("a stale connection is removed by the next broadcast", func(t *testing.T) {
 		env := tg.local(t, "writes a stale connection into the table")
 		r := room("stale")

@@ -112,7 +112,7 @@ func TestReferenceAPIRoutes(t *testing.T) {
 	for _, r := range api.Routes {
 		keys = append(keys, r.Key)
 	}
-	wantKeys := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "sendmessage"}
+	wantKeys := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "ping", "sendmessage"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Fatalf("route keys = %v, want %v", keys, wantKeys)
 	}
@@ -134,8 +134,8 @@ func TestReferenceAPIRoutes(t *testing.T) {
 			t.Errorf("route %s integration = %+v, want function %s", k, in, fn)
 		}
 	}
-	if len(api.Integrations) != 4 {
-		t.Errorf("%d integrations, want 4", len(api.Integrations))
+	if len(api.Integrations) != 5 {
+		t.Errorf("%d integrations, want 5 (one per function, and ping's MOCK)", len(api.Integrations))
 	}
 
 	connect := api.Route("$connect")
@@ -335,7 +335,7 @@ func TestReferenceFunctions(t *testing.T) {
 	if !regexp.MustCompile(`^[a-z0-9]{26}$`).MatchString(auth.Environment[contract.EnvAuthAudiences]) {
 		t.Errorf("AUTH_AUDIENCES = %q, want a 26-character client id", auth.Environment[contract.EnvAuthAudiences])
 	}
-	if d := st.Functions[golden.DefaultFunction]; d.Environment[contract.EnvChatActions] != "history,joinroom,leaveroom,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
+	if d := st.Functions[golden.DefaultFunction]; d.Environment[contract.EnvChatActions] != "history,joinroom,leaveroom,ping,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
 		t.Errorf("default function = %+v", d)
 	}
 

@@ -470,6 +470,9 @@ func (b *builder) apis() error {
 		}
 	}
 	for _, api := range b.st.APIs {
+		if err := buildMocks(api); err != nil {
+			return err
+		}
 		sortRoutes(api.Routes)
 		sort.Slice(api.Stages, func(i, j int) bool { return api.Stages[i].Name < api.Stages[j].Name })
 	}

@@ -214,6 +214,9 @@ type Integration struct {
 	CredentialsARN string
 	// Responses lists the AWS::ApiGatewayV2::IntegrationResponse resources of the integration.
 	Responses []*IntegrationResponse
+	// Mock is what a MOCK integration answers (nil for other types); loading refuses a MOCK
+	// integration whose templates the emulator does not understand (see Mock).
+	Mock *Mock
 }
 
 // IntegrationResponse is an AWS::ApiGatewayV2::IntegrationResponse.

@@ -275,7 +275,7 @@ func (c *conn) disconnect(code int, reason string) {
 	requestID := newID()
 	rt := c.g.routes["$disconnect"]
 	extra := []slog.Attr{slog.Int("closeCode", code), slog.String("closeReason", reason)}
-	if rt == nil || rt.mock || rt.function == "" {
+	if rt == nil || rt.none || rt.mock != nil || rt.function == "" {
 		c.g.logEvent("disconnect", c.id, "$disconnect", requestID, 0, start, nil, extra...)
 		return
 	}

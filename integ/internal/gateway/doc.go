@@ -19,9 +19,18 @@
 //     route with a route response sends the integration's body back, unless it is over 128 KB
 //     (AWS's cap on every message it sends): then the client gets the Internal server error
 //     frame and the log says why;
+//   - a route with a MOCK integration invokes nothing: its static request template yields a
+//     status code, which picks the integration response ($default, or a key /re/ matching the
+//     whole code), whose static template goes back when the route has a route response (an
+//     empty or missing template sends nothing, nor does a one-way route); a configuration
+//     AWS would fail at run time (no request template, no integration response matching)
+//     gets the Internal server error frame and the log names AWS's error; templates with
+//     Velocity markup are refused when the assembly is loaded (see assembly.Mock);
 //   - binary frames close with 1003, frames over 32 KB and messages over 128 KB with 1009, an
 //     idle connection (IdleTimeout) and an old one (MaxConnectionDuration) with 1001; every close
-//     runs $disconnect once, best effort.
+//     runs $disconnect once, best effort;
+//   - Drop cuts a connection as a lost network does (the TCP connection closes, no close
+//     frame), and $disconnect runs with 1006; Connections lists the open connections' ids.
 //
 // /<stage>/@connections/<id> answers POST (send a text frame), GET (connection info) and DELETE
 // (close), with 410 GoneException for a connection that is unknown, closed or still in its
@@ -49,8 +58,9 @@
 //     Sec-WebSocket-* family, spelled as clients send it; AWS keeps the client's spelling;
 //   - AWS_IAM authorization on $connect only checks that the handshake is signed; API keys and
 //     a route's required request parameters are not checked; throttling is not emulated;
-//   - only AWS_PROXY integrations to the stack's functions run; a route without integration or
-//     with a MOCK one accepts and answers nothing; any other integration fails like a function;
+//   - only AWS_PROXY integrations to the stack's functions and static MOCK integrations run; a
+//     route without integration accepts and answers nothing, as do $connect and $disconnect
+//     with a MOCK one; any other integration fails like a function;
 //   - the reasons of the 1003 and 1009 closes and of abnormal ends (1006) are this package's own
 //     (the codes are AWS's); the idle timer and lastActiveAt count client messages only;
 //   - authorizer context values reach later events stringified (as REST APIs pass them) and a

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -122,7 +124,8 @@ type route struct {
 	function string // "" unless the integration is an AWS_PROXY one to a Lambda function of the stack
 	timeout  time.Duration
 	twoWay   bool
-	mock     bool // no integration, or a MOCK one: accepted without invoking anything
+	none     bool           // no integration: accepted without answering anything
+	mock     *assembly.Mock // a MOCK integration: answered from its static templates
 	modelSel *selection.Expression
 	models   map[string]*jsonschema.Schema
 }
@@ -191,7 +194,13 @@ func New(cfg Config) (*Gateway, error) {
 func compileRoute(r *assembly.Route) (*route, error) {
 	cr := &route{twoWay: r.HasRouteResponse(), timeout: DefaultIntegrationTimeout}
 	in := r.Integration
-	cr.mock = in == nil || in.Type == "MOCK"
+	cr.none = in == nil
+	if in != nil && in.Type == "MOCK" {
+		if in.Mock == nil {
+			return nil, fmt.Errorf("route %s: MOCK integration %s was not read by the assembly", r.Key, in.LogicalID)
+		}
+		cr.mock = in.Mock
+	}
 	if in != nil {
 		if in.Timeout > 0 {
 			cr.timeout = in.Timeout
@@ -284,11 +293,34 @@ func (g *Gateway) enter() bool {
 	return true
 }
 
-// Connections returns how many connections are open (upgraded and not closing).
-func (g *Gateway) Connections() int {
+// Connections returns the ids of the open connections (upgraded, or being upgraded, and not
+// closing), sorted.
+func (g *Gateway) Connections() []string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.conns)
+	return slices.Sorted(maps.Keys(g.conns))
+}
+
+// Drop ends an open connection abruptly, as a lost network does: no close frame is sent, the
+// TCP connection is just closed, so the client's read ends with an error that carries no
+// close code (1006 in browsers). Then $disconnect runs, as API Gateway runs it for a lost
+// client, with 1006 and this package's reason. Drop returns once the TCP connection is
+// closed, not waiting for $disconnect. An id with no open connection is an error that names
+// it.
+func (g *Gateway) Drop(connectionID string) error {
+	c := g.lookup(connectionID)
+	if c == nil {
+		return fmt.Errorf("gateway: drop connection %q: no open connection has this id", connectionID)
+	}
+	done := make(chan struct{})
+	if !c.setClosing(closeAbnormal, reasonAbnormal, done) {
+		return fmt.Errorf("gateway: drop connection %q: the connection is already closing", connectionID)
+	}
+	defer close(done)
+	// CloseNow closes the TCP connection without a close handshake; its error (a connection
+	// the client has just closed too) changes nothing for the client.
+	_ = c.ws.CloseNow()
+	return nil
 }
 
 // Close closes every connection with 1001 "Going away", running $disconnect for each, refuses

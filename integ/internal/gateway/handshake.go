@@ -261,7 +261,7 @@ func stageVariables(v map[string]string) map[string]string {
 // connection may be upgraded.
 func (g *Gateway) runConnect(h *handshake) (proxyResponse, *refusal) {
 	rt := g.routes["$connect"]
-	if rt == nil || rt.mock {
+	if rt == nil || rt.none || rt.mock != nil {
 		return proxyResponse{StatusCode: http.StatusOK}, nil
 	}
 	if rt.function == "" {

@@ -193,8 +193,8 @@ func TestConnectIntegrationDecides(t *testing.T) {
 			h := newHarness(t, nil)
 			h.lambda.set(h.names.connect, tc.fn)
 			h.refuse("", tc.want)
-			if h.gw.Connections() != 0 {
-				t.Fatalf("%d connections open after a refused handshake", h.gw.Connections())
+			if len(h.gw.Connections()) != 0 {
+				t.Fatalf("connections %v open after a refused handshake", h.gw.Connections())
 			}
 			h.notInvoked(h.names.disconnect)
 		})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,8 +41,8 @@ func TestIdleTimeoutClosesGoingAway(t *testing.T) {
 	if *ev.RequestContext.DisconnectReason != "Going away" {
 		t.Errorf("disconnectReason %q", *ev.RequestContext.DisconnectReason)
 	}
-	if h.gw.Connections() != 0 {
-		t.Errorf("%d connections after the idle close", h.gw.Connections())
+	if len(h.gw.Connections()) != 0 {
+		t.Errorf("connections %v after the idle close", h.gw.Connections())
 	}
 }
 
@@ -67,8 +68,8 @@ func TestClientCloseRunsDisconnectOnce(t *testing.T) {
 	if ev.Headers["Host"] == "" || ev.Headers["x-api-key"] != "" || len(ev.Headers) != 4 {
 		t.Errorf("disconnect headers %v, want AWS's four", ev.Headers)
 	}
-	if h.gw.Connections() != 0 {
-		t.Errorf("%d connections after the client closed", h.gw.Connections())
+	if len(h.gw.Connections()) != 0 {
+		t.Errorf("connections %v after the client closed", h.gw.Connections())
 	}
 }
 
@@ -94,7 +95,7 @@ func TestCloseRunsDisconnectForAll(t *testing.T) {
 		conns = append(conns, c)
 	}
 	// A connection is registered just after its 101 is written.
-	waitFor(t, "3 open connections", func() bool { return h.gw.Connections() == 3 })
+	waitFor(t, "3 open connections", func() bool { return len(h.gw.Connections()) == 3 })
 	// Read concurrently so that each client answers the close handshake.
 	codes := make(chan websocket.StatusCode, len(conns))
 	for _, c := range conns {
@@ -115,7 +116,7 @@ func TestCloseRunsDisconnectForAll(t *testing.T) {
 			t.Errorf("client saw close %v, want 1001", code)
 		}
 	}
-	if n := h.gw.Connections(); n != 0 {
+	if n := len(h.gw.Connections()); n != 0 {
 		t.Fatalf("Connections() = %d after Close", n)
 	}
 	if err := h.gw.Close(); err != nil {
@@ -318,5 +319,69 @@ func TestLogsOneJSONLinePerEvent(t *testing.T) {
 	}
 	if got["connect"]["status"] != float64(101) || got["message"]["status"] != float64(200) {
 		t.Errorf("statuses: connect %v, message %v", got["connect"]["status"], got["message"]["status"])
+	}
+}
+
+func TestPingsKeepAConnectionPastTheIdleTimeout(t *testing.T) {
+	const idle = 600 * time.Millisecond
+	h := newHarness(t, nil, func(c *Config) { c.IdleTimeout = idle })
+	c, _ := h.dial("", nil)
+	// A ping route message is a message: API Gateway's idle timer counts it, whatever
+	// answers it. Pings every 200 ms keep the connection open well past one idle period.
+	start := time.Now()
+	for time.Since(start) < 2*idle {
+		time.Sleep(200 * time.Millisecond)
+		exchange(t, c, `{"action":"ping"}`, `{"type":"pong"}`)
+	}
+	last := time.Now()
+	code, reason := readClose(t, c)
+	if code != websocket.StatusGoingAway || reason != "Going away" {
+		t.Fatalf("close %v %q, want 1001 Going away", code, reason)
+	}
+	if d := time.Since(last); d < idle/2 {
+		t.Fatalf("closed %v after the last ping, before the idle timeout of %v", d, idle)
+	}
+	assertDisconnect(t, h, 1001)
+	if n := h.lambda.count(h.names.chat) + h.lambda.count(h.names.def); n != 0 {
+		t.Errorf("%d chat/$default invocations for pings, want none", n)
+	}
+}
+
+func TestDropEndsTheConnectionWithoutCloseFrame(t *testing.T) {
+	h := newHarness(t, nil)
+	c, id := h.dial("", nil)
+	other, otherID := h.dial("", nil)
+	if got := h.gw.Connections(); len(got) != 2 || !slices.Contains(got, id) || !slices.Contains(got, otherID) {
+		t.Fatalf("Connections() = %v, want %s and %s", got, id, otherID)
+	}
+	if err := h.gw.Drop(id); err != nil {
+		t.Fatalf("Drop(%s): %v", id, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, err := c.Read(ctx)
+	var ce websocket.CloseError
+	if err == nil || errors.As(err, &ce) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("read after Drop: %v, want the connection cut without a close frame", err)
+	}
+	ev := assertDisconnect(t, h, 1006)
+	if ev.RequestContext.ConnectionID != id {
+		t.Errorf("$disconnect for %s, want %s", ev.RequestContext.ConnectionID, id)
+	}
+	if got := h.gw.Connections(); len(got) != 1 || got[0] != otherID {
+		t.Errorf("Connections() after Drop = %v, want only %s", got, otherID)
+	}
+	// The other connection lives on.
+	exchange(t, other, `{"action":"ping"}`, `{"type":"pong"}`)
+	if err := h.gw.Drop(id); err == nil || !strings.Contains(err.Error(), id) {
+		t.Errorf("second Drop(%s) = %v, want an error naming it", id, err)
+	}
+}
+
+func TestDropUnknownConnectionErrors(t *testing.T) {
+	h := newHarness(t, nil)
+	err := h.gw.Drop("nosuchconn0000=")
+	if err == nil || !strings.Contains(err.Error(), `"nosuchconn0000="`) {
+		t.Fatalf("Drop of an unknown id = %v, want an error naming the id", err)
 	}
 }

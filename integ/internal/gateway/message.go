@@ -73,8 +73,12 @@ func (c *conn) handleMessage(body []byte) {
 			return
 		}
 	}
-	if rt.mock {
+	if rt.none {
 		g.logEvent("message", c.id, key, requestID, http.StatusOK, start, nil)
+		return
+	}
+	if rt.mock != nil {
+		c.answerMock(rt, key, requestID, body, start)
 		return
 	}
 	if rt.function == "" {
@@ -113,6 +117,28 @@ func (c *conn) handleMessage(body []byte) {
 		err = c.send(g.ctx, []byte(resp.Body))
 	}
 	g.logEvent("message", c.id, key, requestID, resp.StatusCode, start, err)
+}
+
+// answerMock answers a message of a route with a MOCK integration from its static templates,
+// invoking nothing: the integration response's template goes back when the route has a route
+// response and the template is not empty; a one-way route sends nothing, as on AWS.
+func (c *conn) answerMock(rt *route, key, requestID string, body []byte, start time.Time) {
+	g := c.g
+	ans, err := rt.mock.Answer(body)
+	if err != nil {
+		c.internalError(key, requestID, start, err)
+		return
+	}
+	if !rt.twoWay || ans.Body == "" {
+		g.logEvent("message", c.id, key, requestID, ans.StatusCode, start, nil)
+		return
+	}
+	if len(ans.Body) > MaxMessageBytes {
+		c.internalError(key, requestID, start, fmt.Errorf("route response of %d bytes is over API Gateway's %d-byte message limit", len(ans.Body), MaxMessageBytes))
+		return
+	}
+	err = c.send(g.ctx, []byte(ans.Body))
+	g.logEvent("message", c.id, key, requestID, ans.StatusCode, start, err)
 }
 
 // internalError sends API Gateway's internal error frame.

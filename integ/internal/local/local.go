@@ -44,6 +44,9 @@ type Options struct {
 	// IdleTimeout closes a connection that carries no message for this long; zero keeps API
 	// Gateway's 10 minutes (the gateway's default).
 	IdleTimeout time.Duration
+	// MaxConnectionDuration closes (1001 "Going away") a connection open this long; zero keeps
+	// API Gateway's 2 hours (the gateway's default). Tests shorten it to meet the cap.
+	MaxConnectionDuration time.Duration
 	// Logger receives the emulator's own logs (gateway, IAM denials); default: discarded.
 	Logger *slog.Logger
 	// LogSink receives every output line of every function, prefixed with its name, plus
@@ -278,14 +281,15 @@ func (s *starter) startFunctions(context.Context) (err error) {
 func (s *starter) startGateway(context.Context) (err error) {
 	e, st := s.env, s.env.Stack
 	e.Gateway, err = gateway.New(gateway.Config{
-		API:                 e.API,
-		Stage:               s.stage.Name,
-		Invoker:             invoker{em: e.Lambda, stack: st},
-		Region:              st.Env.Region,
-		AccountID:           st.Env.AccountID,
-		IdleTimeout:         s.opts.IdleTimeout,
-		AuthorizeManagement: e.authorizeManagement(s.policies),
-		Logger:              e.logger,
+		API:                   e.API,
+		Stage:                 s.stage.Name,
+		Invoker:               invoker{em: e.Lambda, stack: st},
+		Region:                st.Env.Region,
+		AccountID:             st.Env.AccountID,
+		IdleTimeout:           s.opts.IdleTimeout,
+		MaxConnectionDuration: s.opts.MaxConnectionDuration,
+		AuthorizeManagement:   e.authorizeManagement(s.policies),
+		Logger:                e.logger,
 	})
 	return err
 }
