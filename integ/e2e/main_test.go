@@ -39,6 +39,10 @@ const minDeployedUsers = 3
 // tg is the target that TestMain prepared, shared by the scenarios.
 var tg *target
 
+// assemblyDir is the cloud assembly the local target runs, for tests that start a stack of
+// their own from it.
+var assemblyDir string
+
 // logs collects the local functions' output and counts their invocations.
 var logs = newLogSink()
 
@@ -99,6 +103,7 @@ func startLocal() (_ *target, stop func() error, err error) {
 		}
 		dir = tmp
 	}
+	assemblyDir = dir
 	t1 := time.Now()
 	var sink io.Writer = logs
 	if os.Getenv(envLogs) != "" {

@@ -137,6 +137,12 @@ func (c *conn) readLoop() (int, string) {
 		if c.isClosing() {
 			continue
 		}
+		if rt := c.g.routes[c.g.selectRoute(data)]; rt != nil && rt.mock != nil {
+			// A MOCK route invokes nothing: AWS answers it at once, never behind the
+			// connection's Lambda invocations (which this emulator runs one at a time).
+			c.handleMessage(data)
+			continue
+		}
 		c.queue <- data
 	}
 }

@@ -53,7 +53,8 @@
 //
 // Known differences from AWS:
 //   - messages of one connection are integrated one at a time, in order (AWS runs them
-//     concurrently); different connections run concurrently;
+//     concurrently); different connections run concurrently; a MOCK route's message is
+//     answered at once, never behind the connection's invocations;
 //   - header names reach the functions in Go's canonical form (X-Api-Key), except the
 //     Sec-WebSocket-* family, spelled as clients send it; AWS keeps the client's spelling;
 //   - AWS_IAM authorization on $connect only checks that the handshake is signed; API keys and

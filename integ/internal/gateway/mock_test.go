@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -87,5 +88,27 @@ func TestMockWithoutMatchingIntegrationResponseFailsLikeAWS(t *testing.T) {
 	}
 	if n := h.invocations(); n != 1 {
 		t.Errorf("%d invocations, want 1 (the sendmessage)", n)
+	}
+}
+
+// TestPingIsNotQueuedBehindAnInvocation: AWS answers a MOCK route at once; a ping sent while
+// the connection's sendmessage is still running is answered before that one returns, so a
+// heartbeat never times out behind a slow function.
+func TestPingIsNotQueuedBehindAnInvocation(t *testing.T) {
+	h := newHarness(t, nil)
+	release := make(chan struct{})
+	h.lambda.set(h.names.chat, func(ctx context.Context, _ []byte) ([]byte, error) {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return proxyOK("done"), nil
+	})
+	c, _ := h.dial("", nil)
+	write(t, c, validSend)
+	exchange(t, c, `{"action":"ping"}`, string(protocol.Encode(protocol.Pong{Type: protocol.FramePong})))
+	close(release)
+	if got := read(t, c); got != "done" {
+		t.Fatalf("after the pong got %q, want the sendmessage's answer", got)
 	}
 }
