@@ -145,10 +145,14 @@ func printBanner(w io.Writer, env *local.Env, cfg config, tokenURL string, start
 		fmt.Fprintf(&b, "  %-8s %s?token=%s\n", user, env.URL, tok)
 	}
 	fmt.Fprintf(&b, "\nMore tokens:  curl '%s?user=dave&name=Dave'\n\n", tokenURL)
-	fmt.Fprintf(&b, "Try it: open one of the URLs above in a WebSocket client (e.g. websocat '<url>'), one per user, and send\n")
+	fmt.Fprintf(&b, "Try it: chat from a terminal per user (the Go client: reconnects, resumes, in order):\n")
+	for _, user := range []string{"alice", "bob"} {
+		fmt.Fprintf(&b, "  go run ./client/cmd/chat -url %s -token-url %s -user %s\n", env.URL, tokenURL, user)
+	}
+	fmt.Fprintf(&b, "Type a line to send it to room general; /join <room>, /leave <room>, /history [n], /quit.\n")
+	fmt.Fprintf(&b, "Or send frames from any WebSocket client to the URLs above, e.g.\n")
 	fmt.Fprintf(&b, "  {\"action\":\"joinroom\",\"roomId\":\"general\"}\n")
-	fmt.Fprintf(&b, "  {\"action\":\"sendmessage\",\"roomId\":\"general\",\"text\":\"hello\",\"clientMessageId\":\"c1\"}\n")
-	fmt.Fprintf(&b, "  {\"action\":\"history\",\"roomId\":\"general\",\"limit\":20}\n\n")
+	fmt.Fprintf(&b, "  {\"action\":\"sendmessage\",\"roomId\":\"general\",\"text\":\"hello\",\"clientMessageId\":\"c1\"}\n\n")
 	fmt.Fprintf(&b, "Ctrl-C stops everything.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
