@@ -65,8 +65,8 @@ func TestConstructSetsWhatHandlersRead(t *testing.T) {
 		name:  "nil props",
 		props: nil,
 		unset: map[string][]string{
-			"ConnectFunction":    {contract.EnvAllowedOrigins}, // any origin
-			"AuthorizerFunction": {contract.EnvAuthJWKSURL},    // Cognito's issuer has the default JWKS URL
+			"ConnectFunction":    {contract.EnvAllowedOrigins},                           // any origin
+			"AuthorizerFunction": {contract.EnvAuthJWKSURL, contract.EnvAuthAPIKeyClaim}, // Cognito's issuer has the default JWKS URL; no API keys
 		},
 	}, {
 		name: "every optional variable",
@@ -77,6 +77,10 @@ func TestConstructSetsWhatHandlersRead(t *testing.T) {
 				Audiences: jsii.Strings("web"),
 				JwksUrl:   jsii.String("https://login.example.com/jwks.json"),
 			}),
+			ApiKeys: &chatapi.ApiKeysProps{
+				Source: chatapi.ApiKeySourceAuthorizer, KeyClaim: jsii.String("custom:api_key"),
+				Plans: &map[string]*chatapi.UsagePlanOptions{"free": {}},
+			},
 		},
 		unset: map[string][]string{
 			// An OIDC issuer has no token_use claim to restrict; the nil-props run (Cognito) sets it.

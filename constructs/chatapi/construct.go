@@ -62,6 +62,15 @@ type WebSocketChatApi interface {
 	AlarmIds() *[]*string
 	// Dashboard is the CloudWatch dashboard; nil with Dashboard off.
 	Dashboard() awscloudwatch.Dashboard
+	// UsagePlan returns the usage plan of ApiKeys.Plans by name, or nil.
+	UsagePlan(name *string) awsapigatewayv2.UsagePlan
+	// UsagePlanNames lists the usage plans' names, sorted; empty without ApiKeys.
+	UsagePlanNames() *[]*string
+	// AddApiKey adds an enabled API key (construct id "ApiKey-" + id) to the usage plan
+	// named plan. Without options.Value CloudFormation generates the value (read it with
+	// aws apigateway get-api-key --include-value). It panics without ApiKeys, with an
+	// unknown plan, or with a value outside 20 to 128 characters.
+	AddApiKey(id *string, plan *string, options *awsapigatewayv2.ApiKeyOptions) awsapigatewayv2.ApiKey
 }
 
 type webSocketChatApi struct {
@@ -81,6 +90,7 @@ type webSocketChatApi struct {
 	accessLogs   awslogs.LogGroup
 	alarms       map[string]awscloudwatch.Alarm
 	dashboard    awscloudwatch.Dashboard
+	usagePlans   map[string]awsapigatewayv2.UsagePlan // by name; nil without ApiKeys
 }
 
 // NewWebSocketChatApi creates the chat backend. props may be nil: every prop has a default.
@@ -101,6 +111,7 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	}
 	c.table = newTable(c.Construct, cfg)
 	c.authEnv = c.authorizerEnv()
+	c.apiKeyAuthorizerEnv()
 	c.api = c.newApi()
 	c.stage = c.newStage()
 	c.addHandlers()
@@ -109,6 +120,7 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	c.updateDefaultEnvironment()
 	c.configureStageLogging()
 	c.Node().AddValidation(&routeSettingsValidation{c})
+	c.addApiKeys()
 	if cfg.alarms {
 		c.addAlarms()
 	}
@@ -125,9 +137,10 @@ func (c *webSocketChatApi) newApi() awsapigatewayv2.WebSocketApi {
 		name = awscdk.Names_UniqueResourceName(c.Construct, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(128)})
 	}
 	return awsapigatewayv2.NewWebSocketApi(c.Construct, jsii.String("Api"), &awsapigatewayv2.WebSocketApiProps{
-		ApiName:                  name,
-		Description:              jsii.String("Real-time chat (WebSocketChatApi)"),
-		RouteSelectionExpression: jsii.String(c.cfg.routeSelection),
+		ApiName:                   name,
+		Description:               jsii.String("Real-time chat (WebSocketChatApi)"),
+		RouteSelectionExpression:  jsii.String(c.cfg.routeSelection),
+		ApiKeySelectionExpression: c.apiKeyExpression(),
 	})
 }
 

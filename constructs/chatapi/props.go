@@ -194,4 +194,8 @@ type WebSocketChatApiProps struct {
 	// Dashboard creates a CloudWatch dashboard of connections, messages, errors, latency and
 	// fan-out. Default: true.
 	Dashboard *bool
+	// ApiKeys requires an API key of one of its usage plans on $connect (and, if asked, on
+	// the chat actions); each plan throttles and caps its keys. Add keys with AddApiKey.
+	// Default: nil, no API keys (the template has no key, plan or ApiKeyRequired).
+	ApiKeys *ApiKeysProps
 }

@@ -44,6 +44,7 @@ type settings struct {
 	alarms                bool
 	alarmTopic            awssns.ITopic
 	dashboard             bool
+	apiKeys               *apiKeySettings // nil: API keys off
 }
 
 type throttle struct{ rate, burst float64 }
@@ -90,6 +91,7 @@ func resolveProps(v validator, p *WebSocketChatApiProps) settings {
 	s.resolveFunctions(v, p)
 	s.resolveThrottling(v, p)
 	s.resolveOperations(v, p)
+	s.resolveApiKeys(v, p)
 	return s
 }
 

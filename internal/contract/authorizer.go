@@ -14,6 +14,10 @@ const (
 	// ContextPrincipalID is the policy's principal id, which API Gateway adds to the context;
 	// the handlers fall back to it when [ContextUserID] is absent.
 	ContextPrincipalID = "principalId"
+	// ContextUsageIdentifierKey is the connection's API key, which the authorizer returns both
+	// as the response's usageIdentifierKey and in the context under this key, where the API key
+	// selection expression $context.authorizer.usageIdentifierKey names it.
+	ContextUsageIdentifierKey = "usageIdentifierKey"
 )
 
 // AnonymousPrefix starts the user id of a connection made without an authorizer: the id is

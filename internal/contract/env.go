@@ -47,4 +47,7 @@ const (
 	EnvAuthJWKSURL = "AUTH_JWKS_URL"
 	// EnvAuthTokenUse lists the accepted "token_use" claims (id, access), comma-separated.
 	EnvAuthTokenUse = "AUTH_TOKEN_USE"
+	// EnvAuthAPIKeyClaim names the JWT claim whose value the authorizer returns as the
+	// connection's API key (usageIdentifierKey); unset: the authorizer returns no key.
+	EnvAuthAPIKeyClaim = "AUTH_API_KEY_CLAIM"
 )

@@ -11,7 +11,8 @@
 // the logical id and the path in the template.
 //
 // The model covers what the emulator needs: the WebSocket API (stages, routes, integrations,
-// models, route responses, authorizers), Lambda functions (with their asset folders) and their
+// models, route responses, authorizers), its API keys and usage plans (the v1
+// AWS::ApiGateway::ApiKey, UsagePlan and UsagePlanKey that WebSocket APIs use), Lambda functions (with their asset folders) and their
 // permissions, DynamoDB tables (with a CreateTableInput helper), and IAM roles with every policy
 // statement attached to them.
 package assembly

@@ -34,6 +34,10 @@ type Stack struct {
 	Roles map[string]*Role
 	// Outputs holds the resolved stack outputs by name.
 	Outputs map[string]Output
+	// APIKeys holds the API keys (AWS::ApiGateway::ApiKey) by logical id.
+	APIKeys map[string]*APIKey
+	// UsagePlans lists the usage plans (AWS::ApiGateway::UsagePlan), by logical id order.
+	UsagePlans []*UsagePlan
 	// Assets lists the file assets published for this stack (empty for LoadTemplate).
 	Assets []*Asset
 	// Resolver resolves further template values with the same local names.

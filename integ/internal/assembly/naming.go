@@ -203,6 +203,10 @@ func (r *Resolver) computeID(res *Resource) (string, error) {
 		"AWS::ApiGatewayV2::Model", "AWS::ApiGatewayV2::RouteResponse", "AWS::ApiGatewayV2::IntegrationResponse",
 		"AWS::ApiGatewayV2::Deployment":
 		return hashID(seed, 7, lowerAlnum), nil
+	case "AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlanKey":
+		return hashID(seed, 10, lowerAlnum), nil
+	case "AWS::ApiGateway::UsagePlan":
+		return hashID(seed, 6, lowerAlnum), nil
 	case "AWS::Cognito::UserPool":
 		return r.env.Region + "_" + hashID(seed, 9, mixedAlnum), nil
 	case "AWS::Cognito::UserPoolClient":

@@ -154,6 +154,7 @@ func (r *Resolver) GetAtt(logicalID, attr string) (string, error) {
 //     service's length limit), as CloudFormation names them minus its random suffix;
 //   - API Gateway routes, integrations, authorizers, models, route responses, deployments: a
 //     7-character lowercase id derived from stack name and logical id;
+//   - API Gateway (v1) API keys and usage plan keys: 10 such characters; usage plans: 6;
 //   - Cognito user pools: "<region>_<9 characters>"; user pool clients: 26 characters;
 //   - SNS topics: the topic's ARN (TopicName, or "<StackName>-<LogicalID>"); topic policies:
 //     "<StackName>-<LogicalID>"; subscriptions: "<topic ARN>:<36 characters>".

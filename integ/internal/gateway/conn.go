@@ -41,6 +41,7 @@ type conn struct {
 	userAgent   string
 	domainName  string
 	authorizer  map[string]any
+	apiKey      string // the handshake's API key, for routes that require one
 
 	mu             sync.Mutex
 	lastActive     time.Time // Config.Now clock, for GetConnection
@@ -69,6 +70,7 @@ func newConn(g *Gateway, h *handshake) *conn {
 		userAgent:      h.userAgent,
 		domainName:     h.domainName,
 		authorizer:     h.authorizer,
+		apiKey:         h.apiKey,
 		lastActive:     h.connectedAt,
 		lastActiveMono: now,
 		closingCh:      make(chan struct{}),

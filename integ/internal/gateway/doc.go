@@ -57,8 +57,18 @@
 //     answered at once, never behind the connection's invocations;
 //   - header names reach the functions in Go's canonical form (X-Api-Key), except the
 //     Sec-WebSocket-* family, spelled as clients send it; AWS keeps the client's spelling;
-//   - AWS_IAM authorization on $connect only checks that the handshake is signed; API keys and
-//     a route's required request parameters are not checked; throttling is not emulated;
+//   - AWS_IAM authorization on $connect only checks that the handshake is signed; a route's
+//     required request parameters are not checked; stage and route throttling are not emulated;
+//   - API keys (Config.UsagePlans): a route with ApiKeyRequired takes the key the API's key
+//     selection expression names (the x-api-key header of the handshake, or the authorizer's
+//     usageIdentifierKey, from its output or else its context) after the authorizer; a
+//     missing, unknown or disabled key, or one in no usage plan of the stage, answers 403
+//     {"message":"Forbidden"}, a spent quota 429 {"message":"Limit Exceeded"}, an empty
+//     rate/burst bucket 429 {"message":"Too Many Requests"} (REST APIs' answers, which AWS does
+//     not document for WebSocket handshakes); a message route that requires a key charges the
+//     connection's key and answers those messages in the frame of the other gateway errors;
+//     counters live in memory per key (AWS's are eventually consistent and shared), quota
+//     periods start at 00:00 UTC and Quota.Offset is ignored;
 //   - only AWS_PROXY integrations to the stack's functions and static MOCK integrations run; a
 //     route without integration accepts and answers nothing, as do $connect and $disconnect
 //     with a MOCK one; any other integration fails like a function;

@@ -96,8 +96,16 @@ type Config struct {
 	// Logger receives one JSON line per connect, message and disconnect (default: JSON on
 	// standard error).
 	Logger *slog.Logger
-	// Now is the clock for the timestamps of events (default time.Now).
+	// Now is the clock for the timestamps of events and of usage plan quota periods
+	// (default time.Now).
 	Now func() time.Time
+	// UsagePlans are the stack's usage plans: the keys of those whose ApiStages name the
+	// served API and stage are the valid API keys of routes that require one (none: every
+	// such request is refused, as on AWS).
+	UsagePlans []*assembly.UsagePlan
+	// APIKeyValues gives, by key id, the value of each key whose template has no Value
+	// (CloudFormation generates those at deploy time).
+	APIKeyValues map[string]string
 }
 
 // Gateway serves one stage of a WebSocket API: handshakes at /<stage> and the @connections
@@ -108,6 +116,7 @@ type Gateway struct {
 	stage    *assembly.Stage
 	routeSel *selection.Expression
 	routes   map[string]*route
+	keys     *keyring
 	log      *slog.Logger
 
 	ctx    context.Context // cancelled by Close: aborts handshakes and message invocations
@@ -177,6 +186,10 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		routes[r.Key] = cr
 	}
+	keys, err := newKeyring(cfg.UsagePlans, cfg.APIKeyValues, cfg.API.ID, stage.Name)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Gateway{
 		cfg:      cfg,
@@ -184,6 +197,7 @@ func New(cfg Config) (*Gateway, error) {
 		stage:    stage,
 		routeSel: sel,
 		routes:   routes,
+		keys:     keys,
 		log:      logger,
 		ctx:      ctx,
 		cancel:   cancel,

@@ -33,6 +33,8 @@ type handshake struct {
 	query             map[string]string
 	multiQuery        map[string][]string
 	authorizer        map[string]any
+	usageKey          string // the authorizer output's usageIdentifierKey
+	apiKey            string // the key the API key selection expression chose
 }
 
 // refusal is a handshake answered without an upgrade.
@@ -115,7 +117,11 @@ func (g *Gateway) serveHandshake(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := g.newHandshake(r)
-	if rf := g.authorize(h); rf != nil {
+	rf := g.authorize(h)
+	if rf == nil {
+		rf = g.checkConnectKey(h)
+	}
+	if rf != nil {
 		rf.write(w, h.requestID)
 		g.logEvent("connect", h.id, "$connect", h.requestID, rf.status, start, rf.err)
 		return
@@ -225,6 +231,7 @@ func (g *Gateway) authorize(h *handshake) *refusal {
 			body: fmt.Sprintf(`{"Message":%s}`, jsonString(msg)), err: fmt.Errorf("authorizer policy for %s: %s", res.principalID, msg)}
 	}
 	h.authorizer = res.authorizerMap()
+	h.usageKey = usageIdentifierKey(out)
 	return nil
 }
 

@@ -66,6 +66,11 @@ func (c *conn) handleMessage(body []byte) {
 		g.logEvent("message", c.id, key, requestID, http.StatusForbidden, start, errors.Join(errors.New("no route matches and there is no $default route"), err))
 		return
 	}
+	if msg := c.checkMessageKey(key); msg != "" {
+		err := c.send(g.ctx, gatewayFrame(msg, c.id, "requestId", requestID))
+		g.logEvent("message", c.id, key, requestID, http.StatusForbidden, start, errors.Join(fmt.Errorf("route %s requires an API key: %s", key, msg), err))
+		return
+	}
 	if rt.modelSel != nil {
 		if verr := rt.validate(body); verr != nil {
 			err := c.send(g.ctx, gatewayFrame("Bad request body", c.id, "messageId", messageID))

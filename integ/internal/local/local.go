@@ -102,6 +102,7 @@ type Env struct {
 	AccessKeys map[string]string
 
 	logger    *slog.Logger
+	keyValues map[string]string                // generated API key values, by key id
 	ddbWait   func() (*ddblocal.Server, error) // waits for the start of DynamoDB Local
 	ddbCancel context.CancelFunc               // cancels that start
 	proxySrv  *http.Server
@@ -135,6 +136,9 @@ type Env struct {
 //   - any value that is, or starts with, the stage's https callback URL (wss URL) now names
 //     the local http (ws) endpoint, such as CALLBACK_URL;
 //   - in an authorizer function, AUTH_JWKS_URL: the local issuer's JWKS (AUTH_ISSUER stays).
+//
+// API keys whose template has no Value (CloudFormation generates those) get a random value
+// here; Env.APIKeys lists every key with the value clients send.
 func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	defer func() {
 		if err != nil {
@@ -209,7 +213,7 @@ func newStarter(opts Options) (*starter, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &starter{
-		env:          &Env{Stage: stage.Name, Stack: st, API: api, logger: logger},
+		env:          &Env{Stage: stage.Name, Stack: st, API: api, logger: logger, keyValues: generateKeyValues(st)},
 		opts:         opts,
 		stage:        stage,
 		interpreters: interpreters,
@@ -290,6 +294,8 @@ func (s *starter) startGateway(context.Context) (err error) {
 		MaxConnectionDuration: s.opts.MaxConnectionDuration,
 		AuthorizeManagement:   e.authorizeManagement(s.policies),
 		Logger:                e.logger,
+		UsagePlans:            st.UsagePlans,
+		APIKeyValues:          e.keyValues,
 	})
 	return err
 }

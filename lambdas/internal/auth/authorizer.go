@@ -39,7 +39,9 @@ func NewAuthorizer(v TokenVerifier, logger *slog.Logger) *Authorizer {
 // id as principal, and as context the user id ([contract.ContextUserID]), the display name
 // cut to MaxDisplayNameRunes runes ([contract.ContextDisplayName]), the token_use claim
 // ([contract.ContextTokenUse]) and the token's source, SourceQuery or SourceProtocol
-// ([contract.ContextTokenSource]). The token is never logged.
+// ([contract.ContextTokenSource]); when the verifier gives the user an API key
+// (Config.APIKeyClaim), the response's usageIdentifierKey and the context's
+// [contract.ContextUsageIdentifierKey] carry it. Neither the token nor the key is logged.
 func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	log := a.logger.With(requestAttrs(ctx, req)...)
 
@@ -60,13 +62,21 @@ func (a *Authorizer) Handle(ctx context.Context, req events.APIGatewayCustomAuth
 		return policy(anonymous, "Deny", req.MethodArn, nil), nil
 	}
 
-	log.InfoContext(ctx, "token accepted", "outcome", "allow", "userId", id.UserID, "tokenUse", id.TokenUse)
-	return policy(id.UserID, "Allow", req.MethodArn, map[string]any{
+	log.InfoContext(ctx, "token accepted", "outcome", "allow", "userId", id.UserID, "tokenUse", id.TokenUse, "apiKey", id.APIKey != "")
+	context := map[string]any{
 		contract.ContextUserID:      id.UserID,
 		contract.ContextDisplayName: truncateRunes(id.DisplayName, MaxDisplayNameRunes),
 		contract.ContextTokenUse:    id.TokenUse,
 		contract.ContextTokenSource: source,
-	}), nil
+	}
+	resp := policy(id.UserID, "Allow", req.MethodArn, context)
+	if id.APIKey != "" {
+		// Both places: REST APIs read the response's usageIdentifierKey, and the WebSocket
+		// selection expression $context.authorizer.usageIdentifierKey names the context key.
+		resp.UsageIdentifierKey = id.APIKey
+		context[contract.ContextUsageIdentifierKey] = id.APIKey
+	}
+	return resp, nil
 }
 
 // policy builds an authorizer response with one execute-api:Invoke statement.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/envconfig"
@@ -13,7 +14,8 @@ import (
 // (os.Getenv in production): [contract.EnvAuthIssuer] (required: an https URL, or http on
 // loopback), [contract.EnvAuthAudiences] (required: comma-separated audiences or client ids),
 // [contract.EnvAuthJWKSURL] (default: <issuer>/.well-known/jwks.json) and
-// [contract.EnvAuthTokenUse] (comma-separated: id, access; default: any). Its error names
+// [contract.EnvAuthTokenUse] (comma-separated: id, access; default: any) and
+// [contract.EnvAuthAPIKeyClaim] (the claim holding the user's API key; default: none). Its error names
 // every variable that is wrong. Fields that are not read from the environment (HTTPClient,
 // timeouts, clock) are left zero, so that NewVerifier applies its defaults.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
@@ -34,7 +36,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			r.Fail(contract.EnvAuthTokenUse, "unknown token use %q (want id and/or access)", u)
 		}
 	}
+	cfg.APIKeyClaim = r.Checked(contract.EnvAuthAPIKeyClaim, "", checkClaimName)
 	return cfg, r.Err()
+}
+
+// checkClaimName accepts a JWT claim name: not blank, at most 128 bytes, no spaces.
+func checkClaimName(name string) error {
+	if strings.TrimSpace(name) == "" || len(name) > 128 || strings.ContainsAny(name, " \t\r\n") {
+		return fmt.Errorf("%q is not a claim name (1 to 128 characters, no spaces)", name)
+	}
+	return nil
 }
 
 // checkFetchableURL accepts absolute https URLs, and http URLs whose host is loopback

@@ -88,6 +88,10 @@ type Config struct {
 	JWKSURL string
 	// TokenUses, when not empty, are the accepted "token_use" values (Cognito: id, access).
 	TokenUses []string
+	// APIKeyClaim, when not empty, names the string claim that holds the user's API key:
+	// Identity.APIKey gets its value, and a token without it (or with an empty one) is
+	// refused with ErrMissingClaim.
+	APIKeyClaim string
 
 	// HTTPClient fetches the JWKS; default a client with FetchTimeout as its timeout.
 	HTTPClient *http.Client
@@ -112,6 +116,8 @@ type Identity struct {
 	DisplayName string
 	// TokenUse is the "token_use" claim ("id" or "access" for Cognito), or empty.
 	TokenUse string
+	// APIKey is the value of Config.APIKeyClaim, or empty when that is not set.
+	APIKey string
 }
 
 // Verifier checks tokens from one issuer. It is safe for concurrent use; build it
@@ -120,6 +126,7 @@ type Verifier struct {
 	issuer    string
 	audiences []string
 	tokenUses []string
+	keyClaim  string
 	leeway    time.Duration
 	now       func() time.Time
 	keys      *keyCache
@@ -167,6 +174,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 		issuer:    cfg.Issuer,
 		audiences: slices.Clone(cfg.Audiences),
 		tokenUses: slices.Clone(cfg.TokenUses),
+		keyClaim:  cfg.APIKeyClaim,
 		leeway:    leeway,
 		now:       now,
 		keys: &keyCache{
@@ -254,7 +262,13 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Identity, error) {
 	if err := v.checkClaims(tok); err != nil {
 		return Identity{}, err
 	}
-	return identityOf(tok), nil
+	id := identityOf(tok)
+	if v.keyClaim != "" {
+		if id.APIKey = stringClaim(tok, v.keyClaim); id.APIKey == "" {
+			return Identity{}, fmt.Errorf("%w: no API key in claim %.64q", ErrMissingClaim, v.keyClaim)
+		}
+	}
+	return id, nil
 }
 
 // allowedAlgorithm is the signature algorithm allowlist: RS256 and ES256, nothing else
