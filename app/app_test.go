@@ -17,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/chatstack/websocketchatapi/app/chatstack"
+	"github.com/chatstack/websocketchatapi/constructs/chatapi"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/reference-stack.template.json from the current synth")
@@ -210,5 +211,78 @@ func TestDeployContext(t *testing.T) {
 	}
 	if golden, _ := os.ReadFile(golden); strings.Contains(string(golden), "ALLOW_USER_PASSWORD_AUTH") || strings.Contains(string(golden), `"Protocol": "email"`) {
 		t.Error("the reference stack allows USER_PASSWORD_AUTH or subscribes an email without the context")
+	}
+}
+
+// domainContext is a context that gives the reference stack a custom domain with its zone.
+func domainContext(t *testing.T) *map[string]any {
+	ctx := *cdkContext(t)
+	ctx[chatstack.DomainNameContext] = "chat.example.com"
+	ctx[chatstack.CertificateArnContext] = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+	ctx[chatstack.HostedZoneIDContext] = "Z0123456789ABC"
+	ctx[chatstack.HostedZoneNameContext] = "example.com"
+	return &ctx
+}
+
+// TestDomainContext: -c domainName=... -c certificateArn=... [-c hostedZoneId=...
+// -c hostedZoneName=...] put the chat on a custom domain, with its alias record; the
+// WebSocketUrl output is on the domain and the CallbackUrl output stays on execute-api.
+func TestDomainContext(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: domainContext(t)})
+	stack := chatstack.New(app, "Domain", nil)
+	raw, err := json.Marshal(assertions.Template_FromStack(stack.Stack, nil).ToJSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := string(raw)
+	for _, want := range []string{`"Type":"AWS::ApiGatewayV2::DomainName"`, `"Type":"AWS::ApiGatewayV2::ApiMapping"`, `"Type":"AWS::Route53::RecordSet"`,
+		`"WebSocketUrl":{"Description":"Where clients connect: wss://...?token=\u003cjwt\u003e","Value":"wss://chat.example.com"}`} {
+		if !strings.Contains(tpl, want) {
+			t.Errorf("the domain context's template lacks %s", want)
+		}
+	}
+	if golden, _ := os.ReadFile(golden); strings.Contains(string(golden), "AWS::ApiGatewayV2::DomainName") {
+		t.Error("the reference stack has a custom domain without the context")
+	}
+	bad := *cdkContext(t)
+	bad[chatstack.DomainNameContext] = "chat.example.com"
+	func() {
+		defer func() {
+			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "needs certificateArn") {
+				t.Errorf("domainName without certificateArn: %v", r)
+			}
+		}()
+		chatstack.New(awscdk.NewApp(&awscdk.AppProps{Context: &bad}), "Bad", nil)
+	}()
+}
+
+// provisionedGolden is the reference stack with provisioned concurrency on the chat function
+// and the authorizer (their live aliases invoked by API Gateway): the emulator's assembly tests
+// load it to check that an alias ARN resolves to the function behind it.
+const provisionedGolden = "testdata/provisioned-stack.template.json"
+
+// TestProvisionedSnapshot pins that variant. After an intended change:
+// go test ./app -run 'TestSnapshot|TestProvisionedSnapshot' -update
+func TestProvisionedSnapshot(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: cdkContext(t), AnalyticsReporting: jsii.Bool(false)})
+	stack := chatstack.New(app, "WebSocketChatApi", &chatstack.Props{Chat: &chatapi.WebSocketChatApiProps{
+		Concurrency: &map[string]*chatapi.FunctionConcurrencyProps{
+			"chat":       {Reserved: jsii.Number(20), Provisioned: jsii.Number(2)},
+			"authorizer": {Provisioned: jsii.Number(1)},
+		},
+	}})
+	got := normalize(t, assertions.Template_FromStack(stack.Stack, nil).ToJSON())
+	if *update {
+		if err := os.WriteFile(provisionedGolden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(provisionedGolden)
+	if err != nil {
+		t.Fatalf("%v (create it with: go test ./app -run TestProvisionedSnapshot -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("the provisioned variant's template changed; if intended, run: go test ./app -run TestProvisionedSnapshot -update\n%s", firstDiff(want, got))
 	}
 }

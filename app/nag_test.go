@@ -13,6 +13,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/chatstack/websocketchatapi/app/chatstack"
+	"github.com/chatstack/websocketchatapi/constructs/chatapi"
 )
 
 // TestCdkNagAwsSolutions applies cdk-nag's AwsSolutions pack to the reference stack: no
@@ -59,4 +60,35 @@ func firstLine(v any) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// TestCdkNagProduction applies the AwsSolutions pack to the reference stack with the
+// production props on (custom domain from the context, reserved and scaled provisioned
+// concurrency): they add no finding.
+func TestCdkNagProduction(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: domainContext(t)})
+	stack := chatstack.New(app, "NagProduction", &chatstack.Props{Chat: &chatapi.WebSocketChatApiProps{
+		Concurrency: &map[string]*chatapi.FunctionConcurrencyProps{
+			"chat":       {Reserved: jsii.Number(50), Provisioned: jsii.Number(2), MaxProvisioned: jsii.Number(10), UtilizationTarget: jsii.Number(0.7)},
+			"authorizer": {Provisioned: jsii.Number(1)},
+		},
+	}})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	var annotations assertions.Annotations
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("cdk-nag reported errors: %v", r)
+			}
+		}()
+		annotations = assertions.Annotations_FromStack(stack.Stack)
+	}()
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	var findings []string
+	for _, m := range append(*annotations.FindError(jsii.String("*"), match), *annotations.FindWarning(jsii.String("*"), match)...) {
+		findings = append(findings, fmt.Sprintf("%s: %v", *m.Id, firstLine(m.Entry.Data)))
+	}
+	if len(findings) > 0 {
+		t.Fatalf("%d unsuppressed cdk-nag findings:\n%s", len(findings), strings.Join(findings, "\n"))
+	}
 }

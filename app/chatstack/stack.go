@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -37,6 +39,17 @@ const UserPasswordAuthContext = "userPasswordAuth"
 // (cdk deploy -c alarmEmail=oncall@example.com); without it the topic has no subscription.
 const AlarmEmailContext = "alarmEmail"
 
+// Context keys of the custom domain (cdk deploy -c domainName=chat.example.com
+// -c certificateArn=arn:aws:acm:... [-c hostedZoneId=Z... -c hostedZoneName=example.com]):
+// without domainName the stack has no custom domain. The certificate must be in the stack's
+// region; the hosted zone, when both its keys are given, gets an alias A record.
+const (
+	DomainNameContext     = "domainName"
+	CertificateArnContext = "certificateArn"
+	HostedZoneIDContext   = "hostedZoneId"
+	HostedZoneNameContext = "hostedZoneName"
+)
+
 // New creates the reference stack with outputs for the WebSocket URL, the callback URL, the
 // table name and, with Cognito, the user pool and app client ids. Its alarms notify an SNS
 // topic of the stack, which emails AlarmEmailContext when the context names an address.
@@ -54,6 +67,9 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	}
 	if chatProps.AlarmTopic == nil && (chatProps.Alarms == nil || *chatProps.Alarms) {
 		chatProps.AlarmTopic = alarmTopic(stack)
+	}
+	if chatProps.CustomDomain == nil {
+		chatProps.CustomDomain = customDomain(stack)
 	}
 	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatProps)
 
@@ -105,4 +121,35 @@ func contextFlag(stack awscdk.Stack, key string) bool {
 		}
 	}
 	panic(fmt.Sprintf("chatstack: context %s must be true or false", key))
+}
+
+// customDomain reads the custom domain from the context: nil without domainName.
+func customDomain(stack awscdk.Stack) *chatapi.CustomDomainProps {
+	get := func(key string) string {
+		v, _ := stack.Node().TryGetContext(jsii.String(key)).(string)
+		return v
+	}
+	name, cert, zoneID, zoneName := get(DomainNameContext), get(CertificateArnContext), get(HostedZoneIDContext), get(HostedZoneNameContext)
+	if name == "" {
+		if cert != "" || zoneID != "" || zoneName != "" {
+			panic(fmt.Sprintf("chatstack: context %s, %s and %s need %s", CertificateArnContext, HostedZoneIDContext, HostedZoneNameContext, DomainNameContext))
+		}
+		return nil
+	}
+	if cert == "" {
+		panic(fmt.Sprintf("chatstack: context %s needs %s (an ACM certificate in the stack's region)", DomainNameContext, CertificateArnContext))
+	}
+	props := &chatapi.CustomDomainProps{
+		DomainName:  jsii.String(name),
+		Certificate: awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), jsii.String(cert)),
+	}
+	switch {
+	case zoneID != "" && zoneName != "":
+		props.HostedZone = awsroute53.HostedZone_FromHostedZoneAttributes(stack, jsii.String("HostedZone"), &awsroute53.HostedZoneAttributes{
+			HostedZoneId: jsii.String(zoneID), ZoneName: jsii.String(zoneName),
+		})
+	case zoneID != "" || zoneName != "":
+		panic(fmt.Sprintf("chatstack: give both %s and %s, or neither", HostedZoneIDContext, HostedZoneNameContext))
+	}
+	return props
 }

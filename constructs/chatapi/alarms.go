@@ -62,6 +62,7 @@ func (c *webSocketChatApi) addAlarms() {
 		// Named after its metric.
 		alarmSpec{contract.MetricFanoutFailures, c.chatMetric(contract.MetricFanoutFailures, "Sum"), 1,
 			"Messages or presence events could not be delivered to live connections after retries (throttling or 5xx from @connections). Check the chat and disconnect functions' fan-out log lines; sustained failures mean the account's @connections rate is exhausted."},
+		c.newConnectionRateAlarm(),
 	)
 	for _, s := range specs {
 		a := awscloudwatch.NewAlarm(c.Construct, jsii.String(s.id+"Alarm"), &awscloudwatch.AlarmProps{
@@ -170,3 +171,31 @@ func (c *webSocketChatApi) chatMetric(name, stat string) awscloudwatch.Metric {
 // metricsService is the Service dimension of the chat function's metrics: the construct's
 // unique id, so two chats in one account keep apart.
 func (c *webSocketChatApi) metricsService() string { return *awscdk.Names_UniqueId(c.Construct) }
+
+// newConnectionRateAlarm watches the account's quota of new connections per second
+// (NewConnectionsQuota, 500 by default, per account and region across all WebSocket APIs):
+// it fires when this stage's connects per second, averaged over a minute (ConnectCount's Sum
+// per minute / 60), reach NewConnectionsAlarmPercent of it. Over the quota API Gateway
+// refuses handshakes, so the alarm is the warning before clients fail to connect.
+//
+// API Gateway publishes no metric of concurrent connections (the quota page: "API Gateway
+// doesn't enforce a quota on concurrent connections"), and this construct publishes none:
+// a running total needs state. A counter item in DynamoDB updated on every connect and
+// disconnect is a hot key (one partition takes 1,000 writes/s, the quota's 500 connects plus
+// as many disconnects), sharding it makes every read a fan-in, and either drifts upward
+// because $disconnect is best effort. Counts of opened and closed connections are rates, and
+// CloudWatch metric math has no sum from the beginning of a metric (an expression sees only
+// the data points of the queried range), so their difference is not a total either. A
+// connection lives at most 2 hours: the quota bounds the total at 500 x 7,200 = 3.6 million.
+func (c *webSocketChatApi) newConnectionRateAlarm() alarmSpec {
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	rate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("FILL(connects, 0) / 60"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"connects": c.apiMetric("ConnectCount", "Sum", nil, minute)},
+		Label:        jsii.String("new connections per second (1-minute average)"),
+		Period:       minute,
+	})
+	quota, share := c.cfg.connectionsQuota, c.cfg.connectionsAlarmShare
+	return alarmSpec{"NewConnectionRate", rate, quota * share / 100,
+		fmt.Sprintf("This stage opened over %g%% of the account's quota of %g new WebSocket connections per second (per account and region, across all WebSocket APIs; ConnectCount counts connects that reached $connect, so other APIs and refused handshakes add to the real use). Over the quota API Gateway refuses handshakes. Look for a reconnect storm (a deploy or an outage that dropped every client: clients should reconnect with jittered backoff) or a flood from one source in the access log (sourceIp); for steady growth, request a higher quota in Service Quotas (API Gateway, new connections per second) and raise NewConnectionsQuota.", share, quota)}
+}

@@ -37,10 +37,12 @@ type WebSocketChatApi interface {
 	UserPool() awscognito.IUserPool
 	// UserPoolClient is the first accepted app client; nil unless CognitoAuthentication.
 	UserPoolClient() awscognito.IUserPoolClient
-	// WebSocketUrl is the URL clients connect to: wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}.
+	// WebSocketUrl is the URL clients connect to: wss://{apiId}.execute-api.{region}.amazonaws.com/{stage},
+	// or wss://{domain}[/{mappingKey}] with CustomDomain.
 	WebSocketUrl() *string
 	// CallbackUrl is the @connections endpoint that backends post to, built from the API id,
-	// region and stage: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}.
+	// region and stage: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, also with
+	// CustomDomain (see CustomDomainProps for why).
 	CallbackUrl() *string
 	// Route returns the route of a route key, or nil.
 	Route(routeKey *string) awsapigatewayv2.WebSocketRoute
@@ -71,6 +73,12 @@ type WebSocketChatApi interface {
 	// aws apigateway get-api-key --include-value). It panics without ApiKeys, with an
 	// unknown plan, or with a value outside 20 to 128 characters.
 	AddApiKey(id *string, plan *string, options *awsapigatewayv2.ApiKeyOptions) awsapigatewayv2.ApiKey
+	// CustomDomainName is the API Gateway domain name the stage is mapped to; nil without
+	// CustomDomain.
+	CustomDomainName() awsapigatewayv2.IDomainName
+	// LiveAlias returns the "live" alias of a function by its Concurrency name ("chat",
+	// ...), the one API Gateway invokes; nil when the function has no provisioned concurrency.
+	LiveAlias(function *string) awslambda.Alias
 }
 
 type webSocketChatApi struct {
@@ -91,6 +99,7 @@ type webSocketChatApi struct {
 	alarms       map[string]awscloudwatch.Alarm
 	dashboard    awscloudwatch.Dashboard
 	usagePlans   map[string]awsapigatewayv2.UsagePlan // by name; nil without ApiKeys
+	aliases      map[string]awslambda.Alias           // live aliases by handler name
 }
 
 // NewWebSocketChatApi creates the chat backend. props may be nil: every prop has a default.
@@ -107,6 +116,7 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 		routes:       map[string]awsapigatewayv2.WebSocketRoute{},
 		integrations: map[string]*lambdaIntegration{},
 		alarms:       map[string]awscloudwatch.Alarm{},
+		aliases:      map[string]awslambda.Alias{},
 		bundler:      newBundler(cfg.architecture, v),
 	}
 	c.table = newTable(c.Construct, cfg)
@@ -115,12 +125,16 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	c.api = c.newApi()
 	c.stage = c.newStage()
 	c.addHandlers()
+	c.addConcurrency()
 	c.addBuiltInRoutes()
 	c.addHeartbeatRoute()
 	c.updateDefaultEnvironment()
 	c.configureStageLogging()
 	c.Node().AddValidation(&routeSettingsValidation{c})
 	c.addApiKeys()
+	if cfg.domain != nil {
+		c.addCustomDomain()
+	}
 	if cfg.alarms {
 		c.addAlarms()
 	}
@@ -163,21 +177,21 @@ func (c *webSocketChatApi) newStage() awsapigatewayv2.WebSocketStage {
 // integration.
 func (c *webSocketChatApi) addBuiltInRoutes() {
 	var authorizer awsapigatewayv2.IWebSocketRouteAuthorizer
-	if fn, ok := c.fns[handlerAuthorizer]; ok {
-		authorizer = newRequestAuthorizer(fn, c.cfg.tokenSources)
+	if _, ok := c.fns[handlerAuthorizer]; ok {
+		authorizer = newRequestAuthorizer(c.invoked(handlerAuthorizer), c.cfg.tokenSources)
 	} else {
 		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:authenticationDisabled"),
 			jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."), nil)
 	}
 	c.routes["$connect"] = c.api.AddRoute(jsii.String("$connect"), &awsapigatewayv2.WebSocketRouteOptions{
-		Integration: c.integrationFor(c.fns[handlerConnect], "ConnectIntegration"),
+		Integration: c.integrationFor(c.invoked(handlerConnect), "ConnectIntegration"),
 		Authorizer:  authorizer,
 	})
 	c.stageNeedsRoute("$connect", c.routes["$connect"])
 	c.omitEmptyIdentitySource()
-	c.addRoute("$disconnect", c.integrationFor(c.fns[handlerDisconnect], "DisconnectIntegration"), false, nil)
-	c.addRoute("$default", c.integrationFor(c.fns[handlerDefault], "DefaultIntegration"), true, nil)
-	chat := c.integrationFor(c.fns[handlerChat], "ChatIntegration")
+	c.addRoute("$disconnect", c.integrationFor(c.invoked(handlerDisconnect), "DisconnectIntegration"), false, nil)
+	c.addRoute("$default", c.integrationFor(c.invoked(handlerDefault), "DefaultIntegration"), true, nil)
+	chat := c.integrationFor(c.invoked(handlerChat), "ChatIntegration")
 	for _, action := range c.cfg.chatActions {
 		c.addRoute(action, chat, true, schemaOf(action))
 	}
@@ -195,7 +209,21 @@ func (c *webSocketChatApi) UserPool() awscognito.IUserPool         { return c.us
 func (c *webSocketChatApi) UserPoolClient() awscognito.IUserPoolClient {
 	return c.client
 }
-func (c *webSocketChatApi) WebSocketUrl() *string { return c.stage.Url() }
+func (c *webSocketChatApi) WebSocketUrl() *string { return c.webSocketURL() }
+
+func (c *webSocketChatApi) CustomDomainName() awsapigatewayv2.IDomainName {
+	if c.cfg.domain == nil {
+		return nil
+	}
+	return c.cfg.domain.domain
+}
+
+func (c *webSocketChatApi) LiveAlias(function *string) awslambda.Alias {
+	if function == nil {
+		return nil
+	}
+	return c.aliases[*function]
+}
 
 func (c *webSocketChatApi) AccessLogGroup() awslogs.ILogGroup {
 	if c.accessLogs == nil {

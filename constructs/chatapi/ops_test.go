@@ -130,9 +130,9 @@ func TestAlarmsAndDashboard(t *testing.T) {
 			t.Errorf("no alarm on %s; alarms on: %s", want, joined)
 		}
 	}
-	// 3 API + 3 per function × 5 + DynamoDB throttles + fan-out failures.
-	if len(alarms) != 3+15+2 || len(*c.AlarmIds()) != len(alarms) {
-		t.Errorf("%d alarms (AlarmIds %d), want 20", len(alarms), len(*c.AlarmIds()))
+	// 3 API + 3 per function × 5 + DynamoDB throttles + fan-out failures + new connection rate.
+	if len(alarms) != 3+15+3 || len(*c.AlarmIds()) != len(alarms) {
+		t.Errorf("%d alarms (AlarmIds %d), want 21", len(alarms), len(*c.AlarmIds()))
 	}
 	for id, p := range alarms {
 		if strings.Contains(id, "ChatFunctionDurationNearTimeout") && p["Threshold"] != float64(28*1000*0.8) {

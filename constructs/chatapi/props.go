@@ -46,6 +46,14 @@ const (
 	DefaultMessageBurst         = contract.DefaultRateLimitBurst
 	// MaxRoutes is API Gateway's quota of routes per API.
 	MaxRoutes = 300
+	// DefaultNewConnectionsQuota is the default NewConnectionsQuota: API Gateway's default
+	// quota of new connections per second per account and region.
+	DefaultNewConnectionsQuota = 500
+	// DefaultNewConnectionsAlarmPercent is the default NewConnectionsAlarmPercent.
+	DefaultNewConnectionsAlarmPercent = 80
+	// LiveAliasName is the alias API Gateway invokes when a function has provisioned
+	// concurrency.
+	LiveAliasName = "live"
 )
 
 // Bounds of WebSocketChatApiProps: a prop outside them panics at synth.
@@ -168,7 +176,10 @@ type WebSocketChatApiProps struct {
 	// AllowedOrigins lists the browser origins (scheme://host[:port]) allowed to open a
 	// connection, against Cross-Site WebSocket Hijacking: a handshake whose Origin header is
 	// not listed is refused at $connect with 403. Clients that send no Origin (non-browsers)
-	// are not affected. Default: any origin.
+	// are not affected. List the origins of the pages that open the socket, usually the site
+	// (https://www.example.com) and, with CustomDomain, the domain's own origin
+	// (https://chat.example.com) when a page is served from it; the wss:// URL is not an
+	// origin. Default: any origin.
 	AllowedOrigins *[]*string
 	// AccessLogging writes one JSON access log line per connect, message and disconnect to a
 	// log group with LogRetention. Default: true.
@@ -198,4 +209,24 @@ type WebSocketChatApiProps struct {
 	// the chat actions); each plan throttles and caps its keys. Add keys with AddApiKey.
 	// Default: nil, no API keys (the template has no key, plan or ApiKeyRequired).
 	ApiKeys *ApiKeysProps
+
+	// CustomDomain serves the API on a custom domain name (regional endpoint, TLS 1.2, the only
+	// kinds API Gateway allows for WebSocket APIs): WebSocketUrl becomes
+	// wss://<domain>[/<MappingKey>], while the callback URL stays on execute-api. See
+	// CustomDomainProps. Default: none; clients use wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}.
+	CustomDomain *CustomDomainProps
+	// Concurrency sets reserved and provisioned concurrency per function, by the name of a
+	// function the construct bundles: "authorizer", "chat", "connect", "default",
+	// "disconnect". With provisioned concurrency API Gateway invokes the function's "live"
+	// alias. See FunctionConcurrencyProps for the rules and what each costs.
+	// Default: none (every function scales on the account's unreserved concurrency).
+	Concurrency *map[string]*FunctionConcurrencyProps
+	// NewConnectionsQuota is the account's quota of new WebSocket connections per second in
+	// this region, across all its WebSocket APIs (API Gateway's default is 500; raise this prop
+	// when Service Quotas raised the quota). Default: 500.
+	NewConnectionsQuota *float64
+	// NewConnectionsAlarmPercent is the share of NewConnectionsQuota, in percent (over 0, at
+	// most 100), at which the NewConnectionRate alarm fires: this stage's connects per second,
+	// averaged over a minute. Default: 80.
+	NewConnectionsAlarmPercent *float64
 }

@@ -44,7 +44,11 @@ type settings struct {
 	alarms                bool
 	alarmTopic            awssns.ITopic
 	dashboard             bool
-	apiKeys               *apiKeySettings // nil: API keys off
+	apiKeys               *apiKeySettings        // nil: API keys off
+	domain                *customDomain          // nil without CustomDomain
+	concurrency           map[string]concurrency // by handler name
+	connectionsQuota      float64                // new connections per second
+	connectionsAlarmShare float64                // percent of connectionsQuota
 }
 
 type throttle struct{ rate, burst float64 }
@@ -76,6 +80,8 @@ func defaultSettings() settings {
 		cloudWatchRoleRemoval: awscdk.RemovalPolicy_RETAIN,
 		alarms:                true,
 		dashboard:             true,
+		connectionsQuota:      DefaultNewConnectionsQuota,
+		connectionsAlarmShare: DefaultNewConnectionsAlarmPercent,
 	}
 }
 
@@ -92,6 +98,7 @@ func resolveProps(v validator, p *WebSocketChatApiProps) settings {
 	s.resolveThrottling(v, p)
 	s.resolveOperations(v, p)
 	s.resolveApiKeys(v, p)
+	s.resolveProduction(v, p)
 	return s
 }
 
@@ -301,4 +308,27 @@ func (v validator) chatActions(actions []*string) []string {
 		v.fail("ChatActions", "must name at least one chat action (omit the prop for all of them)")
 	}
 	return out
+}
+
+// resolveProduction reads CustomDomain, Concurrency, NewConnectionsQuota and
+// NewConnectionsAlarmPercent.
+func (s *settings) resolveProduction(v validator, p *WebSocketChatApiProps) {
+	if p.CustomDomain != nil {
+		s.domain = v.customDomain(*p.CustomDomain)
+	}
+	if p.Concurrency != nil {
+		s.concurrency = v.concurrency(*p.Concurrency, s.auth)
+	}
+	if p.NewConnectionsQuota != nil {
+		s.connectionsQuota = *p.NewConnectionsQuota
+		if !(s.connectionsQuota > 0) || math.IsInf(s.connectionsQuota, 0) {
+			v.fail("NewConnectionsQuota", "must be a number of new connections per second greater than 0, got %g", s.connectionsQuota)
+		}
+	}
+	if p.NewConnectionsAlarmPercent != nil {
+		s.connectionsAlarmShare = *p.NewConnectionsAlarmPercent
+		if !(s.connectionsAlarmShare > 0 && s.connectionsAlarmShare <= 100) {
+			v.fail("NewConnectionsAlarmPercent", "must be over 0 and at most 100 (percent of NewConnectionsQuota), got %g", s.connectionsAlarmShare)
+		}
+	}
 }

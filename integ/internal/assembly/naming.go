@@ -98,6 +98,10 @@ func hashID(seed string, n int, alphabet string) string {
 	return b.String()
 }
 
+// localVersion is the version number every AWS::Lambda::Version gets locally: the emulator
+// runs a function's one code, and a qualified ARN resolves to the function behind it.
+const localVersion = "1"
+
 // generatedName is "<stack>-<logicalID>", shortened to max with a hash suffix when too long.
 func (r *Resolver) generatedName(lid string, max int) string {
 	s := r.stackName + "-" + lid
@@ -217,6 +221,18 @@ func (r *Resolver) computeID(res *Resource) (string, error) {
 		return r.env.ARN("sns", r.env.Region, r.env.AccountID, name), err
 	case "AWS::SNS::TopicPolicy":
 		return r.generatedName(res.LogicalID, 256), nil
+	case "AWS::Lambda::Version", "AWS::Lambda::Alias":
+		// Ref of a version or an alias is its qualified ARN: the function's ARN, then the
+		// version (the first one published, locally) or the alias name.
+		fn, err := r.stringProp(res, "FunctionName")
+		if err == nil && fn == "" {
+			err = newResolveError("Resources."+res.LogicalID+".Properties", fmt.Errorf("%s has no FunctionName", res.Type))
+		}
+		qualifier := localVersion
+		if res.Type == "AWS::Lambda::Alias" && err == nil {
+			qualifier, err = r.stringProp(res, "Name")
+		}
+		return r.env.FunctionARN(functionNameOf(fn)) + ":" + qualifier, err
 	case "AWS::SNS::Subscription":
 		topic, err := r.stringProp(res, "TopicArn")
 		return topic + ":" + hashID(seed, 36, lowerAlnum), err
@@ -246,6 +262,10 @@ func (r *Resolver) getAtt(path, lid, attr string) (string, error) {
 		return e.TableARN(id) + "/stream/1970-01-01T00:00:00.000", nil
 	case "AWS::Lambda::Function.Arn":
 		return e.FunctionARN(id), nil
+	case "AWS::Lambda::Version.Version":
+		return localVersion, nil
+	case "AWS::Lambda::Version.FunctionArn", "AWS::Lambda::Alias.AliasArn":
+		return id, nil
 	case "AWS::IAM::Role.Arn":
 		p, err := r.stringProp(res, "Path")
 		if err != nil {

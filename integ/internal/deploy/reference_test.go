@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
@@ -76,4 +77,16 @@ func TestAssemblyDeploys(t *testing.T) {
 	for _, st := range asm.Stacks {
 		checkOrders(t, st)
 	}
+}
+
+// TestProvisionedStackDeploys: the reference stack with provisioned concurrency (live aliases
+// on published versions, a scalable target; app/testdata/provisioned-stack.template.json)
+// deploys in every order checked.
+func TestProvisionedStackDeploys(t *testing.T) {
+	path := filepath.Join(filepath.Dir(golden.Path(t)), "provisioned-stack.template.json")
+	st, err := assembly.LoadTemplate(path, assembly.Options{StackName: golden.StackName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOrders(t, st)
 }
