@@ -64,7 +64,7 @@ func firstLine(v any) string {
 
 // TestCdkNagProduction applies the AwsSolutions pack to the reference stack with the
 // production props on (custom domain from the context, reserved and scaled provisioned
-// concurrency): they add no finding.
+// concurrency, API keys from the authorizer on every chat action): they add no finding.
 func TestCdkNagProduction(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: domainContext(t)})
 	stack := chatstack.New(app, "NagProduction", &chatstack.Props{Chat: &chatapi.WebSocketChatApiProps{
@@ -72,7 +72,14 @@ func TestCdkNagProduction(t *testing.T) {
 			"chat":       {Reserved: jsii.Number(50), Provisioned: jsii.Number(2), MaxProvisioned: jsii.Number(10), UtilizationTarget: jsii.Number(0.7)},
 			"authorizer": {Provisioned: jsii.Number(1)},
 		},
+		ApiKeys: &chatapi.ApiKeysProps{
+			Source:               chatapi.ApiKeySourceAuthorizer,
+			KeyClaim:             jsii.String("custom:api_key"),
+			RequireOnChatActions: jsii.Bool(true),
+			Plans:                &map[string]*chatapi.UsagePlanOptions{"pro": {RateLimit: jsii.Number(50), BurstLimit: jsii.Number(100)}},
+		},
 	}})
+	stack.Chat.AddApiKey(jsii.String("Partner"), jsii.String("pro"), nil)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	var annotations assertions.Annotations
 	func() {
