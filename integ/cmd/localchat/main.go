@@ -145,6 +145,13 @@ func printBanner(w io.Writer, env *local.Env, cfg config, tokenURL string, start
 		fmt.Fprintf(&b, "  %-8s %s?token=%s\n", user, env.URL, tok)
 	}
 	fmt.Fprintf(&b, "\nMore tokens:  curl '%s?user=dave&name=Dave'\n\n", tokenURL)
+	if keys := env.APIKeys(); len(keys) > 0 {
+		fmt.Fprintf(&b, "API keys (send as x-api-key on the handshake, unless the authorizer returns them):\n")
+		for _, k := range keys {
+			fmt.Fprintf(&b, "  %-24s %s  plans %s\n", k.LogicalID, k.Value, strings.Join(k.Plans, ", "))
+		}
+		fmt.Fprintln(&b)
+	}
 	fmt.Fprintf(&b, "Try it: chat from a terminal per user (the Go client: reconnects, resumes, in order):\n")
 	for _, user := range []string{"alice", "bob"} {
 		fmt.Fprintf(&b, "  go run ./client/cmd/chat -url %s -token-url %s -user %s\n", env.URL, tokenURL, user)
