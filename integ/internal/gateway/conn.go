@@ -41,6 +41,7 @@ type conn struct {
 	userAgent   string
 	domainName  string
 	authorizer  map[string]any
+	iam         IAMCaller
 
 	mu             sync.Mutex
 	lastActive     time.Time // Config.Now clock, for GetConnection
@@ -69,6 +70,7 @@ func newConn(g *Gateway, h *handshake) *conn {
 		userAgent:      h.userAgent,
 		domainName:     h.domainName,
 		authorizer:     h.authorizer,
+		iam:            h.iam,
 		lastActive:     h.connectedAt,
 		lastActiveMono: now,
 		closingCh:      make(chan struct{}),
@@ -267,7 +269,7 @@ func (c *conn) requestContext(routeKey, eventType, requestID string, now time.Ti
 		Stage:             c.g.stage.Name,
 		ConnectedAt:       c.connectedAt.UnixMilli(),
 		RequestTimeEpoch:  now.UnixMilli(),
-		Identity:          identity{UserAgent: c.userAgent, SourceIP: c.sourceIP},
+		Identity:          newIdentity(c.userAgent, c.sourceIP, c.iam),
 		RequestID:         requestID,
 		DomainName:        c.domainName,
 		ConnectionID:      c.id,
