@@ -10,7 +10,8 @@ import (
 	"github.com/coder/websocket"
 )
 
-// AuthError says that the server refused the token at the handshake (HTTP 401 or 403).
+// AuthError says that the server refused the handshake's token or AWS credentials (HTTP 401
+// or 403; IAM authorization answers 403 to an unsigned, badly signed or not allowed one).
 type AuthError struct {
 	StatusCode int
 }
@@ -20,17 +21,50 @@ func (e *AuthError) Error() string {
 	return fmt.Sprintf("client: the server refused the token (HTTP %d %s)", e.StatusCode, http.StatusText(e.StatusCode))
 }
 
-// connect gets a token and opens one connection, not yet started.
+// connect gets a token (or signs with AWS credentials) and opens one connection, not yet
+// started.
 func (c *Client) connect(ctx context.Context) (*conn, error) {
-	token, err := c.opts.Token(ctx)
+	u, dialOpts, err := c.handshake(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("client: Options.Token: %w", err)
+		return nil, err
 	}
-	if token == "" {
-		return nil, errors.New("client: Options.Token returned an empty token")
+	ctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, u.String(), dialOpts)
+	if err != nil {
+		return nil, c.dialError(ctx, resp, err)
 	}
+	if len(dialOpts.Subprotocols) > 0 && ws.Subprotocol() != c.opts.Subprotocol {
+		_ = ws.Close(websocket.StatusProtocolError, "subprotocol")
+		return nil, fmt.Errorf("client: connect to %s: the server answered subprotocol %q, want %q", redact(c.url), ws.Subprotocol(), c.opts.Subprotocol)
+	}
+	return newConn(c, ws), nil
+}
+
+// handshake returns the URL and dial options of the next handshake: with Options.Token the
+// token in the query string or a subprotocol, with Options.AWSCredentials a SigV4 signature
+// (see signHandshake).
+func (c *Client) handshake(ctx context.Context) (url.URL, *websocket.DialOptions, error) {
 	u := *c.url
 	dialOpts := &websocket.DialOptions{HTTPClient: c.opts.HTTPClient}
+	if c.opts.AWSCredentials != nil {
+		creds, err := c.opts.AWSCredentials(ctx)
+		if err != nil {
+			return u, nil, fmt.Errorf("client: Options.AWSCredentials: %w", err)
+		}
+		if err := checkAWSCredentials(creds); err != nil {
+			return u, nil, err
+		}
+		u, dialOpts.HTTPHeader = signHandshake(u, creds, c.opts.AWSRegion, c.opts.clock.Now(), c.opts.AWSSignatureInQuery)
+		return u, dialOpts, nil
+	}
+	token, err := c.opts.Token(ctx)
+	if err != nil {
+		return u, nil, fmt.Errorf("client: Options.Token: %w", err)
+	}
+	if token == "" {
+		return u, nil, errors.New("client: Options.Token returned an empty token")
+	}
 	switch c.opts.TokenTransport {
 	case TokenInQuery:
 		q := u.Query()
@@ -39,17 +73,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	case TokenInSubprotocol:
 		dialOpts.Subprotocols = []string{c.opts.Subprotocol, bearerPrefix + token}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
-	defer cancel()
-	ws, resp, err := websocket.Dial(ctx, u.String(), dialOpts)
-	if err != nil {
-		return nil, c.dialError(ctx, resp, err)
-	}
-	if c.opts.TokenTransport == TokenInSubprotocol && ws.Subprotocol() != c.opts.Subprotocol {
-		_ = ws.Close(websocket.StatusProtocolError, "subprotocol")
-		return nil, fmt.Errorf("client: connect to %s: the server answered subprotocol %q, want %q", redact(c.url), ws.Subprotocol(), c.opts.Subprotocol)
-	}
-	return newConn(c, ws), nil
+	return u, dialOpts, nil
 }
 
 // dialError says why a handshake failed, without the URL's token.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
@@ -59,18 +60,33 @@ const (
 	TokenInSubprotocol
 )
 
+// regionPattern is the shape of an AWS region name.
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
 // tokenQueryParam and bearerPrefix are where the authorizer looks for the token.
 const (
 	tokenQueryParam = "token"
 	bearerPrefix    = "bearer."
 )
 
-// Options configure a [Client]. Only Token is required; every zero field takes its Default*
-// value.
+// Options configure a [Client]. Token, or AWSCredentials with AWSRegion, is required; every
+// zero field takes its Default* value.
 type Options struct {
 	// Token returns the token to connect with. It is called before every connection (the
-	// first and each reconnect), so it can refresh an expiring token. Required.
+	// first and each reconnect), so it can refresh an expiring token. Required unless
+	// AWSCredentials is set; not both.
 	Token func(ctx context.Context) (string, error)
+	// AWSCredentials returns the AWS credentials that sign each handshake with SigV4
+	// (service execute-api), for an API whose $connect uses IAM authorization
+	// (chatapi.IamAuthentication). It is called before every connection, so it can return
+	// refreshed temporary credentials. Not with Token.
+	AWSCredentials func(ctx context.Context) (AWSCredentials, error)
+	// AWSRegion is the API's region, e.g. eu-west-1 (the region in its execute-api host).
+	// Required with AWSCredentials.
+	AWSRegion string
+	// AWSSignatureInQuery puts the signature in the URL's query string (a presigned URL)
+	// instead of the Authorization header. Default false (the header).
+	AWSSignatureInQuery bool
 	// TokenTransport says how the token is sent. Default TokenInQuery.
 	TokenTransport TokenTransport
 	// Subprotocol is the chat subprotocol offered with TokenInSubprotocol, which the server
@@ -154,8 +170,15 @@ func setDuration(d *time.Duration, def time.Duration) {
 
 // check reports the first option that breaks its rule. It runs on the options with defaults.
 func (o Options) check() error {
-	if o.Token == nil {
-		return fmt.Errorf("client: Options.Token is required")
+	switch {
+	case o.Token == nil && o.AWSCredentials == nil:
+		return fmt.Errorf("client: Options.Token is required (or Options.AWSCredentials for IAM authorization)")
+	case o.Token != nil && o.AWSCredentials != nil:
+		return fmt.Errorf("client: Options.Token and Options.AWSCredentials exclude each other: an API authorizes $connect one way")
+	case o.AWSCredentials != nil && !regionPattern.MatchString(o.AWSRegion):
+		return fmt.Errorf("client: Options.AWSRegion (%q) must name the API's region, such as eu-west-1, with Options.AWSCredentials", o.AWSRegion)
+	case o.AWSCredentials == nil && o.AWSRegion != "":
+		return fmt.Errorf("client: Options.AWSRegion is set without Options.AWSCredentials")
 	}
 	if o.TokenTransport != TokenInQuery && o.TokenTransport != TokenInSubprotocol {
 		return fmt.Errorf("client: Options.TokenTransport (%d) must be TokenInQuery or TokenInSubprotocol", o.TokenTransport)
@@ -198,6 +221,9 @@ func checkURL(raw string) (*url.URL, error) {
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("client: url %q names no host", redact(u))
+	}
+	if u.Query().Has("X-Amz-Signature") {
+		return nil, fmt.Errorf("client: url %q is presigned: give credentials with Options.AWSCredentials", redact(u))
 	}
 	if u.Query().Has(tokenQueryParam) {
 		return nil, fmt.Errorf("client: url %q carries a token: give it with Options.Token", redact(u))

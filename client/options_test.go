@@ -12,6 +12,9 @@ import (
 
 func TestOptionsErrorsNameTheOption(t *testing.T) {
 	token := func(context.Context) (string, error) { return "t", nil }
+	awsCreds := func(context.Context) (AWSCredentials, error) {
+		return AWSCredentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}, nil
+	}
 	for _, tc := range []struct {
 		name string
 		url  string
@@ -19,6 +22,10 @@ func TestOptionsErrorsNameTheOption(t *testing.T) {
 		want string
 	}{
 		{"no token", "", Options{}, "Options.Token is required"},
+		{"token and credentials", "", Options{Token: token, AWSCredentials: awsCreds, AWSRegion: "eu-west-1"}, "Options.Token and Options.AWSCredentials exclude each other"},
+		{"credentials without region", "", Options{AWSCredentials: awsCreds}, `Options.AWSRegion ("") must name the API's region`},
+		{"bad region", "", Options{AWSCredentials: awsCreds, AWSRegion: "Ireland"}, `Options.AWSRegion ("Ireland")`},
+		{"region without credentials", "", Options{Token: token, AWSRegion: "eu-west-1"}, "Options.AWSRegion is set without Options.AWSCredentials"},
 		{"backoff order", "", Options{Token: token, MaxBackoff: -time.Second}, "client: Options.MaxBackoff (-1s) must be ≥ Options.MinBackoff (500ms)"},
 		{"backoff below min", "", Options{Token: token, MinBackoff: time.Second, MaxBackoff: time.Millisecond}, "Options.MaxBackoff (1ms) must be ≥ Options.MinBackoff (1s)"},
 		{"negative min", "", Options{Token: token, MinBackoff: -1}, "Options.MinBackoff (-1ns) must be positive"},
@@ -31,6 +38,7 @@ func TestOptionsErrorsNameTheOption(t *testing.T) {
 		{"transport", "", Options{Token: token, TokenTransport: 7}, "Options.TokenTransport (7)"},
 		{"scheme", "https://example.com/prod", Options{Token: token}, "must start with ws:// or wss://"},
 		{"token in url", "wss://example.com/prod?token=secret", Options{Token: token}, "carries a token"},
+		{"presigned url", "wss://example.com/prod?X-Amz-Signature=secret", Options{AWSCredentials: awsCreds, AWSRegion: "eu-west-1"}, "is presigned"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := tc.url

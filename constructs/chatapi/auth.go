@@ -1,12 +1,14 @@
 package chatapi
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscognito"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
@@ -14,7 +16,7 @@ import (
 )
 
 // Authentication decides how clients authenticate on $connect. Make one with
-// CognitoAuthentication, OidcAuthentication or NoAuthentication.
+// CognitoAuthentication, OidcAuthentication, IamAuthentication or NoAuthentication.
 type Authentication interface {
 	authKind() string
 }
@@ -56,12 +58,22 @@ type OidcAuthenticationProps struct {
 	JwksUrl *string
 }
 
+// IamAuthenticationProps configures IamAuthentication.
+type IamAuthenticationProps struct {
+	// Grantees may connect: each gets what GrantConnect gives (execute-api:Invoke on this
+	// stage's $connect). Default: none; call GrantConnect, or give principals an
+	// execute-api:Invoke policy of their own.
+	Grantees *[]awsiam.IGrantable
+}
+
 type cognitoAuth struct{ props CognitoAuthenticationProps }
 type oidcAuth struct{ props OidcAuthenticationProps }
+type iamAuth struct{ props IamAuthenticationProps }
 type noAuth struct{}
 
 func (cognitoAuth) authKind() string { return "cognito" }
 func (oidcAuth) authKind() string    { return "oidc" }
+func (iamAuth) authKind() string     { return "iam" }
 func (noAuth) authKind() string      { return "none" }
 
 // CognitoAuthentication accepts the ID and access tokens of a Cognito user pool: a new one by
@@ -82,6 +94,26 @@ func OidcAuthentication(props *OidcAuthenticationProps) Authentication {
 	return oidcAuth{props: *props}
 }
 
+// IamAuthentication lets in the AWS principals (roles of backends and devices, IAM users)
+// that sign the $connect handshake with SigV4 (service execute-api) and whose identity-based
+// policies allow execute-api:Invoke on the stage's $connect (see GrantConnect): API Gateway
+// checks both itself (route authorization AWS_IAM), and no Lambda authorizer runs. props may
+// be nil.
+//
+// The user id of such a connection is the caller's principal ARN as API Gateway reports it
+// (requestContext.identity.userArn): arn:aws:sts::<account>:assumed-role/<role>/<session> for
+// a role session, arn:aws:iam::<account>:user/<name> for an IAM user. Two sessions of one
+// role are thus two users, and whoever may assume the role picks the session name: give each
+// device its own session name (e.g. its thing name), and trust with the role only those who
+// may chat as any session of it. The display name is the ARN's last segment (the session
+// name, or the user name). TokenSources does not apply (there is no token) and is refused.
+func IamAuthentication(props *IamAuthenticationProps) Authentication {
+	if props == nil {
+		props = &IamAuthenticationProps{}
+	}
+	return iamAuth{props: *props}
+}
+
 // NoAuthentication lets anyone connect, as an anonymous user. The construct then leaves a
 // warning annotation on itself, since a public chat is rarely what a deployment wants.
 func NoAuthentication() Authentication { return noAuth{} }
@@ -93,9 +125,13 @@ func (v validator) authentication(a Authentication) {
 		v.cognito(a.props)
 	case oidcAuth:
 		v.oidc(a.props)
+	case iamAuth:
+		if g := a.props.Grantees; g != nil && slices.Contains(*g, nil) {
+			v.fail("Authentication.Grantees", "must not contain nil")
+		}
 	case noAuth:
 	default:
-		v.fail("Authentication", "unknown kind %T: use CognitoAuthentication, OidcAuthentication or NoAuthentication", a)
+		v.fail("Authentication", "unknown kind %T: use CognitoAuthentication, OidcAuthentication, IamAuthentication or NoAuthentication", a)
 	}
 }
 
@@ -138,7 +174,8 @@ func (v validator) oidc(p OidcAuthenticationProps) {
 
 // authorizerEnv returns the authorizer function's environment for the configured
 // authentication, making the Cognito user pool and app client first when none is given. It
-// returns nil with NoAuthentication: then there is no authorizer.
+// returns nil with IamAuthentication and NoAuthentication: then there is no authorizer
+// function.
 func (c *webSocketChatApi) authorizerEnv() map[string]string {
 	switch a := c.cfg.auth.(type) {
 	case cognitoAuth:
@@ -231,6 +268,30 @@ func identitySources(sources []TokenSource) []*string {
 		return *jsii.Strings("route.request.querystring.token")
 	}
 	return *jsii.Strings("route.request.header.Sec-WebSocket-Protocol")
+}
+
+// connectAuthorizer returns the $connect route's authorizer: AWS_IAM with IamAuthentication,
+// the REQUEST authorizer of the authorizer function with a token authentication, and nil
+// (with a warning annotation) with NoAuthentication.
+func (c *webSocketChatApi) connectAuthorizer() awsapigatewayv2.IWebSocketRouteAuthorizer {
+	if _, ok := c.cfg.auth.(iamAuth); ok {
+		return awsapigatewayv2authorizers.NewWebSocketIamAuthorizer()
+	}
+	if _, ok := c.fns[handlerAuthorizer]; ok {
+		return newRequestAuthorizer(c.invoked(handlerAuthorizer), c.cfg.tokenSources)
+	}
+	awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:authenticationDisabled"),
+		jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."), nil)
+	return nil
+}
+
+// grantIamGrantees gives IamAuthenticationProps.Grantees what GrantConnect gives.
+func (c *webSocketChatApi) grantIamGrantees() {
+	if a, ok := c.cfg.auth.(iamAuth); ok && a.props.Grantees != nil {
+		for _, g := range *a.props.Grantees {
+			c.GrantConnect(g)
+		}
+	}
 }
 
 // newRequestAuthorizer makes the $connect REQUEST authorizer backed by fn.

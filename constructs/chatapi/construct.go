@@ -22,7 +22,8 @@ type WebSocketChatApi interface {
 	Stage() awsapigatewayv2.WebSocketStage
 	// Table holds connections, room memberships and message history.
 	Table() awsdynamodb.Table
-	// AuthorizerFunction verifies tokens on $connect; nil with NoAuthentication.
+	// AuthorizerFunction verifies tokens on $connect; nil with IamAuthentication and
+	// NoAuthentication.
 	AuthorizerFunction() awslambda.Function
 	// ConnectFunction serves $connect.
 	ConnectFunction() awslambda.Function
@@ -56,6 +57,12 @@ type WebSocketChatApi interface {
 	// GrantManageConnections lets grantee post to, read and delete this stage's connections
 	// through the @connections API (the stage's own GrantManagementApiAccess).
 	GrantManageConnections(grantee awsiam.IGrantable) awsiam.Grant
+	// GrantConnect lets grantee open connections: execute-api:Invoke on this stage's $connect
+	// route only (arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/$connect),
+	// which API Gateway checks when the authentication is IamAuthentication. It can be called
+	// with any authentication, but only IamAuthentication makes API Gateway check IAM: with a
+	// token authentication the grant is inert until the API switches to IamAuthentication.
+	GrantConnect(grantee awsiam.IGrantable) awsiam.Grant
 	// AccessLogGroup is the stage's access log group; nil with AccessLogging off.
 	AccessLogGroup() awslogs.ILogGroup
 	// Alarm returns an alarm by id (see AlarmIds), or nil.
@@ -176,19 +183,14 @@ func (c *webSocketChatApi) newStage() awsapigatewayv2.WebSocketStage {
 // response) and one route per chat action, all four served by the chat function's one
 // integration.
 func (c *webSocketChatApi) addBuiltInRoutes() {
-	var authorizer awsapigatewayv2.IWebSocketRouteAuthorizer
-	if _, ok := c.fns[handlerAuthorizer]; ok {
-		authorizer = newRequestAuthorizer(c.invoked(handlerAuthorizer), c.cfg.tokenSources)
-	} else {
-		awscdk.Annotations_Of(c.Construct).AddWarningV2(jsii.String("@chatstack/websocketchatapi:authenticationDisabled"),
-			jsii.String("Authentication is disabled (NoAuthentication): anyone who knows the URL can connect and chat as an anonymous user."), nil)
-	}
+	authorizer := c.connectAuthorizer()
 	c.routes["$connect"] = c.api.AddRoute(jsii.String("$connect"), &awsapigatewayv2.WebSocketRouteOptions{
 		Integration: c.integrationFor(c.invoked(handlerConnect), "ConnectIntegration"),
 		Authorizer:  authorizer,
 	})
 	c.stageNeedsRoute("$connect", c.routes["$connect"])
 	c.omitEmptyIdentitySource()
+	c.grantIamGrantees()
 	c.addRoute("$disconnect", c.integrationFor(c.invoked(handlerDisconnect), "DisconnectIntegration"), false, nil)
 	c.addRoute("$default", c.integrationFor(c.invoked(handlerDefault), "DefaultIntegration"), true, nil)
 	chat := c.integrationFor(c.invoked(handlerChat), "ChatIntegration")

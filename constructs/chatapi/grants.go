@@ -56,3 +56,26 @@ func (c *webSocketChatApi) grantPost(fn awslambda.Function) awsiam.Grant {
 func (c *webSocketChatApi) GrantManageConnections(grantee awsiam.IGrantable) awsiam.Grant {
 	return c.stage.GrantManagementApiAccess(grantee)
 }
+
+// connectArn is the ARN API Gateway authorizes a $connect of this stage against:
+// arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/$connect.
+func (c *webSocketChatApi) connectArn() *string {
+	return awscdk.Stack_Of(c.Construct).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("execute-api"),
+		Resource:     c.api.ApiId(),
+		ResourceName: jsii.String(c.cfg.stageName + "/$connect"),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+}
+
+// GrantConnect adds execute-api:Invoke on connectArn to grantee's identity policy.
+func (c *webSocketChatApi) GrantConnect(grantee awsiam.IGrantable) awsiam.Grant {
+	if grantee == nil {
+		c.v.fail("GrantConnect", "grantee must not be nil")
+	}
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("execute-api:Invoke"),
+		ResourceArns: &[]*string{c.connectArn()},
+	})
+}

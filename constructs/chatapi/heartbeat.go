@@ -49,7 +49,7 @@ func (c *webSocketChatApi) addHeartbeatRoute() {
 	})
 	c.routes[key] = route
 	c.stageNeedsRoute(key, route)
-	suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
+	c.suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
 	integration, ok := route.Node().TryFindChild(jsii.String(pingIntegrationID)).(awsapigatewayv2.WebSocketIntegration)
 	if !ok {
 		panic("chatapi: " + c.v.path + ": the ping route has no " + pingIntegrationID + " child: aws-cdk-lib's WebSocket L2 changed")

@@ -27,10 +27,15 @@ func suppressNag(resource awscdk.CfnResource, rule, reason string, appliesTo ...
 	resource.AddMetadata(jsii.String("cdk_nag"), map[string]any{"rules_to_suppress": rules})
 }
 
-// suppressRouteAuthorization explains AwsSolutions-APIG4 on a route other than $connect.
-func suppressRouteAuthorization(route awscdk.CfnResource) {
+// suppressRouteAuthorization explains AwsSolutions-APIG4 on a route other than $connect, naming
+// how $connect authorizes (a Lambda REQUEST authorizer, or AWS_IAM with IamAuthentication).
+func (c *webSocketChatApi) suppressRouteAuthorization(route awscdk.CfnResource) {
+	how := "Lambda REQUEST authorizer"
+	if _, ok := c.cfg.auth.(iamAuth); ok {
+		how = "AWS_IAM: SigV4 and execute-api:Invoke"
+	}
 	suppressNag(route, "AwsSolutions-APIG4",
-		"WebSocket APIs authorize once, on $connect (Lambda REQUEST authorizer); API Gateway accepts no authorizer on other routes, which only authenticated connections can reach.")
+		"WebSocket APIs authorize once, on $connect ("+how+"); API Gateway accepts no authorizer on other routes, which only authenticated connections can reach.")
 }
 
 // suppressConnectionsWildcard explains AwsSolutions-IAM5 on a policy that posts to connections.

@@ -130,12 +130,16 @@ type WebSocketChatApiProps struct {
 	// any of "sendmessage", "joinroom", "leaveroom", "history".
 	// Default: all four.
 	ChatActions *[]*string
-	// Authentication decides who may connect. Default: CognitoAuthentication(nil), a new
-	// Cognito user pool and app client whose ID and access tokens the authorizer accepts.
+	// Authentication decides who may connect: CognitoAuthentication, OidcAuthentication (a
+	// token checked by the authorizer function), IamAuthentication (SigV4-signed handshakes of
+	// AWS principals allowed by IAM, no authorizer function) or NoAuthentication.
+	// Default: CognitoAuthentication(nil), a new Cognito user pool and app client whose ID and
+	// access tokens the authorizer accepts.
 	Authentication Authentication
 	// TokenSources are where the authorizer reads the token. With one source API Gateway
 	// itself answers 401 to a handshake without it; with both, the authorizer runs on every
-	// handshake and answers 401 itself. Default: both.
+	// handshake and answers 401 itself. Refused with IamAuthentication (no token). Default:
+	// both.
 	TokenSources *[]TokenSource
 	// ConnectionTtl is how long connection and membership items live (DynamoDB TTL) when
 	// $disconnect never arrives ($disconnect is best effort). At least API Gateway's 2 h

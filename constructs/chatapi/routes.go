@@ -123,7 +123,7 @@ func (c *webSocketChatApi) addRoute(key string, i *lambdaIntegration, reply bool
 	})
 	c.routes[key] = route
 	c.stageNeedsRoute(key, route)
-	suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
+	c.suppressRouteAuthorization(route.Node().DefaultChild().(awscdk.CfnResource))
 	if schema != nil {
 		c.addModel(route, key, schema)
 	}

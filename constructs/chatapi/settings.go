@@ -139,6 +139,9 @@ func (s *settings) resolveAuth(v validator, p *WebSocketChatApiProps) {
 	if p.TokenSources == nil {
 		return
 	}
+	if _, iam := s.auth.(iamAuth); iam {
+		v.fail("TokenSources", "does not apply to IamAuthentication, which signs the handshake with SigV4 instead of sending a token: omit it")
+	}
 	s.tokenSources = nil
 	seen := map[TokenSource]bool{}
 	for _, t := range *p.TokenSources {

@@ -42,6 +42,7 @@ type conn struct {
 	domainName  string
 	authorizer  map[string]any
 	apiKey      string // the handshake's API key, for routes that require one
+	iam         IAMCaller
 
 	mu             sync.Mutex
 	lastActive     time.Time // Config.Now clock, for GetConnection
@@ -71,6 +72,7 @@ func newConn(g *Gateway, h *handshake) *conn {
 		domainName:     h.domainName,
 		authorizer:     h.authorizer,
 		apiKey:         h.apiKey,
+		iam:            h.iam,
 		lastActive:     h.connectedAt,
 		lastActiveMono: now,
 		closingCh:      make(chan struct{}),
@@ -269,7 +271,7 @@ func (c *conn) requestContext(routeKey, eventType, requestID string, now time.Ti
 		Stage:             c.g.stage.Name,
 		ConnectedAt:       c.connectedAt.UnixMilli(),
 		RequestTimeEpoch:  now.UnixMilli(),
-		Identity:          identity{UserAgent: c.userAgent, SourceIP: c.sourceIP},
+		Identity:          newIdentity(c.userAgent, c.sourceIP, c.iam),
 		RequestID:         requestID,
 		DomainName:        c.domainName,
 		ConnectionID:      c.id,

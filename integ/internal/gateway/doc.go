@@ -4,6 +4,7 @@
 //
 // A Gateway is an http.Handler. GET /<stage> with a WebSocket upgrade is a handshake:
 //
+//   - an AWS_IAM $connect is decided by Config.AuthorizeIAM (403 when unsigned or refused);
 //   - the $connect route's REQUEST authorizer (if any) gets the event AWS sends it; a missing
 //     identity source answers 401 without invoking it, an error "Unauthorized" 401, any other
 //     function error 500, a policy that does not allow execute-api:Invoke on the method ARN (or
@@ -57,8 +58,15 @@
 //     answered at once, never behind the connection's invocations;
 //   - header names reach the functions in Go's canonical form (X-Api-Key), except the
 //     Sec-WebSocket-* family, spelled as clients send it; AWS keeps the client's spelling;
-//   - AWS_IAM authorization on $connect only checks that the handshake is signed; a route's
-//     required request parameters are not checked; stage and route throttling are not emulated;
+//   - AWS_IAM authorization on $connect refuses an unsigned handshake with 403 and hands a
+//     signed one to Config.AuthorizeIAM (package local verifies the SigV4 signature, header or
+//     presigned URL, and evaluates execute-api:Invoke on the method ARN against the
+//     identity-based policies of the stack role whose session signed it, with iamcheck); the
+//     caller reaches every event as requestContext.identity (accountId, caller, user, userArn,
+//     accessKey). Resource policies, SCPs, permissions boundaries, conditions and callers
+//     outside the stack's roles are not evaluated, and the refusals' bodies follow REST APIs'
+//     (AWS documents none for WebSocket handshakes); a route's required request parameters are not
+//     checked; stage and route throttling are not emulated;
 //   - API keys (Config.UsagePlans): a route with ApiKeyRequired takes the key the API's key
 //     selection expression names (the x-api-key header of the handshake, or the authorizer's
 //     usageIdentifierKey, from its output or else its context) after the authorizer; a

@@ -42,6 +42,18 @@ type requestContext struct {
 type identity struct {
 	UserAgent string `json:"userAgent,omitempty"`
 	SourceIP  string `json:"sourceIp"`
+	// The IAM caller of an AWS_IAM connection (see IAMCaller).
+	AccountID string `json:"accountId,omitempty"`
+	Caller    string `json:"caller,omitempty"`
+	User      string `json:"user,omitempty"`
+	UserArn   string `json:"userArn,omitempty"`
+	AccessKey string `json:"accessKey,omitempty"`
+}
+
+// newIdentity is requestContext.identity of a connection's events.
+func newIdentity(userAgent, sourceIP string, iam IAMCaller) identity {
+	return identity{UserAgent: userAgent, SourceIP: sourceIP, AccountID: iam.AccountID, Caller: iam.Caller,
+		User: iam.User, UserArn: iam.UserArn, AccessKey: iam.AccessKey}
 }
 
 // proxyEvent is the event of an AWS_PROXY integration: CONNECT, MESSAGE or DISCONNECT.

@@ -53,6 +53,21 @@ type FunctionError struct {
 	Message string
 }
 
+// IAMCaller is the principal of an AWS_IAM connection, as API Gateway reports it in
+// requestContext.identity.
+type IAMCaller struct {
+	// AccountID is the caller's account.
+	AccountID string
+	// Caller is the principal id: <role id>:<session name> for a role session.
+	Caller string
+	// User is the principal id too (API Gateway repeats it).
+	User string
+	// UserArn is the principal ARN, e.g. arn:aws:sts::<account>:assumed-role/<role>/<session>.
+	UserArn string
+	// AccessKey is the access key id the handshake was signed with.
+	AccessKey string
+}
+
 // Error returns the type and the message.
 func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function error %s: %s", e.Type, e.Message)
@@ -93,6 +108,14 @@ type Config struct {
 	// checks the SigV4 key's role with iamcheck); nil allows all. A non-nil error answers 403
 	// with AWS's body (see ManagementError to choose another refusal).
 	AuthorizeManagement func(r *http.Request, method, connectionID string) error
+	// AuthorizeIAM decides a signed handshake to a $connect route with AWS_IAM authorization:
+	// it verifies the SigV4 signature and whether the signer's identity-based policies allow
+	// execute-api:Invoke on methodARN (arn:...:<apiId>/<stage>/$connect), and returns the
+	// caller, which every event of the connection then carries as requestContext.identity. A
+	// non-nil error answers 403 AccessDeniedException with the error as the message (see
+	// ManagementError to choose another refusal). nil accepts any signed handshake, with no
+	// caller. An unsigned handshake is refused either way.
+	AuthorizeIAM func(r *http.Request, methodARN string) (IAMCaller, error)
 	// Logger receives one JSON line per connect, message and disconnect (default: JSON on
 	// standard error).
 	Logger *slog.Logger

@@ -33,8 +33,9 @@ type handshake struct {
 	query             map[string]string
 	multiQuery        map[string][]string
 	authorizer        map[string]any
-	usageKey          string // the authorizer output's usageIdentifierKey
-	apiKey            string // the key the API key selection expression chose
+	usageKey          string    // the authorizer output's usageIdentifierKey
+	apiKey            string    // the key the API key selection expression chose
+	iam               IAMCaller // the caller of an AWS_IAM $connect
 }
 
 // refusal is a handshake answered without an upgrade.
@@ -95,7 +96,7 @@ func (h *handshake) requestContext() requestContext {
 		Stage:             h.g.stage.Name,
 		ConnectedAt:       h.connectedAt.UnixMilli(),
 		RequestTimeEpoch:  h.requestAt.UnixMilli(),
-		Identity:          identity{UserAgent: h.userAgent, SourceIP: h.sourceIP},
+		Identity:          newIdentity(h.userAgent, h.sourceIP, h.iam),
 		RequestID:         h.requestID,
 		DomainName:        h.domainName,
 		ConnectionID:      h.id,
@@ -179,12 +180,7 @@ func (g *Gateway) authorize(h *handshake) *refusal {
 	switch model.AuthorizationType {
 	case "CUSTOM":
 	case "AWS_IAM":
-		// The signature itself is not verified locally; an unsigned handshake is refused.
-		if h.r.Header.Get("Authorization") == "" && h.r.URL.Query().Get("X-Amz-Signature") == "" {
-			return &refusal{status: http.StatusForbidden, errType: "MissingAuthenticationTokenException",
-				body: `{"message":"Forbidden"}`, err: errors.New("AWS_IAM route and an unsigned handshake")}
-		}
-		return nil
+		return g.authorizeIAM(h)
 	default:
 		return nil
 	}
@@ -233,6 +229,34 @@ func (g *Gateway) authorize(h *handshake) *refusal {
 	h.authorizer = res.authorizerMap()
 	h.usageKey = usageIdentifierKey(out)
 	return nil
+}
+
+// authorizeIAM decides an AWS_IAM $connect: an unsigned handshake is refused with 403; a
+// signed one goes to Config.AuthorizeIAM (signature and execute-api:Invoke on the method
+// ARN), whose caller becomes requestContext.identity of the connection's events. Without
+// AuthorizeIAM any signed handshake passes, with no caller.
+func (g *Gateway) authorizeIAM(h *handshake) *refusal {
+	if h.r.Header.Get("Authorization") == "" && h.r.URL.Query().Get("X-Amz-Signature") == "" {
+		return &refusal{status: http.StatusForbidden, errType: "MissingAuthenticationTokenException",
+			body: `{"message":"Forbidden"}`, err: errors.New("AWS_IAM route and an unsigned handshake")}
+	}
+	if g.cfg.AuthorizeIAM == nil {
+		return nil
+	}
+	caller, err := g.cfg.AuthorizeIAM(h.r, g.methodARN("$connect"))
+	if err == nil {
+		h.iam = caller
+		return nil
+	}
+	var me *ManagementError
+	if !errors.As(err, &me) {
+		me = &ManagementError{Status: http.StatusForbidden, Type: "AccessDeniedException", Message: err.Error()}
+	}
+	key := "message"
+	if me.Type == "AccessDeniedException" {
+		key = "Message" // as API Gateway spells it in an IAM denial
+	}
+	return &refusal{status: me.Status, errType: me.Type, body: fmt.Sprintf(`{%q:%s}`, key, jsonString(me.Message)), err: err}
 }
 
 // authorizerFailure is API Gateway's answer to an authorizer that failed or answered nonsense.

@@ -111,8 +111,9 @@ type Env struct {
 	gwLn      net.Listener
 	served    []chan struct{}
 
-	mu      sync.Mutex
-	denials []iamcheck.Decision
+	mu       sync.Mutex
+	denials  []iamcheck.Decision
+	sessions map[string]*clientSession // by access key id (see Credentials)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -293,6 +294,7 @@ func (s *starter) startGateway(context.Context) (err error) {
 		IdleTimeout:           s.opts.IdleTimeout,
 		MaxConnectionDuration: s.opts.MaxConnectionDuration,
 		AuthorizeManagement:   e.authorizeManagement(s.policies),
+		AuthorizeIAM:          e.authorizeIAM,
 		Logger:                e.logger,
 		UsagePlans:            st.UsagePlans,
 		APIKeyValues:          e.keyValues,

@@ -136,6 +136,37 @@ func TestIdentityFrom(t *testing.T) {
 	}
 }
 
+// TestIdentityFromIAM: without an authorizer context, the IAM caller API Gateway verified
+// is the user; an authorizer context wins; a malformed userArn is refused.
+func TestIdentityFromIAM(t *testing.T) {
+	tests := []struct {
+		name, arn     string
+		auth          any
+		user, display string
+		wantErr       bool
+	}{
+		{"role session", "arn:aws:sts::123456789012:assumed-role/Device/thing-42", nil,
+			"arn:aws:sts::123456789012:assumed-role/Device/thing-42", "thing-42", false},
+		{"IAM user with path", "arn:aws:iam::123456789012:user/ops/alice", nil,
+			"arn:aws:iam::123456789012:user/ops/alice", "alice", false},
+		{"root", "arn:aws-cn:iam::123456789012:root", nil, "arn:aws-cn:iam::123456789012:root", "root", false},
+		{"authorizer wins", "arn:aws:iam::123456789012:user/alice", map[string]any{"userId": "u1"}, "u1", "", false},
+		{"not an ARN", "alice", nil, "", "", true},
+		{"other service", "arn:aws:s3:::bucket", nil, "", "", true},
+	}
+	for _, tt := range tests {
+		rc := events.APIGatewayWebsocketProxyRequestContext{ConnectionID: "c1", Authorizer: tt.auth,
+			Identity: events.APIGatewayRequestIdentity{UserArn: tt.arn, Caller: "AROAEXAMPLE:thing-42", AccountID: "123456789012"}}
+		id, err := wsevent.IdentityFrom(rc)
+		if (err != nil) != tt.wantErr || id.UserID != tt.user || id.DisplayName != tt.display {
+			t.Errorf("%s: %+v, %v", tt.name, id, err)
+		}
+		if tt.wantErr && !errors.Is(err, wsevent.ErrBadIAMCaller) {
+			t.Errorf("%s: %v, want ErrBadIAMCaller", tt.name, err)
+		}
+	}
+}
+
 func TestParseLevel(t *testing.T) {
 	for in, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, "Info": slog.LevelInfo, "WARN": slog.LevelWarn, "error": slog.LevelError} {
 		if got, err := wsevent.ParseLevel(in); err != nil || got != want {

@@ -452,3 +452,53 @@ func TestDefaultHandler(t *testing.T) {
 		t.Errorf("template expression: %s", resp.Body)
 	}
 }
+
+// iamEvent is event for a connection that API Gateway authorized with AWS_IAM: no authorizer
+// context, the caller in requestContext.identity as API Gateway reports a role session.
+func iamEvent(t *testing.T, routeKey, connID, userArn, body string) events.APIGatewayWebsocketProxyRequest {
+	t.Helper()
+	req := event(t, routeKey, connID, nil, connectHeaders(""), body)
+	req.RequestContext.Identity.UserArn = userArn
+	req.RequestContext.Identity.Caller = "AROAEXAMPLEROLEID:" + userArn[strings.LastIndex(userArn, "/")+1:]
+	req.RequestContext.Identity.AccountID = "123456789012"
+	req.RequestContext.Identity.AccessKey = "ASIAEXAMPLEKEY"
+	return req
+}
+
+// TestIAMCallerIsTheUser: with AWS_IAM on $connect, the connect and chat handlers take the
+// user from the caller's principal ARN; a userId in the message body changes nothing.
+func TestIAMCallerIsTheUser(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	device := "arn:aws:sts::123456789012:assumed-role/Device/thing-42"
+	resp, err := w.connect.Handle(ctx, iamEvent(t, "$connect", "D", device, ""))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("IAM connect: %+v, %v", resp, err)
+	}
+	c, err := w.store.GetConnection(ctx, "D")
+	if err != nil || c.UserID != device || c.DisplayName != "thing-42" {
+		t.Fatalf("stored %+v, %v; want %s / thing-42", c, err, device)
+	}
+	w.open("B", "bob")
+	w.send("B", "bob", "joinroom", `{"action":"joinroom","roomId":"lobby"}`)
+	for _, action := range []string{`{"action":"joinroom","roomId":"lobby"}`, `{"action":"sendmessage","roomId":"lobby","text":"hi","clientMessageId":"m1","userId":"mallory"}`} {
+		route := "joinroom"
+		if strings.Contains(action, "sendmessage") {
+			route = "sendmessage"
+		}
+		resp, err := w.chat.Handle(ctx, iamEvent(t, route, "D", device, action))
+		if err != nil || !strings.Contains(resp.Body, `"type"`) || strings.Contains(resp.Body, `"error"`) {
+			t.Fatalf("%s: %+v, %v", route, resp, err)
+		}
+	}
+	var msg protocol.Message
+	posts := w.api.Posts("B")
+	if len(posts) == 0 || json.Unmarshal(posts[len(posts)-1], &msg) != nil || msg.UserID != device || msg.DisplayName != "thing-42" {
+		t.Errorf("bob got %s, want a message from %s", posts, device)
+	}
+	// A malformed caller is refused at $connect.
+	resp, _ = w.connect.Handle(ctx, iamEvent(t, "$connect", "X", "not-an-arn/x", ""))
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("malformed userArn: %d, want 403", resp.StatusCode)
+	}
+}
