@@ -132,6 +132,9 @@ func printBanner(w io.Writer, env *local.Env, cfg config, tokenURL string, start
 	fmt.Fprintf(&b, "  @connections    %s/@connections/{connectionId}\n", env.CallbackURL)
 	fmt.Fprintf(&b, "  DynamoDB Local  %s\n", env.DynamoDBEndpoint)
 	fmt.Fprintf(&b, "  Token issuer    %s (JWKS %s)\n\n", env.Issuer.Issuer(), env.Issuer.JWKSURL())
+	for _, line := range env.Ignored() {
+		fmt.Fprintf(&b, "  Note: %s\n", line)
+	}
 	fmt.Fprintf(&b, "Connect as (tokens valid for %.0f minutes):\n", localauth.DefaultTTL.Minutes())
 	for _, user := range strings.Split(cfg.users, ",") {
 		user = strings.TrimSpace(user)
