@@ -98,8 +98,8 @@ func (s *settings) resolveApiKeys(v validator, p *WebSocketChatApiProps) {
 		}
 	case ApiKeySourceAuthorizer:
 		out.expression = awsapigatewayv2.WebSocketApiKeySelectionExpression_AUTHORIZER_USAGE_IDENTIFIER_KEY()
-		if _, none := s.auth.(noAuth); none {
-			v.fail("ApiKeys.Source", "%q needs the $connect authorizer, and NoAuthentication has none; use %q", ApiKeySourceAuthorizer, ApiKeySourceHeader)
+		if !hasAuthorizerFunction(s.auth) {
+			v.fail("ApiKeys.Source", "%q needs the $connect Lambda authorizer, which NoAuthentication and IamAuthentication do not have; use %q", ApiKeySourceAuthorizer, ApiKeySourceHeader)
 		}
 		if k.KeyClaim == nil || *k.KeyClaim == "" {
 			v.fail("ApiKeys.KeyClaim", "is required with Source %q: the JWT claim that holds the user's API key", ApiKeySourceAuthorizer)

@@ -285,6 +285,16 @@ func (c *webSocketChatApi) connectAuthorizer() awsapigatewayv2.IWebSocketRouteAu
 	return nil
 }
 
+// hasAuthorizerFunction reports whether auth makes a $connect Lambda authorizer (Cognito and
+// OIDC do; NoAuthentication and IamAuthentication do not).
+func hasAuthorizerFunction(auth Authentication) bool {
+	switch auth.(type) {
+	case noAuth, iamAuth:
+		return false
+	}
+	return true
+}
+
 // grantIamGrantees gives IamAuthenticationProps.Grantees what GrantConnect gives.
 func (c *webSocketChatApi) grantIamGrantees() {
 	if a, ok := c.cfg.auth.(iamAuth); ok && a.props.Grantees != nil {

@@ -61,7 +61,7 @@ type concurrency struct {
 func concurrencyNames(auth Authentication) []string {
 	var names []string
 	for _, h := range handlerSpecs {
-		if _, none := auth.(noAuth); h.name != handlerAuthorizer || !none {
+		if h.name != handlerAuthorizer || hasAuthorizerFunction(auth) {
 			names = append(names, h.name)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/jsii-runtime-go"
 
@@ -278,6 +279,7 @@ func TestConcurrencyRefusals(t *testing.T) {
 	}{
 		{"unknown", map[string]*chatapi.FunctionConcurrencyProps{"Chat": {Reserved: n(1)}}, nil, "Concurrency", `"Chat" is not a function of the construct; valid: authorizer, chat, connect, default, disconnect`},
 		{"no authorizer", map[string]*chatapi.FunctionConcurrencyProps{"authorizer": {Reserved: n(1)}}, chatapi.NoAuthentication(), "Concurrency", "valid: chat, connect, default, disconnect"},
+		{"no authorizer with IAM", map[string]*chatapi.FunctionConcurrencyProps{"authorizer": {Reserved: n(1)}}, chatapi.IamAuthentication(nil), "Concurrency", "valid: chat, connect, default, disconnect"},
 		{"empty", map[string]*chatapi.FunctionConcurrencyProps{"chat": {}}, nil, "Concurrency[chat]", "is empty"},
 		{"negative reserved", map[string]*chatapi.FunctionConcurrencyProps{"chat": {Reserved: n(-1)}}, nil, "Concurrency[chat].Reserved", "whole number of at least 0"},
 		{"fractional", map[string]*chatapi.FunctionConcurrencyProps{"chat": {Reserved: n(1.5)}}, nil, "Concurrency[chat].Reserved", "whole number"},
@@ -413,5 +415,54 @@ func TestProductionComposition(t *testing.T) {
 		if strings.HasPrefix(id, "Other") && (r.Type == "AWS::Lambda::Alias" || r.Properties["ReservedConcurrentExecutions"] != nil) {
 			t.Errorf("%s: the second chat got the first one's concurrency", id)
 		}
+	}
+}
+
+// TestProductionCompositionWithIAM adds the other production edges to IAM-authorized clients
+// on one chat: a custom domain, API keys in the x-api-key header (the only source without a
+// Lambda authorizer), concurrency, the quota alarm, and a granted role.
+func TestProductionCompositionWithIAM(t *testing.T) {
+	stack := newStack(t)
+	device := awsiam.NewRole(stack, jsii.String("Device"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("iot.amazonaws.com"), nil)})
+	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), &chatapi.WebSocketChatApiProps{
+		Authentication: chatapi.IamAuthentication(&chatapi.IamAuthenticationProps{Grantees: &[]awsiam.IGrantable{device}}),
+		CustomDomain: &chatapi.CustomDomainProps{
+			DomainName: jsii.String("devices.example.com"), Certificate: certificate(stack, certArn),
+		},
+		ApiKeys: &chatapi.ApiKeysProps{Plans: &map[string]*chatapi.UsagePlanOptions{"fleet": {RateLimit: jsii.Number(10), BurstLimit: jsii.Number(20)}}},
+		Concurrency: &map[string]*chatapi.FunctionConcurrencyProps{
+			"chat": {Reserved: jsii.Number(20), Provisioned: jsii.Number(2)},
+		},
+		NewConnectionsAlarmPercent: jsii.Number(50),
+	})
+	chat.AddApiKey(jsii.String("Fleet"), jsii.String("fleet"), nil)
+	if *chat.WebSocketUrl() != "wss://devices.example.com" || chat.AuthorizerFunction() != nil {
+		t.Errorf("WebSocketUrl %s, authorizer function %v", *chat.WebSocketUrl(), chat.AuthorizerFunction())
+	}
+	tpl := synth(t, stack)
+	for typ, want := range map[string]int{
+		"AWS::ApiGatewayV2::DomainName": 1, "AWS::ApiGatewayV2::ApiMapping": 1, "AWS::ApiGatewayV2::Authorizer": 0,
+		"AWS::ApiGateway::ApiKey": 1, "AWS::ApiGateway::UsagePlan": 1, "AWS::Lambda::Alias": 1,
+	} {
+		if got := len(tpl.ofType(typ)); got != want {
+			t.Errorf("%d %s, want %d", got, typ, want)
+		}
+	}
+	connect := tpl.routes()["$connect"].Properties
+	if connect["AuthorizationType"] != "AWS_IAM" || connect["ApiKeyRequired"] != true {
+		t.Errorf("$connect: AuthorizationType %v, ApiKeyRequired %v; want AWS_IAM and a key", connect["AuthorizationType"], connect["ApiKeyRequired"])
+	}
+	if p := tpl.alarmNamed(t, "ChatNewConnectionRateAlarm"); p["Threshold"] != float64(250) {
+		t.Errorf("quota alarm threshold %v, want 250", p["Threshold"])
+	}
+	granted := false
+	for _, id := range tpl.ofType("AWS::IAM::Policy") {
+		r := tpl.Resources[id]
+		if strings.Contains(compact(r.Properties["PolicyDocument"]), "execute-api:Invoke") && strings.Contains(compact(r.Properties["Roles"]), "Device") {
+			granted = true
+		}
+	}
+	if !granted {
+		t.Error("the device role has no execute-api:Invoke policy")
 	}
 }
