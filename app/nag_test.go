@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -80,6 +81,26 @@ func TestCdkNagProduction(t *testing.T) {
 		},
 	}})
 	stack.Chat.AddApiKey(jsii.String("Partner"), jsii.String("pro"), nil)
+	expectNoNagFindings(t, app, stack.Stack)
+}
+
+// TestCdkNagIam: the reference stack with IAM-authorized clients (AWS_IAM on $connect, a
+// granted role) and header API keys adds no finding either.
+func TestCdkNagIam(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := chatstack.New(app, "NagIam", &chatstack.Props{Chat: &chatapi.WebSocketChatApiProps{
+		Authentication: chatapi.IamAuthentication(nil),
+		ApiKeys:        &chatapi.ApiKeysProps{Plans: &map[string]*chatapi.UsagePlanOptions{"fleet": {RateLimit: jsii.Number(10), BurstLimit: jsii.Number(20)}}},
+	}})
+	device := awsiam.NewRole(stack.Stack, jsii.String("Device"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("iot.amazonaws.com"), nil)})
+	stack.Chat.GrantConnect(device)
+	expectNoNagFindings(t, app, stack.Stack)
+}
+
+// expectNoNagFindings applies the AwsSolutions pack to app and fails on any unsuppressed
+// finding in stack.
+func expectNoNagFindings(t *testing.T, app awscdk.App, stack awscdk.Stack) {
+	t.Helper()
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	var annotations assertions.Annotations
 	func() {
@@ -88,7 +109,7 @@ func TestCdkNagProduction(t *testing.T) {
 				t.Fatalf("cdk-nag reported errors: %v", r)
 			}
 		}()
-		annotations = assertions.Annotations_FromStack(stack.Stack)
+		annotations = assertions.Annotations_FromStack(stack)
 	}()
 	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
 	var findings []string
