@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatstack/websocketchatapi/internal/sigv4"
 )
 
 // The credentials and time of AWS's Signature Version 4 test suite.
@@ -31,7 +33,7 @@ func TestSigV4TestSuite(t *testing.T) {
 			t.Fatal(err)
 		}
 		headers := map[string]string{"host": "example.amazonaws.com", "x-amz-date": suiteDate}
-		sig, signed := sigV4Signature("GET", tt.path, q, headers, emptySHA256, suiteSecret, suiteScope, suiteDate)
+		sig, signed := sigv4.Signature("GET", tt.path, q, headers, sigv4.EmptyPayloadHash, suiteSecret, suiteScope, suiteDate)
 		if sig != tt.want || signed != "host;x-amz-date" {
 			t.Errorf("%s: signature %s (%s), want %s", tt.name, sig, signed, tt.want)
 		}

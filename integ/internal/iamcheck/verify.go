@@ -2,16 +2,14 @@ package iamcheck
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatstack/websocketchatapi/internal/sigv4"
 )
 
 // Errors of VerifySigV4, each matching a refusal of AWS.
@@ -28,9 +26,6 @@ var (
 
 // MaxClockSkew is how far a signed request's X-Amz-Date may be from the server's clock.
 const MaxClockSkew = 15 * time.Minute
-
-// emptyPayloadSHA256 is the SHA-256 of an empty body.
-const emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 // signed is a SigV4 signature as a request carries it, in its headers or its query string.
 type signed struct {
@@ -84,9 +79,9 @@ func VerifySigV4(r *http.Request, secret string, now time.Time) (Credential, err
 	query.Del("X-Amz-Signature")
 	payload := r.Header.Get("X-Amz-Content-Sha256")
 	if payload == "" {
-		payload = emptyPayloadSHA256
+		payload = sigv4.EmptyPayloadHash
 	}
-	want := signature(r.Method, r.URL.Path, query, headers, payload, secret, s.scope, s.date)
+	want, _ := sigv4.Signature(r.Method, r.URL.Path, query, headers, payload, secret, s.scope, s.date)
 	if !hmac.Equal([]byte(want), []byte(s.signature)) {
 		return s.cred, ErrSignatureMismatch
 	}
@@ -134,59 +129,4 @@ func newSigned(credential, date, signedHeaders, sig string) (signed, error) {
 	}
 	_, scope, _ := strings.Cut(credential, "/")
 	return signed{cred: cred, scope: scope, date: date, signedHeaders: strings.Split(signedHeaders, ";"), signature: sig}, nil
-}
-
-// signature computes a SigV4 signature (see VerifySigV4 for the canonical form).
-func signature(method, path string, query url.Values, headers map[string]string, payloadHash, secret, scope, date string) string {
-	names := make([]string, 0, len(headers))
-	for n := range headers {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var ch strings.Builder
-	for _, n := range names {
-		ch.WriteString(n + ":" + strings.Join(strings.Fields(headers[n]), " ") + "\n")
-	}
-	segments := strings.Split(path, "/")
-	for i, seg := range segments {
-		segments[i] = sigv4Escape(seg)
-	}
-	uri := strings.Join(segments, "/")
-	if uri == "" {
-		uri = "/"
-	}
-	var pairs []string
-	for k, vs := range query {
-		for _, v := range vs {
-			pairs = append(pairs, sigv4Escape(k)+"\x00"+sigv4Escape(v))
-		}
-	}
-	sort.Strings(pairs) // by name, then value: \x00 sorts before every encoded character
-	canonQuery := strings.ReplaceAll(strings.Join(pairs, "&"), "\x00", "=")
-	canonical := strings.Join([]string{method, uri, canonQuery, ch.String(), strings.Join(names, ";"), payloadHash}, "\n")
-	sum := sha256.Sum256([]byte(canonical))
-	toSign := "AWS4-HMAC-SHA256\n" + date + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	key := []byte("AWS4" + secret)
-	for _, part := range strings.Split(scope, "/") {
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte(part))
-		key = m.Sum(nil)
-	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(toSign))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// sigv4Escape percent-encodes all but A-Z a-z 0-9 - _ . ~ in upper-case hex.
-func sigv4Escape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~", c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }
