@@ -10,7 +10,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/chatstack/websocketchatapi/integ/internal/local"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -24,19 +23,7 @@ func TestApiKeysOnConnect(t *testing.T) {
 	tg.local(t, "synthesizes and runs a variant of the stack with API keys")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	if err := local.SynthApp(ctx, dir, keysApp); err != nil {
-		t.Fatal(err)
-	}
-	env, err := local.Start(ctx, local.Options{AssemblyDir: dir, LogSink: newLogSink()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Errorf("close the keys stack: %v", err)
-		}
-	})
+	env := startVariant(ctx, t, keysApp, newLogSink())
 	keys := map[string]string{} // plan -> key value
 	for _, k := range env.APIKeys() {
 		for _, p := range k.Plans {

@@ -25,19 +25,7 @@ func TestIAMClients(t *testing.T) {
 	tg.local(t, "synthesizes and runs the IAM variant of the stack")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	if err := local.SynthApp(ctx, dir, iamApp); err != nil {
-		t.Fatal(err)
-	}
-	env, err := local.Start(ctx, local.Options{AssemblyDir: dir, LogSink: newLogSink()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Errorf("close the IAM stack: %v", err)
-		}
-	})
+	env := startVariant(ctx, t, iamApp, newLogSink())
 	dial := func(role, session string, inQuery bool) (*chatclient.Client, local.Credentials, error) {
 		creds, err := env.Credentials(role, session)
 		if err != nil {

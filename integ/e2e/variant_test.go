@@ -14,6 +14,26 @@ import (
 // brokenApp is the variant of the reference app whose chat function lacks its table grant.
 const brokenApp = "./integ/e2e/testdata/brokenapp"
 
+// startVariant synthesizes the variant app (a package path from the module root) and runs it
+// locally until the test ends, its functions' output going to logs.
+func startVariant(ctx context.Context, t *testing.T, app string, logs *logSink) *local.Env {
+	t.Helper()
+	dir := t.TempDir()
+	if err := local.SynthApp(ctx, dir, app); err != nil {
+		t.Fatal(err)
+	}
+	env, err := local.Start(ctx, local.Options{AssemblyDir: dir, LogSink: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Errorf("close the stack of %s: %v", app, err)
+		}
+	})
+	return env
+}
+
 // TestMissingGrantFailsAsOnAWS (scenario 9): a template that is broken fails locally as it
 // would on AWS. The variant (testdata/brokenapp) is the reference stack with the DynamoDB
 // statements removed from the chat function's role through the CDK escape hatch: connecting
@@ -25,22 +45,9 @@ func TestMissingGrantFailsAsOnAWS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	began := time.Now()
-	dir := t.TempDir()
-	if err := local.SynthApp(ctx, dir, brokenApp); err != nil {
-		t.Fatal(err)
-	}
-	synthesized := time.Now()
 	brokenLogs := newLogSink()
-	env, err := local.Start(ctx, local.Options{AssemblyDir: dir, LogSink: brokenLogs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Errorf("close the broken stack: %v", err)
-		}
-	})
-	t.Logf("broken variant: Synth %v, Start %v", synthesized.Sub(began).Round(time.Millisecond), time.Since(synthesized).Round(time.Millisecond))
+	env := startVariant(ctx, t, brokenApp, brokenLogs)
+	t.Logf("broken variant: synthesized and started in %v", time.Since(began).Round(time.Millisecond))
 
 	chat := chatFunction(t, env)
 	if chat.Role == nil {
