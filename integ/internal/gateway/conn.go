@@ -57,7 +57,7 @@ type conn struct {
 	ready     chan struct{}
 	closeDone chan struct{} // closed when a close this side initiated is complete
 
-	queue chan []byte
+	queue chan message
 }
 
 func newConn(g *Gateway, h *handshake) *conn {
@@ -76,9 +76,15 @@ func newConn(g *Gateway, h *handshake) *conn {
 		lastActive:     h.connectedAt,
 		lastActiveMono: now,
 		closingCh:      make(chan struct{}),
-		queue:          make(chan []byte, queueLength),
+		queue:          make(chan message, queueLength),
 		ready:          make(chan struct{}),
 	}
+}
+
+// message is a received text message and the route key its body selected.
+type message struct {
+	route string
+	body  []byte
 }
 
 // serve runs an upgraded connection: it reads messages and hands them, in order, to a worker,
@@ -87,8 +93,8 @@ func (c *conn) serve() {
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
-		for body := range c.queue {
-			c.handleMessage(body)
+		for m := range c.queue {
+			c.handleMessage(m.route, m.body)
 		}
 	}()
 	watcherDone := make(chan struct{})
@@ -141,13 +147,14 @@ func (c *conn) readLoop() (int, string) {
 		if c.isClosing() {
 			continue
 		}
-		if rt := c.g.routes[c.g.selectRoute(data)]; rt != nil && rt.mock != nil {
+		key := c.g.selectRoute(data)
+		if rt := c.g.routes[key]; rt != nil && rt.mock != nil {
 			// A MOCK route invokes nothing: AWS answers it at once, never behind the
 			// connection's Lambda invocations (which this emulator runs one at a time).
-			c.handleMessage(data)
+			c.handleMessage(key, data)
 			continue
 		}
-		c.queue <- data
+		c.queue <- message{route: key, body: data}
 	}
 }
 

@@ -53,13 +53,12 @@ func (rt *route) validate(body []byte) error {
 	return nil
 }
 
-// handleMessage routes, validates and integrates one client message, and sends back what API
+// handleMessage validates and integrates one client message of the route key, and sends back what API
 // Gateway would: the route response, or one of its own error frames.
-func (c *conn) handleMessage(body []byte) {
+func (c *conn) handleMessage(key string, body []byte) {
 	start := time.Now()
 	g := c.g
 	requestID, messageID := newID(), newID()
-	key := g.selectRoute(body)
 	rt := g.routes[key]
 	if rt == nil {
 		err := c.send(g.ctx, gatewayFrame("Forbidden", c.id, "requestId", requestID))
