@@ -53,8 +53,8 @@ func (rt *route) validate(body []byte) error {
 	return nil
 }
 
-// handleMessage validates and integrates one client message of the route key, and sends back what API
-// Gateway would: the route response, or one of its own error frames.
+// handleMessage validates and integrates one client message of the route key, and sends
+// back what API Gateway would: the route response, or one of its own error frames.
 func (c *conn) handleMessage(key string, body []byte) {
 	start := time.Now()
 	g := c.g
