@@ -12,7 +12,7 @@ const maxAuthorizerContextBytes = 8 * 1024
 
 // TestWorstCaseFramesFitTheCap builds each frame type at its largest (every string at its
 // limit, of characters that JSON escapes to six bytes) and checks it is under MaxMessageBytes.
-// History and resume pages are bounded by bytes when they are built (lambdas/internal/chat).
+// History and resume pages are bounded by bytes when they are built (internal/chat).
 func TestWorstCaseFramesFitTheCap(t *testing.T) {
 	escaped := func(n int) string { return strings.Repeat("\u2028", n) } // 6 bytes each in JSON
 	room := strings.Repeat("a", 64)

@@ -9,7 +9,7 @@
 //	go run ./bench/fanout [-latency 10ms] [-sizes 100,1000,10000] [-concurrency 32,64,128] [-other 50000] [-runs 5]
 //
 // It runs the benchmarks BenchmarkFanout and BenchmarkFanoutTableGrowth of
-// lambdas/internal/chat (fanout_bench_test.go) with `go test`:
+// internal/chat (fanout_bench_test.go) with `go test`:
 // only packages under lambdas/ may import the internal packages they measure. They use
 // DynamoDB Local with the real table schema, the real dynamostore.Store and the real
 // managementapi client against a local @connections server that answers every POST after
@@ -34,7 +34,7 @@ import (
 )
 
 // chatPackage is the package whose benchmarks are run, relative to the module root.
-const chatPackage = "./lambdas/internal/chat"
+const chatPackage = "./internal/chat"
 
 // target is the ideal/actual ratio the 1,000-member broadcast should reach.
 const target = 0.8

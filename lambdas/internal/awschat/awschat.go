@@ -15,9 +15,9 @@ import (
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/awsenv"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/internal/emf"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )

@@ -10,7 +10,7 @@ import (
 
 	"github.com/chatstack/websocketchatapi/lambdas/internal/awschat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
+	"github.com/chatstack/websocketchatapi/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
 

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 )
 
 // ConnectConfig is the $connect handler's environment.

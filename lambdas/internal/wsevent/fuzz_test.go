@@ -14,7 +14,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 	"github.com/chatstack/websocketchatapi/protocol"
 	"github.com/chatstack/websocketchatapi/protocol/selection"

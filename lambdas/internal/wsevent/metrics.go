@@ -2,8 +2,8 @@ package wsevent
 
 import (
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/emf"
 )
 
 // MetricsConfig says where a handler's metrics go: CloudWatch Embedded Metric Format records

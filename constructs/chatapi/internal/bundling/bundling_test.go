@@ -41,7 +41,7 @@ func repoRoot(t *testing.T) string {
 }
 
 // copyModule copies what the handlers need of this checkout (go.mod, go.sum, protocol/,
-// internal/contract/, lambdas/) to dst, plus a package no handler imports, and returns dst.
+// internal/contract/ and the other internal packages the handlers import, lambdas/) to dst, plus a package no handler imports, and returns dst.
 func copyModule(t *testing.T, dst string) string {
 	t.Helper()
 	src := repoRoot(t)
@@ -52,7 +52,9 @@ func copyModule(t *testing.T, dst string) string {
 		}
 		writeFile(t, filepath.Join(dst, name), string(data))
 	}
-	for _, name := range []string{"protocol", filepath.Join("internal", "contract"), "lambdas"} {
+	for _, name := range []string{"protocol", "lambdas",
+		filepath.Join("internal", "contract"), filepath.Join("internal", "chat"), filepath.Join("internal", "dynamostore"),
+		filepath.Join("internal", "managementapi"), filepath.Join("internal", "emf")} {
 		if err := os.CopyFS(filepath.Join(dst, name), os.DirFS(filepath.Join(src, name))); err != nil {
 			t.Fatalf("copying %s: %v", name, err)
 		}

@@ -19,11 +19,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore/dynamostoretest"
+	"github.com/chatstack/websocketchatapi/internal/managementapi"
+	"github.com/chatstack/websocketchatapi/internal/managementapi/managementapitest"
 )
 
 // The fan-out benchmarks measure one broadcast, chat.Service.Fanout, over the real stack:
@@ -40,7 +40,7 @@ import (
 // answered, one per page of the byRoom index) and retries/op. Setup (members written with
 // BatchWriteItem in parallel, a warm-up broadcast) is not measured.
 //
-//	go test ./lambdas/internal/chat -run '^$' -bench Fanout -benchtime 3x \
+//	go test ./internal/chat -run '^$' -bench Fanout -benchtime 3x \
 //		-args -fanout.sizes 100,1000 -fanout.concurrency 32,64
 //
 // go run ./bench/fanout runs them and prints the figures as a table.

@@ -4,7 +4,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
+	"github.com/chatstack/websocketchatapi/internal/managementapi"
 )
 
 // Client returns a managementapi client of the server's stage, which signs its requests with

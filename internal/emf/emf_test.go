@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/emf"
+	"github.com/chatstack/websocketchatapi/internal/emf"
 )
 
 var at = time.Date(2026, 11, 21, 10, 0, 0, 123_000_000, time.UTC)

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 )
 
 // AddPresence adds the connection to the string set of its user's connections in the room

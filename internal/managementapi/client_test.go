@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/managementapi"
+	"github.com/chatstack/websocketchatapi/internal/managementapi/managementapitest"
 )
 
 func testConfig() aws.Config {

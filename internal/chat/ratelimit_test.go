@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 )
 
 func TestPresenceFirstAndLast(t *testing.T) {

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore/dynamostoretest"
+	"github.com/chatstack/websocketchatapi/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

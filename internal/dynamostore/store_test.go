@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore/dynamostoretest"
 )
 
 // TestMain shares one DynamoDB Local between the package's tests; each test makes its own table.

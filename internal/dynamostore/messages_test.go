@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 )
 
 func message(room, id string, at time.Time) chat.StoredMessage {

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/managementapi/managementapitest"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/managementapi/managementapitest"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 

@@ -18,8 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/dynamostore/dynamostoretest"
+	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/dynamostore/dynamostoretest"
 )
 
 // The sequencing benchmarks measure what a per-room sequence number costs a message, on
@@ -40,7 +40,7 @@ import (
 // AWS's item size rules); for contention msgs/s, retries/msg (head reads beyond the first:
 // every try of an append reads the head once, 1 RCU) and p50-ms/p99-ms of one append.
 //
-//	go test ./lambdas/internal/dynamostore -run '^$' -bench 'Append' -benchtime 300x \
+//	go test ./internal/dynamostore -run '^$' -bench 'Append' -benchtime 300x \
 //		-args -seq.senders 1,4,16
 //
 // go run ./bench/sequence runs them with the resume benchmark of package chat and prints

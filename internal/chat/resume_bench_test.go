@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/chat"
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
@@ -38,7 +38,7 @@ import (
 // parallel, and the room's head is moved to the last number (the Store reads every one
 // back and checks its sort key against its number).
 //
-//	go test ./lambdas/internal/chat -run '^$' -bench Resume -benchtime 3x \
+//	go test ./internal/chat -run '^$' -bench Resume -benchtime 3x \
 //		-args -resume.messages 10000 -resume.latency 0,10ms
 var (
 	benchResumeMessages = flag.Int("resume.messages", 10000, "resume benchmark: messages stored in the room, all replayed (since 0)")
