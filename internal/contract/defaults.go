@@ -33,3 +33,28 @@ const (
 	// MaxRateLimit bounds the rate limit's rate and burst.
 	MaxRateLimit = 1_000_000
 )
+
+// Publishing, direct messages and large rooms.
+const (
+	// DirectMessagesAny lets any authenticated user send a direct message to any known user.
+	DirectMessagesAny = "any"
+	// DirectMessagesSharedRoom lets a user send a direct message to users who share a room
+	// with them (the default).
+	DirectMessagesSharedRoom = "shared-room"
+	// DirectMessagesOff refuses direct messages.
+	DirectMessagesOff = "off"
+
+	// DefaultLargeRoomThreshold is the member count above which broadcasts are queued.
+	DefaultLargeRoomThreshold = 1000
+	// MaxLargeRoomThreshold bounds the threshold: the inline path reads the room's members
+	// in the sender's invocation.
+	MaxLargeRoomThreshold = 20_000
+	// ShardJobMembers bounds the members one queued fan-out job posts to; a job that finds
+	// more queues the rest of its shard as a new job.
+	ShardJobMembers = 2000
+	// DefaultPublishBatchSize is the publish function's SQS batch size.
+	DefaultPublishBatchSize = 10
+	// DefaultPublishMaxReceiveCount is how many times a publish request is tried before it
+	// goes to the dead-letter queue.
+	DefaultPublishMaxReceiveCount = 5
+)

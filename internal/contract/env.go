@@ -51,3 +51,25 @@ const (
 	// connection's API key (usageIdentifierKey); unset: the authorizer returns no key.
 	EnvAuthAPIKeyClaim = "AUTH_API_KEY_CLAIM"
 )
+
+// Environment variables of the chat and publish functions for publishing and large rooms.
+const (
+	// EnvPublishQueueURL is the publish queue's URL: where a broadcast to a large room is
+	// queued in shards, and where the publish function reads publish requests.
+	EnvPublishQueueURL = "PUBLISH_QUEUE_URL"
+	// EnvLargeRoomThreshold is the member count above which a room's broadcasts are queued
+	// rather than delivered inside the sender's invocation; 0 never queues.
+	EnvLargeRoomThreshold = "LARGE_ROOM_THRESHOLD"
+	// EnvDirectMessages is who may send a direct message to whom: one of
+	// [DirectMessagesAny], [DirectMessagesSharedRoom], [DirectMessagesOff].
+	EnvDirectMessages = "DIRECT_MESSAGES"
+)
+
+// Environment variables that package publish reads in a user's function (publish.FromEnv),
+// set by the construct's ConfigurePublisher. They are prefixed: a user's function has its own
+// TABLE_NAME.
+const (
+	EnvPublisherTableName   = "WEBSOCKETCHAT_TABLE_NAME"
+	EnvPublisherCallbackURL = "WEBSOCKETCHAT_CALLBACK_URL"
+	EnvPublisherQueueURL    = "WEBSOCKETCHAT_PUBLISH_QUEUE_URL"
+)

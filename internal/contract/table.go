@@ -1,13 +1,24 @@
 package contract
 
-// The chat table: one on-demand table in a single-table design, with a sparse global
-// secondary index that lists a room's members.
+import (
+	"hash/fnv"
+	"strconv"
+)
+
+// The chat table: one on-demand table in a single-table design, with two sparse global
+// secondary indexes: [IndexByRoom] lists a room's members, in [RoomShards] partitions chosen by
+// a hash of the connection id ([RoomShard]) so that a large room's members are read in
+// parallel and its joins spread over several partitions; [IndexByUser] lists a user's
+// connections.
 //
 //	connection  pk=CONN#<connectionId>  sk=CONN
+//	            gsi2pk=USER#<userId>  gsi2sk=CONN#<connectionId>
 //	            userId, displayName, connectedAt (epoch ms), expiresAt
 //	membership  pk=CONN#<connectionId>  sk=ROOM#<roomId>
-//	            gsi1pk=ROOM#<roomId>  gsi1sk=CONN#<connectionId>
+//	            gsi1pk=ROOM#<shard>#<roomId>  gsi1sk=CONN#<connectionId>
 //	            userId, displayName, joinedAt (epoch ms), expiresAt
+//	user        pk=USER#<userId>  sk=PROFILE
+//	            userId, displayName, connectedAt (the latest connection's), expiresAt
 //	rate limit  pk=CONN#<connectionId>  sk=RATE
 //	            tokens (N, fractional), updatedAt (epoch ms), expiresAt (the connection's)
 //	room head   pk=ROOM#<roomId>  sk=HEAD
@@ -15,7 +26,10 @@ package contract
 //	message     pk=ROOM#<roomId>  sk=SEQ#<sequence number, 19 digits>
 //	            seq, messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
 //	presence    pk=ROOM#<roomId>  sk=USER#<userId>
-//	            connections (SS: the user's connections in the room), expiresAt
+//	            userId, displayName, connections (SS: the user's connections in the room),
+//	            expiresAt
+//	talk        pk=ROOM#<conversation roomId>  sk=USERS
+//	            users (SS: the two users of a direct conversation)
 //	sent        pk=ROOM#<roomId>  sk=CMID#<length of userId>#<userId>#<clientMessageId>
 //	            seq, messageId, sentAt (epoch ms), delivered, undelivered, gone (once
 //	            acknowledged), expiresAt (the clientMessageId window)
@@ -31,6 +45,12 @@ const (
 	AttrGSI1PK = "gsi1pk"
 	// AttrGSI1SK is the sort key (S) of [IndexByRoom].
 	AttrGSI1SK = "gsi1sk"
+	// AttrGSI2PK is the partition key (S) of [IndexByUser]; only connections have it.
+	AttrGSI2PK = "gsi2pk"
+	// AttrGSI2SK is the sort key (S) of [IndexByUser].
+	AttrGSI2SK = "gsi2sk"
+	// AttrUsers is the set of the two users of a direct conversation (SS).
+	AttrUsers = "users"
 	// AttrExpiresAt is the TTL attribute (N, epoch seconds).
 	AttrExpiresAt = "expiresAt"
 	// AttrUserID is the user's id (S).
@@ -64,8 +84,11 @@ const (
 
 // Index and key values.
 const (
-	// IndexByRoom is the global secondary index that lists a room's memberships.
+	// IndexByRoom is the global secondary index that lists a room's memberships, shard by
+	// shard.
 	IndexByRoom = "byRoom"
+	// IndexByUser is the global secondary index that lists a user's connections.
+	IndexByUser = "byUser"
 	// PrefixConnection starts the partition key of connection and membership items and the
 	// byRoom sort key.
 	PrefixConnection = "CONN#"
@@ -85,10 +108,37 @@ const (
 	SortKeyRate = "RATE"
 	// SortKeyHead is the sort key of a room's head item, which holds its last sequence number.
 	SortKeyHead = "HEAD"
+	// SortKeyProfile is the sort key of a user item.
+	SortKeyProfile = "PROFILE"
+	// SortKeyUsers is the sort key of a direct conversation's item that names its two users.
+	SortKeyUsers = "USERS"
 )
+
+// ByUserProjection returns the non-key attributes that [IndexByUser] projects (INCLUDE).
+func ByUserProjection() []string {
+	return []string{AttrExpiresAt}
+}
 
 // ByRoomProjection returns the non-key attributes that [IndexByRoom] projects (INCLUDE), in
 // the order the template lists them.
 func ByRoomProjection() []string {
 	return []string{AttrUserID, AttrDisplayName, AttrExpiresAt, AttrJoinedAt}
+}
+
+// RoomShards is how many partitions of [IndexByRoom] a room's memberships are spread over.
+// Changing it makes the memberships written before unreadable until they expire with their
+// connections.
+const RoomShards = 8
+
+// RoomShard returns the shard, in [0, RoomShards), of a connection's memberships: the FNV-1a
+// hash of the connection id, modulo RoomShards.
+func RoomShard(connectionID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(connectionID))
+	return int(h.Sum32() % RoomShards)
+}
+
+// RoomShardKey returns the [IndexByRoom] partition key of a room's shard.
+func RoomShardKey(roomID string, shard int) string {
+	return PrefixRoom + strconv.Itoa(shard) + "#" + roomID
 }
