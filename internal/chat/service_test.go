@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
 	"github.com/chatstack/websocketchatapi/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/internal/managementapi/managementapitest"

@@ -9,9 +9,9 @@
 package main
 
 import (
+	"github.com/chatstack/websocketchatapi/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/awschat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
-	"github.com/chatstack/websocketchatapi/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
 

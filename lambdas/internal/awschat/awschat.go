@@ -13,11 +13,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/chatstack/websocketchatapi/internal/contract"
-	"github.com/chatstack/websocketchatapi/lambdas/internal/awsenv"
 	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/internal/emf"
+	"github.com/chatstack/websocketchatapi/lambdas/internal/awsenv"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )

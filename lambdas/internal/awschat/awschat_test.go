@@ -8,9 +8,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/chatstack/websocketchatapi/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/awschat"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
-	"github.com/chatstack/websocketchatapi/internal/managementapi"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 )
 

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/chatstack/websocketchatapi/internal/chat"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal/ddblocaltest"
-	"github.com/chatstack/websocketchatapi/internal/chat"
 	"github.com/chatstack/websocketchatapi/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/internal/dynamostore/dynamostoretest"
 	"github.com/chatstack/websocketchatapi/internal/managementapi/managementapitest"
