@@ -51,7 +51,7 @@ func buildStack(st *Stack, tpl *template, r *Resolver, assets map[string]*Asset)
 		}
 		st.Resources[id] = res
 	}
-	steps := []func() error{b.roles, b.policies, b.functions, b.permissions, b.tables, b.apis, b.apiKeys, b.outputs}
+	steps := []func() error{b.roles, b.policies, b.functions, b.permissions, b.tables, b.queues, b.apis, b.apiKeys, b.outputs}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return err

@@ -32,6 +32,11 @@ type Stack struct {
 	Tables map[string]*Table
 	// Roles holds the IAM roles by logical id.
 	Roles map[string]*Role
+	// Queues holds the SQS queues by logical id.
+	Queues map[string]*Queue
+	// EventSourceMappings lists the Lambda event source mappings of SQS queues, by logical id
+	// order.
+	EventSourceMappings []*EventSourceMapping
 	// Outputs holds the resolved stack outputs by name.
 	Outputs map[string]Output
 	// APIKeys holds the API keys (AWS::ApiGateway::ApiKey) by logical id.

@@ -233,12 +233,44 @@ func (r *Resolver) computeID(res *Resource) (string, error) {
 			qualifier, err = r.stringProp(res, "Name")
 		}
 		return r.env.FunctionARN(functionNameOf(fn)) + ":" + qualifier, err
+	case "AWS::SQS::Queue":
+		// Ref of a queue is its URL; CloudFormation names an unnamed queue
+		// <stack>-<logical id>-<12 characters>, plus .fifo for a FIFO queue.
+		name, err := r.queueName(res)
+		return fmt.Sprintf("https://sqs.%s.%s/%s/%s", r.env.Region, r.env.URLSuffix, r.env.AccountID, name), err
+	case "AWS::SQS::QueuePolicy":
+		return r.generatedName(res.LogicalID, 256), nil
+	case "AWS::Lambda::EventSourceMapping":
+		h := hashID(seed, 32, "0123456789abcdef")
+		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32], nil
 	case "AWS::SNS::Subscription":
 		topic, err := r.stringProp(res, "TopicArn")
 		return topic + ":" + hashID(seed, 36, lowerAlnum), err
 	}
 	return "", newResolveError("Resources."+res.LogicalID,
 		fmt.Errorf("no local physical id rule for resource type %s (set Options.PhysicalIDs[%q])", res.Type, res.LogicalID))
+}
+
+// queueName returns a queue's QueueName, or the name CloudFormation generates:
+// <stack>-<logical id>-<12 characters> (the first part shortened to fit SQS's 80 characters),
+// with .fifo appended for a FIFO queue.
+func (r *Resolver) queueName(res *Resource) (string, error) {
+	if _, ok := res.Properties["QueueName"]; ok {
+		return r.stringProp(res, "QueueName")
+	}
+	fifo, err := r.stringProp(res, "FifoQueue")
+	if err != nil {
+		return "", err
+	}
+	suffix := "-" + hashID(r.stackName+"/"+res.LogicalID, 12, upperAlnum)
+	if fifo == "true" {
+		suffix += ".fifo"
+	}
+	prefix := r.stackName + "-" + res.LogicalID
+	if len(prefix)+len(suffix) > 80 {
+		prefix = prefix[:80-len(suffix)]
+	}
+	return prefix + suffix, nil
 }
 
 // getAtt implements GetAtt without the lock.
@@ -283,6 +315,14 @@ func (r *Resolver) getAtt(path, lid, attr string) (string, error) {
 			p = "/"
 		}
 		return e.ARN("iam", "", e.AccountID, "policy"+p+id), nil
+	case "AWS::SQS::Queue.Arn":
+		return e.ARN("sqs", e.Region, e.AccountID, id[strings.LastIndex(id, "/")+1:]), nil
+	case "AWS::SQS::Queue.QueueName":
+		return id[strings.LastIndex(id, "/")+1:], nil
+	case "AWS::SQS::Queue.QueueUrl":
+		return id, nil
+	case "AWS::Lambda::EventSourceMapping.Id":
+		return id, nil
 	case "AWS::SNS::Topic.TopicArn":
 		return id, nil
 	case "AWS::SNS::Topic.TopicName":

@@ -158,6 +158,9 @@ func (r *Resolver) GetAtt(logicalID, attr string) (string, error) {
 //   - Cognito user pools: "<region>_<9 characters>"; user pool clients: 26 characters;
 //   - SNS topics: the topic's ARN (TopicName, or "<StackName>-<LogicalID>"); topic policies:
 //     "<StackName>-<LogicalID>"; subscriptions: "<topic ARN>:<36 characters>".
+//   - SQS queues: the queue's URL, https://sqs.<region>.<suffix>/<account>/<name>, the name being
+//     QueueName or "<StackName>-<LogicalID>-<12 characters>" (".fifo" added for FIFO queues);
+//     queue policies: "<StackName>-<LogicalID>"; event source mappings: a UUID.
 func (r *Resolver) PhysicalID(logicalID string) (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

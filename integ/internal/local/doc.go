@@ -8,6 +8,8 @@
 //   - DynamoDB Local with every table of the template (key schema, indexes, TTL);
 //   - an IAM-checking proxy in front of it: every function signs its calls with an access key
 //     of its own, mapped to its execution role's policies, so a missing grant fails as on AWS;
+//   - SQS queues on a local SQS server (goaws, package sqslocal) behind an IAM-checking proxy,
+//     and a Lambda-like poller per SQS event source mapping;
 //   - every Lambda function of the template on the Lambda Runtime API emulator, running the
 //     very bootstrap of its asset folder (an arm64 one through qemu-user on other hosts) with
 //     the template's environment;

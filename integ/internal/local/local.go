@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/integ/internal/deploy"
@@ -26,6 +27,7 @@ import (
 	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 	"github.com/chatstack/websocketchatapi/integ/internal/lambdaemu"
 	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
+	"github.com/chatstack/websocketchatapi/integ/internal/sqslocal"
 	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 )
@@ -100,6 +102,12 @@ type Env struct {
 	Lambda *lambdaemu.Emulator
 	// AccessKeys maps each function's name to the access key id it signs its calls with.
 	AccessKeys map[string]string
+	// SQSEndpoint is the IAM-checking SQS endpoint in front of the local SQS server, which the
+	// functions use (AWS_ENDPOINT_URL_SQS) and QueueURL names; "" when the stack has no queue.
+	SQSEndpoint string
+	// SQS is a client of the local SQS server itself, for assertions: it bypasses the IAM
+	// checks (nil when the stack has no queue).
+	SQS *sqs.Client
 
 	logger    *slog.Logger
 	keyValues map[string]string                // generated API key values, by key id
@@ -107,6 +115,11 @@ type Env struct {
 	ddbCancel context.CancelFunc               // cancels that start
 	proxySrv  *http.Server
 	proxyLn   net.Listener
+	sqsServer *sqslocal.Server
+	sqsSrv    *http.Server
+	sqsLn     net.Listener
+	pollStop  context.CancelFunc // stops the event source mappings' pollers
+	pollers   sync.WaitGroup
 	gwSrv     *http.Server
 	gwLn      net.Listener
 	served    []chan struct{}
@@ -131,12 +144,22 @@ type Env struct {
 // another architecture) with the template's resolved environment, plus these overrides, the
 // emulator's only differences from AWS:
 //   - AWS_ENDPOINT_URL_DYNAMODB: the IAM-checking proxy in front of DynamoDB Local;
+//   - AWS_ENDPOINT_URL_SQS (when the stack has SQS queues): the IAM-checking proxy in front of
+//     the local SQS server (package sqslocal), Env.SQSEndpoint; queue URLs of the template
+//     (https://sqs.<region>.<suffix>/<account>/<name>) in the environment name it instead;
 //   - AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: the function's own local key, which the
 //     proxy and the @connections endpoint map to the function's execution role;
 //   - AWS_REGION and AWS_DEFAULT_REGION: the stack's region, as Lambda sets them;
 //   - any value that is, or starts with, the stage's https callback URL (wss URL) now names
 //     the local http (ws) endpoint, such as CALLBACK_URL;
 //   - in an authorizer function, AUTH_JWKS_URL: the local issuer's JWKS (AUTH_ISSUER stays).
+//
+// The stack's SQS queues are created in CloudFormation's order (dead-letter queues first) on
+// a local SQS server, and each SQS event source mapping gets a poller that drives its function
+// as Lambda does (see poller); a mapping Lambda would refuse (settings out of range, an
+// execution role that may not receive, delete or read the queue's attributes) fails Start.
+// Calls to SQS are checked against the caller's role and the queue's policies;
+// aws:SecureTransport is true for them (see iamcheck.LocalConditionKeys).
 //
 // API keys whose template has no Value (CloudFormation generates those) get a random value
 // here; Env.APIKeys lists every key with the value clients send.
@@ -158,13 +181,17 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}()
 	// DynamoDB Local (a JVM) takes longest: start it first and wire the rest meanwhile.
 	e.startDynamoDB(ctx)
-	for _, step := range []func(context.Context) error{s.listen, s.startIssuer, s.startFunctions, s.startGateway, s.startDynamoDBProxy} {
+	for _, step := range []func(context.Context) error{s.listen, s.startIssuer, s.startFunctions, s.startGateway, s.startDynamoDBProxy, s.startSQS} {
 		if err := step(ctx); err != nil {
 			return nil, err
 		}
 	}
 	e.proxySrv = e.serve(e.proxyLn, s.proxy)
 	e.gwSrv = e.serve(e.gwLn, e.Gateway)
+	if s.sqsProxy != nil {
+		e.sqsSrv = e.serve(e.sqsLn, s.sqsProxy)
+	}
+	e.startPollers()
 	e.logger.Info("local stack started", "stack", e.Stack.Name, "url", e.URL, "callbackUrl", e.CallbackURL,
 		"dynamodb", e.DynamoDBEndpoint, "functions", len(e.Stack.Functions))
 	return e, nil
@@ -179,6 +206,7 @@ type starter struct {
 	authorizers  map[string]*assembly.Function // the API's authorizer functions, by logical id
 	policies     map[string]*iamcheck.Policy   // each function's role, by its access key id
 	proxy        http.Handler                  // the IAM-checking DynamoDB proxy
+	sqsProxy     http.Handler                  // the IAM-checking SQS proxy (nil without queues)
 }
 
 // newStarter loads the stack of opts.AssemblyDir and picks its API and stage.
@@ -196,6 +224,9 @@ func newStarter(opts Options) (*starter, error) {
 	}
 	if err := deploy.Check(st, opts.DeployOrders, opts.DeploySeed); err != nil {
 		return nil, err
+	}
+	if err := checkMappings(st); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", st.Name, err)
 	}
 	api := st.API()
 	if api == nil {
@@ -240,6 +271,12 @@ func (s *starter) listen(ctx context.Context) (err error) {
 	e.CallbackURL = "http://" + host + "/" + s.stage.Name
 	e.URL = "ws://" + host + "/" + s.stage.Name
 	e.DynamoDBProxyURL = "http://" + e.proxyLn.Addr().String()
+	if usesSQS(e.Stack) {
+		if e.sqsLn, err = listenLoopback(ctx, "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("SQS proxy: %w", err)
+		}
+		e.SQSEndpoint = "http://" + e.sqsLn.Addr().String()
+	}
 	return nil
 }
 
@@ -410,11 +447,17 @@ func (e *Env) addFunction(fn *assembly.Function, stage *assembly.Stage, interpre
 	env := make(map[string]string, len(fn.Environment))
 	for k, v := range fn.Environment {
 		env[k] = rewriteURL(rewriteURL(v, stage.CallbackURL, e.CallbackURL), stage.URL, e.URL)
+		if e.SQSEndpoint != "" {
+			env[k] = rewriteURL(env[k], awsSQSEndpoint(e.Stack.Env), e.SQSEndpoint)
+		}
 	}
 	extra := map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": e.DynamoDBProxyURL,
 		"AWS_ACCESS_KEY_ID":         e.AccessKeys[fn.Name],
 		"AWS_SECRET_ACCESS_KEY":     hex.EncodeToString(secret),
+	}
+	if e.SQSEndpoint != "" {
+		extra["AWS_ENDPOINT_URL_SQS"] = e.SQSEndpoint
 	}
 	if _, ok := authorizers[fn.LogicalID]; ok {
 		extra[contract.EnvAuthJWKSURL] = e.Issuer.JWKSURL()
@@ -688,9 +731,14 @@ func (e *Env) Close() error {
 				errs = append(errs, fmt.Errorf("close gateway: %w", err))
 			}
 		}
+		if e.pollStop != nil {
+			e.pollStop()
+			e.pollers.Wait()
+		}
 		shutdown(e.gwSrv)
 		shutdown(e.proxySrv)
-		for _, ln := range []net.Listener{e.gwLn, e.proxyLn} {
+		shutdown(e.sqsSrv)
+		for _, ln := range []net.Listener{e.gwLn, e.proxyLn, e.sqsLn} {
 			if ln != nil {
 				_ = ln.Close() // not served yet when Start failed early
 			}
@@ -709,6 +757,11 @@ func (e *Env) Close() error {
 				if err := srv.Close(); err != nil {
 					errs = append(errs, fmt.Errorf("close DynamoDB Local: %w", err))
 				}
+			}
+		}
+		if e.sqsServer != nil {
+			if err := e.sqsServer.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close SQS server: %w", err))
 			}
 		}
 		if e.Issuer != nil {
