@@ -70,6 +70,10 @@ func requestOf(t *testing.T, action string) any {
 		return &SendMessage{}
 	case ActionHistory:
 		return &History{}
+	case ActionDirect:
+		return &Direct{}
+	case ActionMembers:
+		return &Members{}
 	}
 	t.Fatalf("no request struct for action %q", action)
 	return nil
@@ -109,6 +113,19 @@ func checkAccepted(t *testing.T, action string, out any, exact map[string]any, r
 		if present && limit != json.Number(strconv.Itoa(r.Limit)) {
 			t.Fatalf("%s: decoded limit %d, but the body's \"limit\" is %v", action, r.Limit, limit)
 		}
+	case *Members:
+		room = r.RoomID
+		if _, present := exact["limit"]; present && (r.Limit < 1 || r.Limit > MaxMembersLimit) {
+			t.Fatalf("%s: accepted limit %d, want 1..%d", action, r.Limit, MaxMembersLimit)
+		}
+	case *Direct:
+		if n := utf8.RuneCountInString(r.ToUserID); n < 1 || n > MaxUserIDLength || r.ToUserID != exact["toUserId"] {
+			t.Fatalf("%s: accepted toUserId %q (%d code points), body has %v", action, r.ToUserID, n, exact["toUserId"])
+		}
+		if n := utf8.RuneCountInString(r.Text); n < 1 || n > MaxTextLength || r.Text != exact["text"] {
+			t.Fatalf("%s: accepted text of %d code points, body has %v", action, n, exact["text"])
+		}
+		return
 	default:
 		t.Fatalf("%s: unexpected request type %T", action, out)
 	}

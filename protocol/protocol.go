@@ -28,11 +28,13 @@ const (
 	ActionJoinRoom    = "joinroom"
 	ActionLeaveRoom   = "leaveroom"
 	ActionHistory     = "history"
+	ActionDirect      = "direct"
+	ActionMembers     = "members"
 )
 
 // Actions returns the built-in chat actions in a stable order.
 func Actions() []string {
-	return []string{ActionSendMessage, ActionJoinRoom, ActionLeaveRoom, ActionHistory}
+	return []string{ActionSendMessage, ActionJoinRoom, ActionLeaveRoom, ActionHistory, ActionDirect, ActionMembers}
 }
 
 // IsAction reports whether name is a built-in chat action.
@@ -59,6 +61,12 @@ const (
 	// RoomIDPattern is the regular expression every room id matches: 1 to 64 characters,
 	// letters, digits and _ . : -, starting with a letter or digit.
 	RoomIDPattern = `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$`
+	// MaxUserIDLength is the longest user id a request may name, in code points.
+	MaxUserIDLength = 512
+	// DefaultMembersLimit is how many members a members page holds when the request names no
+	// limit; MaxMembersLimit is the largest page.
+	DefaultMembersLimit = 50
+	MaxMembersLimit     = 200
 )
 
 // JoinRoom is the body of a joinroom message.
@@ -103,6 +111,26 @@ type History struct {
 	After *int64 `json:"after,omitempty"`
 }
 
+// Direct is the body of a direct message: text to one user, delivered to every connection of
+// theirs and to the sender's other connections, and stored in the two users' conversation
+// (ConversationID), which both read with History and resume with JoinRoom like a room.
+type Direct struct {
+	ToUserID string `json:"toUserId"`
+	Text     string `json:"text"`
+	// ClientMessageID works as in SendMessage.
+	ClientMessageID string `json:"clientMessageId,omitempty"`
+}
+
+// Members is the body of a members request: a page of the users in a room the connection has
+// joined.
+type Members struct {
+	RoomID string `json:"roomId"`
+	// Limit is how many users to return: 1 to MaxMembersLimit, DefaultMembersLimit when zero.
+	Limit int `json:"limit,omitempty"`
+	// Cursor continues from a previous page's MemberList.Cursor.
+	Cursor string `json:"cursor,omitempty"`
+}
+
 // MaxSeq is the largest sequence number a request may name: the largest integer a JSON
 // number holds exactly in every client (JavaScript's Number.MAX_SAFE_INTEGER).
 const MaxSeq = 1<<53 - 1
@@ -116,6 +144,10 @@ const (
 	FramePresence = "presence"
 	FrameHistory  = "history"
 	FrameError    = "error"
+	FrameMembers  = "members"
+	// FrameEvent is an application event published by a backend (package publish): not a
+	// chat message, and not stored.
+	FrameEvent = "event"
 )
 
 // The frames the server sends to resume a room (joinroom with since), and the answer of the
@@ -142,6 +174,11 @@ const (
 	// CodeRateLimited refuses a message sent faster than the connection's rate limit allows;
 	// the message had no effect, and the client may send it again later.
 	CodeRateLimited = "rate_limited"
+	// CodeNotAllowed refuses a direct message that the API's direct message policy does not
+	// allow, naming the policy.
+	CodeNotAllowed = "not_allowed"
+	// CodeUnknownUser refuses a direct message to a user who never connected.
+	CodeUnknownUser = "unknown_user"
 )
 
 // Presence events.
@@ -163,6 +200,44 @@ type Message struct {
 	DisplayName string `json:"displayName,omitempty"`
 	Text        string `json:"text"`
 	SentAt      Time   `json:"sentAt"`
+	// ToUserID is set on a direct message: the user it was sent to (UserID sent it), in their
+	// conversation RoomID.
+	ToUserID string `json:"toUserId,omitempty"`
+	// System is set on a message published by a backend (package publish) in the name of
+	// UserID, not sent by a connection.
+	System bool `json:"system,omitempty"`
+	// EventType and Data are set on a stored application event published by a backend:
+	// Text is then empty.
+	EventType string          `json:"eventType,omitempty"`
+	Data      json.RawMessage `json:"data,omitempty"`
+}
+
+// Event is an application event published by a backend and not stored: it has no sequence
+// number, and a client that was offline never gets it. RoomID is set when it was published to
+// a room, and empty when it was published to a user or a connection.
+type Event struct {
+	Type      string          `json:"type"` // FrameEvent
+	RoomID    string          `json:"roomId,omitempty"`
+	EventType string          `json:"eventType"`
+	Data      json.RawMessage `json:"data"`
+	SentAt    Time            `json:"sentAt"`
+}
+
+// MemberList answers a members request.
+type MemberList struct {
+	Type    string   `json:"type"` // FrameMembers
+	RoomID  string   `json:"roomId"`
+	Members []Member `json:"members"`
+	// Cursor is set when more users follow: send it in the next Members request.
+	Cursor string `json:"cursor,omitempty"`
+}
+
+// Member is a user in a room.
+type Member struct {
+	UserID      string `json:"userId"`
+	DisplayName string `json:"displayName,omitempty"`
+	// Connections counts the user's connections in the room.
+	Connections int `json:"connections"`
 }
 
 // Joined answers a joinroom.
@@ -206,6 +281,11 @@ type Ack struct {
 	Undelivered int `json:"undelivered"`
 	// Gone counts connections found closed (410) and removed from the room.
 	Gone int `json:"gone"`
+	// Queued is set when the room is large: the message is stored and its delivery runs
+	// from a queue, in parallel shards, after this acknowledgement; the counts are then zero.
+	Queued bool `json:"queued,omitempty"`
+	// ToUserID is set on the acknowledgement of a direct message.
+	ToUserID string `json:"toUserId,omitempty"`
 }
 
 // Presence tells a room's members that someone joined or left.

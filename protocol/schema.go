@@ -31,12 +31,12 @@ type Validator struct {
 	schemas map[string]*jsonschema.Schema
 }
 
-// NewValidator compiles the schemas of every built-in action.
+// NewValidator compiles the schemas of every built-in action and SchemaPublish.
 func NewValidator() (*Validator, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft4)
 	v := &Validator{schemas: map[string]*jsonschema.Schema{}}
-	for _, action := range Actions() {
+	for _, action := range append(Actions(), SchemaPublish) {
 		raw, err := Schema(action)
 		if err != nil {
 			return nil, err

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"regexp"
 	"errors"
 	"strings"
 	"testing"
@@ -21,30 +22,51 @@ func TestSchemasAreDraft04AndMatchLimits(t *testing.T) {
 		if doc["$schema"] != "http://json-schema.org/draft-04/schema#" {
 			t.Errorf("%s: $schema = %v, want draft-04 (API Gateway models)", a, doc["$schema"])
 		}
-		room := doc["properties"].(map[string]any)["roomId"].(map[string]any)
+		props := doc["properties"].(map[string]any)
+		if a == ActionDirect {
+			to := props["toUserId"].(map[string]any)
+			if to["maxLength"] != float64(MaxUserIDLength) {
+				t.Errorf("direct: toUserId maxLength %v, want %d", to["maxLength"], MaxUserIDLength)
+			}
+			continue
+		}
+		room := props["roomId"].(map[string]any)
 		if room["pattern"] != RoomIDPattern {
 			t.Errorf("%s: roomId pattern %v, want %v", a, room["pattern"], RoomIDPattern)
 		}
 	}
-	raw, _ := Schema(ActionSendMessage)
-	var doc struct {
+	for _, a := range []string{ActionSendMessage, ActionDirect} {
+		raw, _ := Schema(a)
+		var doc struct {
+			Properties map[string]struct {
+				MaxLength int `json:"maxLength"`
+				Maximum   int `json:"maximum"`
+			} `json:"properties"`
+		}
+		_ = json.Unmarshal(raw, &doc)
+		if doc.Properties["text"].MaxLength != MaxTextLength {
+			t.Errorf("%s: text maxLength %d, want %d", a, doc.Properties["text"].MaxLength, MaxTextLength)
+		}
+		if doc.Properties["clientMessageId"].MaxLength != MaxClientMessageIDLength {
+			t.Errorf("%s: clientMessageId maxLength %d, want %d", a, doc.Properties["clientMessageId"].MaxLength, MaxClientMessageIDLength)
+		}
+	}
+	raw, _ := Schema(ActionMembers)
+	var members struct {
 		Properties map[string]struct {
-			MaxLength int `json:"maxLength"`
+			Maximum int `json:"maximum"`
 		} `json:"properties"`
 	}
-	_ = json.Unmarshal(raw, &doc)
-	if doc.Properties["text"].MaxLength != MaxTextLength {
-		t.Errorf("text maxLength %d, want %d", doc.Properties["text"].MaxLength, MaxTextLength)
-	}
-	if doc.Properties["clientMessageId"].MaxLength != MaxClientMessageIDLength {
-		t.Errorf("clientMessageId maxLength %d, want %d", doc.Properties["clientMessageId"].MaxLength, MaxClientMessageIDLength)
+	_ = json.Unmarshal(raw, &members)
+	if members.Properties["limit"].Maximum != MaxMembersLimit {
+		t.Errorf("members: limit maximum %d, want %d", members.Properties["limit"].Maximum, MaxMembersLimit)
 	}
 	seqs := map[string]map[string]float64{ // action -> field -> minimum
 		ActionHistory:  {"before": 1, "after": 0},
 		ActionJoinRoom: {"since": 0},
 	}
 	for action, fields := range seqs {
-		raw, _ = Schema(action)
+		raw, _ := Schema(action)
 		var seq struct {
 			Properties map[string]struct {
 				Type    string  `json:"type"`
@@ -170,5 +192,22 @@ func TestValidateDecodes(t *testing.T) {
 	}
 	if err := v.Validate("nope", []byte(`{}`), nil); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Fatalf("unknown action: %v", err)
+	}
+}
+
+func TestConversationID(t *testing.T) {
+	a, b := ConversationID("alice", "bob"), ConversationID("bob", "alice")
+	if a != b {
+		t.Fatalf("ConversationID depends on the order: %s, %s", a, b)
+	}
+	if !IsConversation(a) || !regexp.MustCompile(RoomIDPattern).MatchString(a) {
+		t.Errorf("%s is not a conversation id matching RoomIDPattern", a)
+	}
+	// The two ids are length-prefixed: ("ab","c") and ("a","bc") are different pairs.
+	if ConversationID("ab", "c") == ConversationID("a", "bc") {
+		t.Error(`("ab","c") and ("a","bc") share a conversation`)
+	}
+	if ConversationID("alice", "carol") == a {
+		t.Error("two pairs share a conversation")
 	}
 }

@@ -41,7 +41,7 @@ func TestTwoChatApisInOneStack(t *testing.T) {
 	for typ, want := range map[string]int{
 		"AWS::ApiGatewayV2::Api": 2, "AWS::ApiGatewayV2::Stage": 2, "AWS::DynamoDB::Table": 2,
 		"AWS::Lambda::Function": 10, "AWS::ApiGatewayV2::Integration": 10, "AWS::Lambda::Permission": 10,
-		"AWS::ApiGatewayV2::Route": 16, "AWS::ApiGatewayV2::IntegrationResponse": 2, "AWS::ApiGatewayV2::Model": 8, "AWS::Cognito::UserPool": 2,
+		"AWS::ApiGatewayV2::Route": 20, "AWS::ApiGatewayV2::IntegrationResponse": 2, "AWS::ApiGatewayV2::Model": 12, "AWS::Cognito::UserPool": 2,
 	} {
 		if got := len(tpl.ofType(typ)); got != want {
 			t.Errorf("%d %s, want %d", got, typ, want)
@@ -94,8 +94,8 @@ func TestAddRouteWithFunctionAndGoPackage(t *testing.T) {
 	})
 	tpl := synth(t, stack)
 	routes := tpl.routes()
-	if len(routes) != 11 {
-		t.Fatalf("%d routes, want 11", len(routes))
+	if len(routes) != 13 {
+		t.Fatalf("%d routes, want 13", len(routes))
 	}
 	typingID := tpl.functionID(t, "Typing")
 	if integrationOf(routes["typing"]) != integrationOf(routes["stoptyping"]) {
@@ -138,7 +138,7 @@ func TestAddRouteWithFunctionAndGoPackage(t *testing.T) {
 		t.Errorf("echo has %d route responses, want 1", responses)
 	}
 	def := tpl.Resources[tpl.functionID(t, "ChatDefaultFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if def["CHAT_ACTIONS"] != "echo,history,joinroom,leaveroom,ping,sendmessage,stoptyping,typing" {
+	if def["CHAT_ACTIONS"] != "direct,echo,history,joinroom,leaveroom,members,ping,sendmessage,stoptyping,typing" {
 		t.Errorf("CHAT_ACTIONS %v", def["CHAT_ACTIONS"])
 	}
 }

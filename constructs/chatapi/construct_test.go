@@ -16,7 +16,7 @@ import (
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
-var chatActions = []string{"history", "joinroom", "leaveroom", "sendmessage"}
+var chatActions = []string{"direct", "history", "joinroom", "leaveroom", "members", "sendmessage"}
 
 func defaultTemplate(t *testing.T) (template, chatapi.WebSocketChatApi) {
 	t.Helper()
@@ -33,7 +33,7 @@ func TestRoutesShareOneIntegrationAndPermissionPerFunction(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "ping", "sendmessage"}
+	want := []string{"$connect", "$default", "$disconnect", "direct", "history", "joinroom", "leaveroom", "members", "ping", "sendmessage"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Fatalf("route keys %v, want %v", keys, want)
 	}
@@ -391,7 +391,7 @@ func TestFunctions(t *testing.T) {
 		t.Errorf("chat env %v", env)
 	}
 	def := fns[tpl.functionID(t, "ChatDefaultFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if def["CHAT_ACTIONS"] != "history,joinroom,leaveroom,ping,sendmessage" || def["ROUTE_SELECTION_EXPRESSION"] != "$request.body.action" {
+	if def["CHAT_ACTIONS"] != "direct,history,joinroom,leaveroom,members,ping,sendmessage" || def["ROUTE_SELECTION_EXPRESSION"] != "$request.body.action" {
 		t.Errorf("default env %v", def)
 	}
 	conn := fns[tpl.functionID(t, "ChatConnectFunction")].Properties["Environment"].(map[string]any)["Variables"].(map[string]any)

@@ -34,6 +34,9 @@ type FanoutOptions struct {
 	PageSize int
 	// Retry says how posts that fail with a *TransientError are retried.
 	Retry RetryPolicy
+	// JobMembers bounds the members one shard job (RunShardJob) posts to. Default
+	// [contract.ShardJobMembers].
+	JobMembers int
 }
 
 // RetryPolicy is exponential backoff with full jitter: before retry n (n = 1, 2, ...) it
@@ -53,11 +56,12 @@ type RetryPolicy struct {
 
 func (o FanoutOptions) withDefaults() (FanoutOptions, error) {
 	r := &o.Retry
-	if o.Concurrency < 0 || o.PageSize < 0 || r.MaxAttempts < 0 || r.BaseDelay < 0 || r.MaxDelay < 0 || r.DeadlineReserve < 0 {
+	if o.Concurrency < 0 || o.PageSize < 0 || o.JobMembers < 0 || r.MaxAttempts < 0 || r.BaseDelay < 0 || r.MaxDelay < 0 || r.DeadlineReserve < 0 {
 		return o, fmt.Errorf("chat: negative fan-out option in %+v", o)
 	}
 	o.Concurrency = cmp.Or(o.Concurrency, contract.DefaultFanoutConcurrency)
 	o.PageSize = cmp.Or(o.PageSize, DefaultFanoutPageSize)
+	o.JobMembers = cmp.Or(o.JobMembers, contract.ShardJobMembers)
 	r.MaxAttempts = cmp.Or(r.MaxAttempts, DefaultRetryAttempts)
 	r.BaseDelay = cmp.Or(r.BaseDelay, DefaultRetryBaseDelay)
 	r.MaxDelay = cmp.Or(r.MaxDelay, DefaultRetryMaxDelay)
@@ -133,9 +137,21 @@ const (
 // DeadlineReserve before it. It returns the counts, and an error only when the room could not
 // be read, in which case the counts cover the members read so far.
 func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byte) (stats FanoutStats, err error) {
+	members := func(ctx context.Context, fn func([]Membership) error) error {
+		return s.store.RoomMembers(ctx, roomID, s.fanout.PageSize, fn)
+	}
+	return s.fanoutFrom(ctx, roomID, exclude, data, members)
+}
+
+// memberSource calls fn with pages of members to post to, and returns fn's first error.
+type memberSource func(ctx context.Context, fn func([]Membership) error) error
+
+// fanoutFrom is Fanout over the members that source reads; label names them in errors and
+// logs.
+func (s *Service) fanoutFrom(ctx context.Context, label, exclude string, data []byte, source memberSource) (stats FanoutStats, err error) {
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("chat: read members of room %s: %w", roomID, err)
+			err = fmt.Errorf("chat: read members of %s: %w", label, err)
 		}
 	}()
 	start := time.Now()
@@ -149,14 +165,14 @@ func (s *Service) Fanout(ctx context.Context, roomID, exclude string, data []byt
 	}
 	r := &fanoutRun{s: s, ctx: postCtx, exclude: exclude, data: data, seen: map[string]bool{}}
 	r.g.SetLimit(s.fanout.Concurrency)
-	err = r.run(ctx, roomID)
+	err = r.run(ctx, source)
 	stats = r.stats
 	stats.Duration = time.Since(start)
 	if errors.Is(err, errOutOfTime) {
 		stats.Incomplete = true
 		err = nil
 	}
-	s.logFanout(ctx, roomID, stats, err)
+	s.logFanout(ctx, label, stats, err)
 	return stats, err
 }
 
@@ -181,11 +197,11 @@ type fanoutRun struct {
 // Query at every page. A page is counted when the dispatcher takes it, so a page read ahead but
 // never taken (out of time) is in no count, as if it had not been read. run returns once every
 // post has ended, with the error of the reading (errOutOfTime when the time ran out).
-func (r *fanoutRun) run(ctx context.Context, roomID string) error {
+func (r *fanoutRun) run(ctx context.Context, source memberSource) error {
 	pages := make(chan []Membership)
 	stopped := make(chan struct{}) // closed when the dispatcher returns
 	go r.dispatch(pages, stopped)
-	readErr := r.read(ctx, roomID, pages, stopped)
+	readErr := r.read(ctx, source, pages, stopped)
 	<-stopped
 	if r.outOfTime {
 		// The dispatcher found no time left when it took a page: the reading stops there, as
@@ -199,10 +215,10 @@ func (r *fanoutRun) run(ctx context.Context, roomID string) error {
 
 // read sends the room's pages to the dispatcher, and stops with errOutOfTime when the posts'
 // time is out or the dispatcher has stopped.
-func (r *fanoutRun) read(ctx context.Context, roomID string, pages chan<- []Membership, stopped <-chan struct{}) error {
+func (r *fanoutRun) read(ctx context.Context, source memberSource, pages chan<- []Membership, stopped <-chan struct{}) error {
 	// Closed even if the Store panics, so that the dispatcher ends.
 	defer close(pages)
-	return r.s.store.RoomMembers(ctx, roomID, r.s.fanout.PageSize, func(page []Membership) error {
+	return source(ctx, func(page []Membership) error {
 		if r.ctx.Err() != nil {
 			return errOutOfTime
 		}
@@ -268,13 +284,13 @@ func (r *fanoutRun) post(target string) {
 
 // logFanout writes the summary line of a fan-out, a warning when the room could not be read,
 // a target was not reached or the time ran out.
-func (s *Service) logFanout(ctx context.Context, roomID string, stats FanoutStats, readErr error) {
+func (s *Service) logFanout(ctx context.Context, label string, stats FanoutStats, readErr error) {
 	level := slog.LevelInfo
 	if readErr != nil || stats.Undelivered > 0 || stats.Incomplete {
 		level = slog.LevelWarn
 	}
 	s.log.LogAttrs(ctx, level, "fanout",
-		slog.String("roomId", roomID),
+		slog.String("to", label),
 		slog.Int("members", stats.Members),
 		slog.Int("targets", stats.Targets),
 		slog.Int("delivered", stats.Delivered),

@@ -64,6 +64,16 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives fan-out summaries and delivery failures. Default: discard.
 	Logger *slog.Logger
+	// Queue takes the shard jobs of broadcasts to large rooms; nil delivers every broadcast
+	// inline.
+	Queue Queue
+	// LargeRoomThreshold is the member count above which a room's broadcasts are queued
+	// (with a Queue); 0 never queues. At most [contract.MaxLargeRoomThreshold].
+	LargeRoomThreshold int
+	// DirectMessages is who may send a direct message to whom: one of
+	// contract.DirectMessagesAny, DirectMessagesSharedRoom (the default, when empty) and
+	// DirectMessagesOff.
+	DirectMessages string
 }
 
 // RateLimit is a token bucket per connection: every chat action takes one token; the bucket
@@ -104,6 +114,9 @@ type Service struct {
 	now       func() time.Time
 	log       *slog.Logger
 	ids       idSource
+	queue     Queue
+	largeRoom int
+	direct    string
 }
 
 // NewService returns a Service over store and poster. poster may be nil for handlers that
@@ -136,6 +149,17 @@ func NewService(store Store, poster Poster, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.LargeRoomThreshold < 0 || o.LargeRoomThreshold > contract.MaxLargeRoomThreshold {
+		return nil, fmt.Errorf("chat: large room threshold %d, want 0 to %d", o.LargeRoomThreshold, contract.MaxLargeRoomThreshold)
+	}
+	switch o.DirectMessages {
+	case "":
+		o.DirectMessages = contract.DirectMessagesSharedRoom
+	case contract.DirectMessagesAny, contract.DirectMessagesSharedRoom, contract.DirectMessagesOff:
+	default:
+		return nil, fmt.Errorf("chat: direct message policy %q, want %s, %s or %s", o.DirectMessages,
+			contract.DirectMessagesAny, contract.DirectMessagesSharedRoom, contract.DirectMessagesOff)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -154,6 +178,9 @@ func NewService(store Store, poster Poster, o Options) (*Service, error) {
 		rate:      o.RateLimit,
 		now:       o.Now,
 		log:       o.Logger,
+		queue:     o.Queue,
+		largeRoom: o.LargeRoomThreshold,
+		direct:    o.DirectMessages,
 	}, nil
 }
 
@@ -259,6 +286,10 @@ func (s *Service) Handle(ctx context.Context, req Request) Result {
 		act = s.sendMessage
 	case protocol.ActionHistory:
 		act = s.history
+	case protocol.ActionDirect:
+		act = s.directMessage
+	case protocol.ActionMembers:
+		act = s.members
 	default:
 		e := protocol.NewError(protocol.CodeUnknownAction, fmt.Sprintf("unknown action %q", req.Action))
 		e.Action = req.Action
@@ -360,11 +391,15 @@ func (s *Service) admit(ctx context.Context, c Connection) error {
 }
 
 // decodeMember decodes the body of req into in, like decode, and checks that the caller's
-// connection c has joined the room in names, *roomID (a field of in): a not_member error
-// otherwise.
+// connection c has joined the room in names, *roomID (a field of in), or that the room is a
+// direct conversation of the caller's user: a not_member error otherwise.
 func (s *Service) decodeMember(ctx context.Context, req Request, c Connection, in any, roomID *string) error {
 	if err := s.decode(req.Action, req.Body, in); err != nil {
 		return err
+	}
+	if protocol.IsConversation(*roomID) {
+		// Its two users read a conversation whether or not this connection joined it.
+		return s.conversationMember(ctx, *roomID, c.UserID)
 	}
 	_, err := s.store.GetMembership(ctx, c.ID, *roomID)
 	if errors.Is(err, ErrNotFound) {
@@ -385,6 +420,11 @@ func (s *Service) joinRoom(ctx context.Context, req Request, c Connection) (any,
 	var in protocol.JoinRoom
 	if err := s.decode(req.Action, req.Body, &in); err != nil {
 		return nil, nil, err
+	}
+	if protocol.IsConversation(in.RoomID) {
+		if err := s.conversationMember(ctx, in.RoomID, c.UserID); err != nil {
+			return nil, nil, err
+		}
 	}
 	if in.Since != nil {
 		last, err := s.store.LastSeq(ctx, in.RoomID)
@@ -434,7 +474,7 @@ func (s *Service) enter(ctx context.Context, c Connection, roomID string) (*Fano
 	}
 	// A user joins a room with their first connection in it. Adding a connection that is in
 	// already changes nothing, so a join retried after a failure here still counts.
-	first, err := s.store.AddPresence(ctx, Presence{RoomID: roomID, UserID: c.UserID, ConnectionID: c.ID, ExpiresAt: c.ExpiresAt})
+	first, err := s.store.AddPresence(ctx, Presence{RoomID: roomID, UserID: c.UserID, ConnectionID: c.ID, DisplayName: c.DisplayName, ExpiresAt: c.ExpiresAt})
 	if err != nil {
 		return nil, fmt.Errorf("add presence %s in %s: %w", c.ID, roomID, err)
 	}
@@ -478,17 +518,20 @@ func (s *Service) presence(ctx context.Context, c Connection, roomID, event stri
 		DisplayName: c.DisplayName,
 		Event:       event,
 	})
-	stats, err := s.Fanout(ctx, roomID, c.ID, data)
+	b, err := s.broadcast(ctx, roomID, c.ID, data)
 	if err != nil {
 		s.log.WarnContext(ctx, "presence fan-out failed", "roomId", roomID, "event", event, "error", err.Error())
 	}
-	return &stats
+	return &b.Stats
 }
 
 func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (any, *FanoutStats, error) {
 	var in protocol.SendMessage
 	if err := s.decodeMember(ctx, req, c, &in, &in.RoomID); err != nil {
 		return nil, nil, err
+	}
+	if protocol.IsConversation(in.RoomID) {
+		return nil, nil, &clientError{protocol.CodeInvalidRequest, fmt.Sprintf("room %q is a direct conversation: send to it with the %s action", in.RoomID, protocol.ActionDirect)}
 	}
 	// Millisecond precision: what the client gets now equals what history returns later.
 	now := s.now().UTC().Truncate(time.Millisecond)
@@ -508,20 +551,28 @@ func (s *Service) sendMessage(ctx context.Context, req Request, c Connection) (a
 	if prior != nil {
 		return *prior, nil, nil // a retry: the first send's acknowledgement, nothing delivered
 	}
-	stats, err := s.Fanout(ctx, in.RoomID, c.ID, protocol.Encode(messageFrame(msg)))
+	b, err := s.broadcast(ctx, in.RoomID, c.ID, protocol.Encode(messageFrame(msg)))
 	if err != nil {
 		// The message is stored, but some members were never tried: say so rather than
 		// acknowledge a partial delivery as complete.
-		return nil, &stats, fmt.Errorf("fan out message %s: %w", msg.MessageID, err)
+		return nil, &b.Stats, fmt.Errorf("fan out message %s: %w", msg.MessageID, err)
 	}
-	d := Delivery{Delivered: stats.Delivered, Undelivered: stats.Undelivered, Gone: stats.Gone}
-	if in.ClientMessageID != "" {
-		if err := s.store.RecordDelivery(ctx, in.RoomID, c.UserID, in.ClientMessageID, d); err != nil {
+	return s.acknowledge(ctx, c, msg, in.ClientMessageID, b), &b.Stats, nil
+}
+
+// acknowledge records the delivery of msg, sent by c with clientMessageID, and returns its
+// acknowledgement.
+func (s *Service) acknowledge(ctx context.Context, c Connection, msg StoredMessage, clientMessageID string, b Broadcast) protocol.Ack {
+	d := Delivery{Delivered: b.Stats.Delivered, Undelivered: b.Stats.Undelivered, Gone: b.Stats.Gone}
+	if clientMessageID != "" && !b.Queued {
+		if err := s.store.RecordDelivery(ctx, msg.RoomID, c.UserID, clientMessageID, d); err != nil {
 			s.log.WarnContext(ctx, "delivery not recorded: a retry is acknowledged without counts", "error", err.Error())
 		}
 	}
 	sent := SentRecord{MessageID: msg.MessageID, Seq: msg.Seq, SentAt: msg.SentAt, Delivery: d}
-	return ack(c, in.RoomID, in.ClientMessageID, sent, false), &stats, nil
+	a := ack(c, msg.RoomID, clientMessageID, sent, false)
+	a.Queued, a.ToUserID = b.Queued, msg.ToUserID
+	return a
 }
 
 // storeMessage appends msg to its room. With a client message id it stores it once per
@@ -575,6 +626,10 @@ func messageFrame(m StoredMessage) protocol.Message {
 		DisplayName: m.DisplayName,
 		Text:        m.Text,
 		SentAt:      protocol.NewTime(m.SentAt),
+		ToUserID:    m.ToUserID,
+		System:      m.System,
+		EventType:   m.EventType,
+		Data:        m.Data,
 	}
 }
 

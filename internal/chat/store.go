@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
@@ -54,8 +55,15 @@ type StoredMessage struct {
 	// UserID and DisplayName are the sender's identity.
 	UserID      string
 	DisplayName string
-	// Text is the message as sent.
+	// Text is the message as sent; empty for an event.
 	Text string
+	// ToUserID is the recipient of a direct message, stored in the conversation RoomID.
+	ToUserID string
+	// System is set on a message published by a backend (in UserID's name).
+	System bool
+	// EventType and Data are a stored application event's (Text is then empty).
+	EventType string
+	Data      json.RawMessage
 	// SentAt is when the Service accepted the message, to the millisecond.
 	SentAt time.Time
 	// ExpiresAt is when history retention ends.
@@ -74,8 +82,25 @@ type MessageRange struct {
 // Presence is one connection of a user in a room.
 type Presence struct {
 	RoomID, UserID, ConnectionID string
+	// DisplayName is the user's, as the connection knows it: the latest one wins.
+	DisplayName string
 	// ExpiresAt is the connection's: the record expires with the user's latest connection.
 	ExpiresAt time.Time
+}
+
+// RoomUser is a user present in a room.
+type RoomUser struct {
+	UserID, DisplayName string
+	// Connections counts the user's connections in the room.
+	Connections int
+}
+
+// User is what the Store keeps of a user who connected: the identity of their latest
+// connection. PutConnection writes it.
+type User struct {
+	UserID, DisplayName string
+	// ConnectedAt is when the latest connection opened.
+	ConnectedAt time.Time
 }
 
 // Delivery counts what a broadcast of a message did.
@@ -97,7 +122,7 @@ type SentRecord struct {
 // Store keeps connections, memberships and messages. Readers treat items past ExpiresAt as
 // gone, since TTL deletion lags by up to days.
 type Store interface {
-	// PutConnection stores (or replaces) a connection.
+	// PutConnection stores (or replaces) a connection, and its user's record (GetUser).
 	PutConnection(ctx context.Context, c Connection) error
 	// GetConnection returns ErrNotFound when the connection is absent or expired.
 	GetConnection(ctx context.Context, connectionID string) (Connection, error)
@@ -143,6 +168,26 @@ type Store interface {
 	// whether none is left. Concurrent calls for one user's last connections report true
 	// once; a user with no presence record at all counts as left.
 	RemovePresence(ctx context.Context, roomID, userID, connectionID string) (last bool, err error)
+	// ShardMembers returns a page of at most limit live memberships of one shard of the room
+	// (0 <= shard < contract.RoomShards), from cursor ("" for the start), and the cursor of
+	// the next page ("" when the shard has no more). Large rooms are delivered shard by shard
+	// with it, in parallel.
+	ShardMembers(ctx context.Context, roomID string, shard int, cursor string, limit int) ([]Membership, string, error)
+	// RoomUsers returns a page of at most limit users present in the room, in user id order,
+	// from cursor ("" for the start), and the cursor of the next page ("" when there is no
+	// more).
+	RoomUsers(ctx context.Context, roomID, cursor string, limit int) ([]RoomUser, string, error)
+	// UserConnections returns the ids of the user's live connections, read from the users
+	// index (never a scan).
+	UserConnections(ctx context.Context, userID string) ([]string, error)
+	// GetUser returns the user as their latest connection knew them, or ErrNotFound for a
+	// user who never connected (or whose record expired).
+	GetUser(ctx context.Context, userID string) (User, error)
+	// PutConversation records the two users of a direct conversation. It is idempotent.
+	PutConversation(ctx context.Context, roomID string, users [2]string) error
+	// ConversationUsers returns the two users of a direct conversation, or ErrNotFound when
+	// none was recorded.
+	ConversationUsers(ctx context.Context, roomID string) ([2]string, error)
 	// TakeToken takes one token from the connection's token bucket at time now and reports
 	// whether there was one. The bucket holds up to burst tokens (a new bucket is full) and
 	// refills at rate tokens per second; it expires at expiresAt, with its connection, and

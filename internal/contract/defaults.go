@@ -58,3 +58,7 @@ const (
 	// goes to the dead-letter queue.
 	DefaultPublishMaxReceiveCount = 5
 )
+
+// UserRecordTTL is how long a user's record (the identity of their latest connection) lives
+// after that connection opened: a direct message finds a user who connected within it.
+const UserRecordTTL = 90 * 24 * time.Hour

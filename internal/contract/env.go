@@ -73,3 +73,7 @@ const (
 	EnvPublisherCallbackURL = "WEBSOCKETCHAT_CALLBACK_URL"
 	EnvPublisherQueueURL    = "WEBSOCKETCHAT_PUBLISH_QUEUE_URL"
 )
+
+// EnvPublishDeadLetterQueueURL is the publish queue's dead-letter queue: the publish function
+// sends a malformed message there at once, with the reason.
+const EnvPublishDeadLetterQueueURL = "PUBLISH_DEAD_LETTER_QUEUE_URL"

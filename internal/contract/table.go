@@ -24,7 +24,8 @@ import (
 //	room head   pk=ROOM#<roomId>  sk=HEAD
 //	            seq (the room's last sequence number; no expiresAt: numbers are never reused)
 //	message     pk=ROOM#<roomId>  sk=SEQ#<sequence number, 19 digits>
-//	            seq, messageId, userId, displayName, text, sentAt (epoch ms), expiresAt
+//	            seq, messageId, userId, displayName, text, sentAt (epoch ms), expiresAt,
+//	            and toUserId (direct), system (published), eventType and data (stored events)
 //	presence    pk=ROOM#<roomId>  sk=USER#<userId>
 //	            userId, displayName, connections (SS: the user's connections in the room),
 //	            expiresAt
@@ -49,6 +50,13 @@ const (
 	AttrGSI2PK = "gsi2pk"
 	// AttrGSI2SK is the sort key (S) of [IndexByUser].
 	AttrGSI2SK = "gsi2sk"
+	// AttrToUserID is a direct message's recipient (S).
+	AttrToUserID = "toUserId"
+	// AttrSystem marks a message published by a backend (BOOL, true when present).
+	AttrSystem = "system"
+	// AttrEventType and AttrData are a stored application event's type (S) and JSON data (S).
+	AttrEventType = "eventType"
+	AttrData      = "data"
 	// AttrUsers is the set of the two users of a direct conversation (SS).
 	AttrUsers = "users"
 	// AttrExpiresAt is the TTL attribute (N, epoch seconds).

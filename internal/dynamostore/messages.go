@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -147,6 +148,16 @@ func (s *Store) putMessage(m chat.StoredMessage) types.TransactWriteItem {
 	item[contract.AttrSeq] = num(m.Seq)
 	item[contract.AttrMessageID] = str(m.MessageID)
 	item[contract.AttrText] = str(m.Text)
+	if m.ToUserID != "" {
+		item[contract.AttrToUserID] = str(m.ToUserID)
+	}
+	if m.System {
+		item[contract.AttrSystem] = &types.AttributeValueMemberBOOL{Value: true}
+	}
+	if m.EventType != "" {
+		item[contract.AttrEventType] = str(m.EventType)
+		item[contract.AttrData] = str(string(m.Data))
+	}
 	putMillis(item, contract.AttrSentAt, m.SentAt)
 	putSeconds(item, contract.AttrExpiresAt, m.ExpiresAt)
 	return types.TransactWriteItem{Put: &types.Put{
@@ -229,9 +240,15 @@ func decodeMessage(roomID string, item map[string]types.AttributeValue) (chat.St
 		UserID:      d.str(contract.AttrUserID),
 		DisplayName: d.str(contract.AttrDisplayName),
 		Text:        d.str(contract.AttrText),
+		ToUserID:    d.str(contract.AttrToUserID),
+		EventType:   d.str(contract.AttrEventType),
 		SentAt:      d.millis(contract.AttrSentAt),
 		ExpiresAt:   d.seconds(contract.AttrExpiresAt),
 	}
+	if data := d.str(contract.AttrData); data != "" {
+		m.Data = json.RawMessage(data)
+	}
+	_, m.System = item[contract.AttrSystem].(*types.AttributeValueMemberBOOL)
 	m.Seq, _ = d.num(contract.AttrSeq)
 	sk := d.str(contract.AttrSK)
 	if d.err != nil {

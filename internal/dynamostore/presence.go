@@ -15,7 +15,7 @@ import (
 )
 
 // AddPresence adds the connection to the string set of its user's connections in the room
-// (pk=ROOM#<room>, sk=USER#<user>). Every step is one conditional UpdateItem, which DynamoDB
+// (pk=ROOM#<room>, sk=USER#<user>) and sets the record's display name. Every step is one conditional UpdateItem, which DynamoDB
 // applies atomically:
 //
 //  1. start the record afresh with this connection, if it is absent, expired or empty: the
@@ -31,16 +31,16 @@ func (s *Store) AddPresence(ctx context.Context, p chat.Presence) (bool, error) 
 		return false, fmt.Errorf("dynamostore: add presence %+v: empty id or expiry", p)
 	}
 	key := itemKey(contract.PrefixRoom+p.RoomID, contract.PrefixUser+p.UserID)
-	_, err := s.updatePresence(ctx, key, p, "SET #c = :c, #e = :e",
+	_, err := s.updatePresence(ctx, key, p, "SET #c = :c, #e = :e, #d = :d",
 		"attribute_not_exists(#pk) OR attribute_not_exists(#c) OR #e <= :now")
 	if err == nil {
 		return true, nil
 	}
 	if conditionFailed(err) {
 		var old map[string]types.AttributeValue
-		old, err = s.updatePresence(ctx, key, p, "ADD #c :c SET #e = :e", "#e < :e")
+		old, err = s.updatePresence(ctx, key, p, "ADD #c :c SET #e = :e, #d = :d", "#e < :e")
 		if conditionFailed(err) {
-			old, err = s.updatePresence(ctx, key, p, "ADD #c :c", "")
+			old, err = s.updatePresence(ctx, key, p, "ADD #c :c SET #d = :d", "")
 		}
 		if err == nil {
 			return len(connectionSet(old)) == 0, nil
@@ -78,7 +78,8 @@ func (s *Store) RemovePresence(ctx context.Context, roomID, userID, connectionID
 
 // updatePresence runs one UpdateItem of a presence record, under cond unless it is "", and
 // returns the record as it was. expr and cond may use #c (the connections), #e (the expiry),
-// #pk, :c (this connection as a set), :e (its expiry) and :now (the Store's clock); only the
+// #pk, #d (the user's display name), :c (this connection as a set), :d (the Presence's display
+// name), :e (its expiry) and :now (the Store's clock); only the
 // placeholders they use are sent, as DynamoDB requires.
 func (s *Store) updatePresence(ctx context.Context, key map[string]types.AttributeValue, p chat.Presence, expr, cond string) (map[string]types.AttributeValue, error) {
 	uses := func(ref string) bool { return strings.Contains(expr, ref) || strings.Contains(cond, ref) }
@@ -89,6 +90,10 @@ func (s *Store) updatePresence(ctx context.Context, key map[string]types.Attribu
 	}
 	if uses("#pk") {
 		names["#pk"] = contract.AttrPK
+	}
+	if uses("#d") {
+		names["#d"] = contract.AttrDisplayName
+		values[":d"] = str(p.DisplayName)
 	}
 	if uses(":e") {
 		putSeconds(values, ":e", p.ExpiresAt)

@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -65,13 +68,26 @@ func (s *Store) ConsumedRead() float64 { return s.consumedRead.load() }
 // DynamoDB reported them.
 func (s *Store) ConsumedWrite() float64 { return s.consumedWrite.load() }
 
-// PutConnection stores (or replaces) a connection item. Its memberships are untouched.
+// PutConnection stores (or replaces) a connection item, indexed by its user (byUser), and its
+// user's item (pk=USER#<id>, sk=PROFILE), in one BatchWriteItem. Its memberships are
+// untouched.
 func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
-	if c.ID == "" {
-		return errors.New("dynamostore: put connection: empty connection id")
+	if c.ID == "" || c.UserID == "" {
+		return fmt.Errorf("dynamostore: put connection %q of user %q: empty id", c.ID, c.UserID)
 	}
-	item := userItem(contract.PrefixConnection+c.ID, contract.SortKeyConnection, c.UserID, c.DisplayName)
-	return s.put(ctx, item, contract.AttrConnectedAt, c.ConnectedAt, c.ExpiresAt, "connection %s", c.ID)
+	conn := userItem(contract.PrefixConnection+c.ID, contract.SortKeyConnection, c.UserID, c.DisplayName)
+	conn[contract.AttrGSI2PK] = str(contract.PrefixUser + c.UserID)
+	conn[contract.AttrGSI2SK] = str(contract.PrefixConnection + c.ID)
+	putMillis(conn, contract.AttrConnectedAt, c.ConnectedAt)
+	putSeconds(conn, contract.AttrExpiresAt, c.ExpiresAt)
+	user := userItem(contract.PrefixUser+c.UserID, contract.SortKeyProfile, c.UserID, c.DisplayName)
+	putMillis(user, contract.AttrConnectedAt, c.ConnectedAt)
+	putSeconds(user, contract.AttrExpiresAt, c.ConnectedAt.Add(contract.UserRecordTTL))
+	reqs := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: conn}}, {PutRequest: &types.PutRequest{Item: user}}}
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("dynamostore: put connection %s: %w", c.ID, err)
+	}
+	return nil
 }
 
 // GetConnection returns the connection, or chat.ErrNotFound when it is absent or expired. The
@@ -129,6 +145,15 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 			Key: map[string]types.AttributeValue{contract.AttrPK: k[contract.AttrPK], contract.AttrSK: k[contract.AttrSK]},
 		}}
 	}
+	if err := s.batchWrite(ctx, reqs); err != nil {
+		return fmt.Errorf("batch delete: %w", err)
+	}
+	return nil
+}
+
+// batchWrite writes up to batchWriteMax requests, resending unprocessed ones with exponential
+// backoff.
+func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
 	pending := map[string][]types.WriteRequest{s.table: reqs}
 	delay := 50 * time.Millisecond
 	for attempt := 0; ; attempt++ {
@@ -137,7 +162,7 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 		})
 		if err != nil {
-			return fmt.Errorf("batch delete: %w", err)
+			return err
 		}
 		for _, c := range out.ConsumedCapacity {
 			s.consumedWrite.add(c.CapacityUnits)
@@ -147,11 +172,11 @@ func (s *Store) batchDelete(ctx context.Context, keys []map[string]types.Attribu
 			return nil
 		}
 		if attempt == batchRetries {
-			return fmt.Errorf("batch delete: %d items still unprocessed after %d retries", len(pending[s.table]), batchRetries)
+			return fmt.Errorf("%d items still unprocessed after %d retries", len(pending[s.table]), batchRetries)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("batch delete: %w", ctx.Err())
+			return ctx.Err()
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 2*time.Second)
@@ -164,7 +189,7 @@ func (s *Store) PutMembership(ctx context.Context, m chat.Membership) error {
 		return fmt.Errorf("dynamostore: put membership %q in room %q: empty id", m.ConnectionID, m.RoomID)
 	}
 	item := userItem(contract.PrefixConnection+m.ConnectionID, contract.PrefixRoom+m.RoomID, m.UserID, m.DisplayName)
-	item[contract.AttrGSI1PK] = str(contract.PrefixRoom + m.RoomID)
+	item[contract.AttrGSI1PK] = str(contract.RoomShardKey(m.RoomID, contract.RoomShard(m.ConnectionID)))
 	item[contract.AttrGSI1SK] = str(contract.PrefixConnection + m.ConnectionID)
 	return s.put(ctx, item, contract.AttrJoinedAt, m.JoinedAt, m.ExpiresAt, "membership of %s in room %s", m.ConnectionID, m.RoomID)
 }
@@ -220,30 +245,37 @@ func (s *Store) ConnectionMemberships(ctx context.Context, connectionID string) 
 	return out, nil
 }
 
-// RoomMembers queries the byRoom index for the room, pageSize items per request, and calls fn
-// with each page's live memberships, skipping pages that have none. It returns fn's first
-// error unchanged. Index reads are eventually consistent.
+// RoomMembers queries the room's shards of the byRoom index in parallel, pageSize items per
+// request, and calls fn with each page's live memberships, one call at a time, skipping pages
+// that have none. It returns fn's first error unchanged, and stops reading at the first error.
+// Index reads are eventually consistent.
 func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn func([]chat.Membership) error) error {
 	if pageSize <= 0 {
 		return fmt.Errorf("dynamostore: room %s members: page size %d, want > 0", roomID, pageSize)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		IndexName:                 aws.String(contract.IndexByRoom),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(contract.PrefixRoom + roomID)},
-		Limit:                     aws.Int32(int32(min(pageSize, math.MaxInt32))),
-		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	g, gctx := errgroup.WithContext(ctx)
+	var (
+		mu    sync.Mutex
+		fnErr error
+	)
+	for shard := range contract.RoomShards {
+		g.Go(func() error {
+			in := s.shardQuery(roomID, shard, pageSize)
+			return s.queryPages(gctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
+				page, err := s.liveMemberships(items)
+				if err != nil || len(page) == 0 {
+					return err == nil, err
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if fnErr == nil {
+					fnErr = fn(page)
+				}
+				return fnErr == nil, fnErr
+			})
+		})
 	}
-	var fnErr error
-	err := s.queryPages(ctx, in, func(items []map[string]types.AttributeValue) (bool, error) {
-		page, err := s.liveMemberships(items)
-		if err == nil && len(page) > 0 {
-			fnErr = fn(page)
-		}
-		return fnErr == nil, err
-	})
+	err := g.Wait()
 	if fnErr != nil {
 		return fnErr
 	}
@@ -251,6 +283,19 @@ func (s *Store) RoomMembers(ctx context.Context, roomID string, pageSize int, fn
 		return fmt.Errorf("dynamostore: room %s members: %w", roomID, err)
 	}
 	return nil
+}
+
+// shardQuery returns a Query of one shard of the room in the byRoom index, limit items a page.
+func (s *Store) shardQuery(roomID string, shard, limit int) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(contract.IndexByRoom),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": contract.AttrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(contract.RoomShardKey(roomID, shard))},
+		Limit:                     aws.Int32(int32(min(limit, math.MaxInt32))),
+		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
+	}
 }
 
 // partitionQuery returns a Query of the table's items whose partition key is pk and, unless
@@ -397,6 +442,9 @@ func decodeMembership(item map[string]types.AttributeValue) (chat.Membership, er
 	}
 	return m, nil
 }
+
+// zeroTime is the zero time.Time: no timestamp, no expiry.
+var zeroTime time.Time
 
 // str returns a string attribute value.
 func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }

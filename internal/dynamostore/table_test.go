@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -27,17 +28,19 @@ func TestTableSchema(t *testing.T) {
 	if tbl.BillingModeSummary == nil || tbl.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
 		t.Errorf("billing mode = %+v, want PAY_PER_REQUEST", tbl.BillingModeSummary)
 	}
-	if len(tbl.GlobalSecondaryIndexes) != 1 {
-		t.Fatalf("%d global secondary indexes, want 1", len(tbl.GlobalSecondaryIndexes))
+	if len(tbl.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("%d global secondary indexes, want 2", len(tbl.GlobalSecondaryIndexes))
 	}
-	gsi := tbl.GlobalSecondaryIndexes[0]
-	if aws.ToString(gsi.IndexName) != "byRoom" || keyNames(gsi.KeySchema) != "gsi1pk HASH, gsi1sk RANGE" {
-		t.Errorf("index = %s (%s), want byRoom (gsi1pk HASH, gsi1sk RANGE)", aws.ToString(gsi.IndexName), keyNames(gsi.KeySchema))
+	want := map[string]string{
+		"byRoom": "gsi1pk HASH, gsi1sk RANGE INCLUDE [displayName expiresAt joinedAt userId]",
+		"byUser": "gsi2pk HASH, gsi2sk RANGE INCLUDE [expiresAt]",
 	}
-	proj := slices.Sorted(slices.Values(gsi.Projection.NonKeyAttributes))
-	if gsi.Projection.ProjectionType != types.ProjectionTypeInclude ||
-		!slices.Equal(proj, []string{"displayName", "expiresAt", "joinedAt", "userId"}) {
-		t.Errorf("projection = %s %v", gsi.Projection.ProjectionType, proj)
+	for _, gsi := range tbl.GlobalSecondaryIndexes {
+		proj := slices.Sorted(slices.Values(gsi.Projection.NonKeyAttributes))
+		got := fmt.Sprintf("%s %s %v", keyNames(gsi.KeySchema), gsi.Projection.ProjectionType, proj)
+		if name := aws.ToString(gsi.IndexName); got != want[name] {
+			t.Errorf("index %s = %s, want %s", name, got, want[name])
+		}
 	}
 	ttl, err := e.client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(e.table)})
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 )
 
 // TableSchema returns the CreateTable input for the chat table: on-demand, keys
-// [contract.AttrPK] and [contract.AttrSK], and the [contract.IndexByRoom] index. TTL cannot be
+// [contract.AttrPK] and [contract.AttrSK], and the [contract.IndexByRoom] and [contract.IndexByUser] indexes. TTL cannot be
 // set at creation: CreateTable enables it.
 func TableSchema(tableName string) *dynamodb.CreateTableInput {
 	s := func(name string) types.AttributeDefinition {
@@ -35,7 +35,7 @@ func TableSchema(tableName string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:            aws.String(tableName),
 		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{s(contract.AttrPK), s(contract.AttrSK), s(contract.AttrGSI1PK), s(contract.AttrGSI1SK)},
+		AttributeDefinitions: []types.AttributeDefinition{s(contract.AttrPK), s(contract.AttrSK), s(contract.AttrGSI1PK), s(contract.AttrGSI1SK), s(contract.AttrGSI2PK), s(contract.AttrGSI2SK)},
 		KeySchema:            key(contract.AttrPK, contract.AttrSK),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 			IndexName: aws.String(contract.IndexByRoom),
@@ -43,6 +43,13 @@ func TableSchema(tableName string) *dynamodb.CreateTableInput {
 			Projection: &types.Projection{
 				ProjectionType:   types.ProjectionTypeInclude,
 				NonKeyAttributes: contract.ByRoomProjection(),
+			},
+		}, {
+			IndexName: aws.String(contract.IndexByUser),
+			KeySchema: key(contract.AttrGSI2PK, contract.AttrGSI2SK),
+			Projection: &types.Projection{
+				ProjectionType:   types.ProjectionTypeInclude,
+				NonKeyAttributes: contract.ByUserProjection(),
 			},
 		}},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/internal/dynamostore"
 	"github.com/chatstack/websocketchatapi/internal/emf"
+	"github.com/chatstack/websocketchatapi/internal/publishqueue"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/awsenv"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/lambdamain"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
@@ -65,16 +66,61 @@ func BuildChat[P chat.Poster](newPoster func(aws.Config, string) P) func(lambdam
 			return nil, err
 		}
 		h.Service, err = newService(in.Getenv, cfg.TableName, posterOf(newPoster, cfg.CallbackURL), chat.Options{
-			HistoryRetention: cfg.HistoryRetention,
-			Fanout:           chat.FanoutOptions{Concurrency: cfg.FanoutConcurrency},
-			RateLimit:        cfg.RateLimit,
-			Logger:           h.Logger,
+			HistoryRetention:   cfg.HistoryRetention,
+			Fanout:             chat.FanoutOptions{Concurrency: cfg.FanoutConcurrency},
+			RateLimit:          cfg.RateLimit,
+			Logger:             h.Logger,
+			Queue:              queueOf(in.Getenv, cfg.PublishQueueURL),
+			LargeRoomThreshold: cfg.LargeRoomThreshold,
+			DirectMessages:     cfg.DirectMessages,
 		})
 		if err != nil {
 			return nil, err
 		}
 		return h.Handle, nil
 	}
+}
+
+// BuildPublish returns the builder of the publish function's handler, which posts through the
+// client that newPoster makes for the configuration's callback URL, queues the rest of large
+// rooms' shards on the publish queue and sends malformed messages to its dead-letter queue.
+func BuildPublish[P chat.Poster](newPoster func(aws.Config, string) P) func(lambdamain.Init, wsevent.PublishConfig) (any, error) {
+	return func(in lambdamain.Init, cfg wsevent.PublishConfig) (any, error) {
+		h := &wsevent.PublishHandler{Logger: wsevent.NewLogger(in.Stdout, cfg.LogLevel)}
+		var err error
+		if h.Metrics, err = newEmitter(in, cfg.Metrics); err != nil {
+			return nil, err
+		}
+		h.Service, err = newService(in.Getenv, cfg.TableName, posterOf(newPoster, cfg.CallbackURL), chat.Options{
+			HistoryRetention:   cfg.HistoryRetention,
+			Fanout:             chat.FanoutOptions{Concurrency: cfg.FanoutConcurrency},
+			Logger:             h.Logger,
+			Queue:              queueOf(in.Getenv, cfg.QueueURL),
+			LargeRoomThreshold: cfg.LargeRoomThreshold,
+		})
+		if err != nil {
+			return nil, err
+		}
+		sqsCfg, err := awsenv.Config(in.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS config: %w", err)
+		}
+		h.DeadLetters = publishqueue.NewDeadLetters(awsenv.SQS(sqsCfg, in.Getenv), cfg.DeadLetterQueueURL)
+		return h.Handle, nil
+	}
+}
+
+// queueOf returns the chat.Queue of the publish queue at url, or nil when url is "" (or the
+// SDK configuration cannot be loaded: newService reports that).
+func queueOf(getenv func(string) string, url string) chat.Queue {
+	if url == "" {
+		return nil
+	}
+	cfg, err := awsenv.Config(getenv)
+	if err != nil {
+		return nil
+	}
+	return publishqueue.New(awsenv.SQS(cfg, getenv), url)
 }
 
 // newEmitter returns the EMF emitter of a handler's metrics, writing to the Init's Stdout.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // Config returns the SDK configuration for a function. getenv is os.Getenv in production.
@@ -55,6 +56,15 @@ func Endpoint(getenv func(string) string, service string) string {
 func DynamoDB(cfg aws.Config, getenv func(string) string) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		if ep := Endpoint(getenv, "DYNAMODB"); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	})
+}
+
+// SQS returns an SQS client on cfg that honours AWS_ENDPOINT_URL_SQS.
+func SQS(cfg aws.Config, getenv func(string) string) *sqs.Client {
+	return sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+		if ep := Endpoint(getenv, "SQS"); ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
 	})

@@ -2,6 +2,7 @@ package wsevent
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -29,6 +30,13 @@ type ChatConfig struct {
 	RateLimit chat.RateLimit
 	// Metrics says where the handler's EMF metrics go.
 	Metrics MetricsConfig
+	// PublishQueueURL is the publish queue, where large rooms' broadcasts are queued; ""
+	// delivers every broadcast inline.
+	PublishQueueURL string
+	// LargeRoomThreshold is the member count above which a room's broadcasts are queued.
+	LargeRoomThreshold int
+	// DirectMessages is the direct message policy.
+	DirectMessages string
 }
 
 // LoadChatConfig reads [contract.EnvLogLevel], [contract.EnvTableName] (required),
@@ -40,7 +48,10 @@ type ChatConfig struct {
 // allowed, 0 turns rate limiting off), [contract.EnvRateLimitBurst] (a whole number, default
 // [contract.DefaultRateLimitBurst]), [contract.EnvMetricsNamespace] (default
 // [contract.MetricsNamespace]) and [contract.EnvMetricsService] (default
-// [contract.DefaultMetricsService]). Its error names every variable that is wrong.
+// [contract.DefaultMetricsService]), [contract.EnvPublishQueueURL] (optional),
+// [contract.EnvLargeRoomThreshold] (default [contract.DefaultLargeRoomThreshold]) and
+// [contract.EnvDirectMessages] (default [contract.DirectMessagesSharedRoom]). Its error names
+// every variable that is wrong.
 //
 // [contract.EnvConnectionTTLSeconds] is not read: the chat handler never creates a connection
 // item, it requires the one $connect stored, and memberships expire with it.
@@ -56,9 +67,21 @@ func LoadChatConfig(getenv func(string) string) (ChatConfig, error) {
 			PerSecond: r.Number(contract.EnvRateLimitPerSecond, contract.DefaultRateLimitPerSecond, 0, contract.MaxRateLimit),
 			Burst:     float64(r.Int(contract.EnvRateLimitBurst, contract.DefaultRateLimitBurst, 1, contract.MaxRateLimit)),
 		},
-		Metrics: r.metrics(),
+		Metrics:            r.metrics(),
+		PublishQueueURL:    r.Optional(contract.EnvPublishQueueURL),
+		LargeRoomThreshold: r.Int(contract.EnvLargeRoomThreshold, contract.DefaultLargeRoomThreshold, 0, contract.MaxLargeRoomThreshold),
+		DirectMessages:     r.Checked(contract.EnvDirectMessages, contract.DirectMessagesSharedRoom, checkDirectMessages),
 	}
 	return c, r.Err()
+}
+
+// checkDirectMessages accepts the direct message policies.
+func checkDirectMessages(v string) error {
+	switch v {
+	case contract.DirectMessagesAny, contract.DirectMessagesSharedRoom, contract.DirectMessagesOff:
+		return nil
+	}
+	return fmt.Errorf("want %s, %s or %s", contract.DirectMessagesAny, contract.DirectMessagesSharedRoom, contract.DirectMessagesOff)
 }
 
 // ChatHandler serves every chat action (joinroom, leaveroom, sendmessage, history),

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/chatstack/websocketchatapi/internal/chat"
+	"github.com/chatstack/websocketchatapi/internal/contract"
 	"github.com/chatstack/websocketchatapi/lambdas/internal/wsevent"
 	"github.com/chatstack/websocketchatapi/protocol"
 	"github.com/chatstack/websocketchatapi/protocol/selection"
@@ -280,4 +281,48 @@ func (s *memStore) Messages(_ context.Context, roomID string, r chat.MessageRang
 
 func (s *memStore) TakeToken(context.Context, string, time.Time, float64, float64, time.Time) (bool, error) {
 	return true, nil
+}
+
+func (s *memStore) ShardMembers(ctx context.Context, roomID string, shard int, _ string, _ int) ([]chat.Membership, string, error) {
+	var page []chat.Membership
+	_ = s.RoomMembers(ctx, roomID, 0, func(all []chat.Membership) error {
+		for _, m := range all {
+			if contract.RoomShard(m.ConnectionID) == shard {
+				page = append(page, m)
+			}
+		}
+		return nil
+	})
+	return page, "", nil
+}
+
+func (s *memStore) RoomUsers(context.Context, string, string, int) ([]chat.RoomUser, string, error) {
+	return []chat.RoomUser{{UserID: "alice", Connections: 1}, {UserID: "bob", Connections: 1}}, "", nil
+}
+
+// UserConnections knows alice (connection A) and bob (connection B).
+func (s *memStore) UserConnections(_ context.Context, userID string) ([]string, error) {
+	switch userID {
+	case "alice":
+		return []string{fuzzConnectionID}, nil
+	case "bob":
+		return []string{"B"}, nil
+	}
+	return nil, nil
+}
+
+func (s *memStore) GetUser(_ context.Context, userID string) (chat.User, error) {
+	if userID == "alice" || userID == "bob" {
+		return chat.User{UserID: userID}, nil
+	}
+	return chat.User{}, chat.ErrNotFound
+}
+
+func (s *memStore) PutConversation(context.Context, string, [2]string) error { return nil }
+
+func (s *memStore) ConversationUsers(_ context.Context, roomID string) ([2]string, error) {
+	if roomID == protocol.ConversationID("alice", "bob") {
+		return [2]string{"alice", "bob"}, nil
+	}
+	return [2]string{}, chat.ErrNotFound
 }
