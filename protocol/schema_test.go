@@ -2,8 +2,8 @@ package protocol
 
 import (
 	"encoding/json"
-	"regexp"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
