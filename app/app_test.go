@@ -130,7 +130,7 @@ func TestOutputs(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Context: cdkContext(t)})
 	stack := chatstack.New(app, "Outputs", nil)
 	outputs := assertions.Template_FromStack(stack.Stack, nil).FindOutputs(jsii.String("*"), nil)
-	for _, name := range []string{"WebSocketUrl", "CallbackUrl", "TableName", "UserPoolId", "UserPoolClientId"} {
+	for _, name := range []string{"WebSocketUrl", "CallbackUrl", "TableName", "PublishQueueUrl", "UserPoolId", "UserPoolClientId"} {
 		if _, ok := (*outputs)[name]; !ok {
 			t.Errorf("output %s missing", name)
 		}

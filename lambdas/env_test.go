@@ -40,6 +40,7 @@ var handlers = map[string]handler{
 	"ConnectFunction":    {chatapi.WebSocketChatApi.ConnectFunction, loader(wsevent.LoadConnectConfig)},
 	"DisconnectFunction": {chatapi.WebSocketChatApi.DisconnectFunction, loader(wsevent.LoadDisconnectConfig)},
 	"ChatFunction":       {chatapi.WebSocketChatApi.ChatFunction, loader(wsevent.LoadChatConfig)},
+	"PublishFunction":    {chatapi.WebSocketChatApi.PublishFunction, loader(wsevent.LoadPublishConfig)},
 	"DefaultFunction":    {chatapi.WebSocketChatApi.DefaultFunction, loader(wsevent.LoadDefaultConfig)},
 	"AuthorizerFunction": {chatapi.WebSocketChatApi.AuthorizerFunction, loader(auth.ConfigFromEnv)},
 }

@@ -51,7 +51,7 @@ const (
 )
 
 // New creates the reference stack with outputs for the WebSocket URL, the callback URL, the
-// table name and, with Cognito, the user pool and app client ids. Its alarms notify an SNS
+// table name, the publish queue's URL and, with Cognito, the user pool and app client ids. Its alarms notify an SNS
 // topic of the stack, which emails AlarmEmailContext when the context names an address.
 func New(scope constructs.Construct, id string, props *Props) *Stack {
 	if props == nil {
@@ -79,6 +79,7 @@ func New(scope constructs.Construct, id string, props *Props) *Stack {
 	output("WebSocketUrl", "Where clients connect: wss://...?token=<jwt>", chat.WebSocketUrl())
 	output("CallbackUrl", "The @connections endpoint backends post to", chat.CallbackUrl())
 	output("TableName", "Connections, memberships and history", chat.Table().TableName())
+	output("PublishQueueUrl", "Send publish requests here (aws sqs send-message)", chat.PublishQueue().QueueUrl())
 	if pool := chat.UserPool(); pool != nil {
 		output("UserPoolId", "Cognito user pool whose tokens are accepted", pool.UserPoolId())
 		output("UserPoolClientId", "Cognito app client to sign in with", chat.UserPoolClient().UserPoolClientId())

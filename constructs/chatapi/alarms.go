@@ -63,6 +63,7 @@ func (c *webSocketChatApi) addAlarms() {
 		alarmSpec{contract.MetricFanoutFailures, c.chatMetric(contract.MetricFanoutFailures, "Sum"), 1,
 			"Messages or presence events could not be delivered to live connections after retries (throttling or 5xx from @connections). Check the chat and disconnect functions' fan-out log lines; sustained failures mean the account's @connections rate is exhausted."},
 		c.newConnectionRateAlarm(),
+		c.deadLettersAlarm(),
 	)
 	for _, s := range specs {
 		a := awscloudwatch.NewAlarm(c.Construct, jsii.String(s.id+"Alarm"), &awscloudwatch.AlarmProps{
@@ -79,6 +80,17 @@ func (c *webSocketChatApi) addAlarms() {
 		}
 		c.alarms[s.id] = a
 	}
+}
+
+// deadLettersAlarm fires when the publish queue's dead-letter queue holds any message: a publish
+// request refused (malformed, over the cap, schema-invalid) or a shard that failed
+// PublishMaxReceiveCount times.
+func (c *webSocketChatApi) deadLettersAlarm() alarmSpec {
+	visible := c.deadLetters.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period: alarmPeriod(), Statistic: jsii.String("Maximum"),
+	})
+	return alarmSpec{"PublishDeadLetters", visible, 1,
+		fmt.Sprintf("Publish requests or large-room fan-out shards reached the publish dead-letter queue: refused as invalid, or failed %g times. The publish function's logs (level ERROR) give each message's id and reason. Fix the sender or the cause, then move the messages back with `aws sqs start-message-move-task --source-arn <dead-letter queue ARN>`, or delete them; they are kept %d days.", c.cfg.publishing.maxReceiveCount, deadLetterRetentionDays)}
 }
 
 // functionAlarms are the Errors, Throttles and DurationNearTimeout alarms of a handler.

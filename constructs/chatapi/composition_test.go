@@ -40,7 +40,7 @@ func TestTwoChatApisInOneStack(t *testing.T) {
 	tpl := synth(t, stack)
 	for typ, want := range map[string]int{
 		"AWS::ApiGatewayV2::Api": 2, "AWS::ApiGatewayV2::Stage": 2, "AWS::DynamoDB::Table": 2,
-		"AWS::Lambda::Function": 10, "AWS::ApiGatewayV2::Integration": 10, "AWS::Lambda::Permission": 10,
+		"AWS::Lambda::Function": 12, "AWS::ApiGatewayV2::Integration": 10, "AWS::SQS::Queue": 4, "AWS::Lambda::EventSourceMapping": 2, "AWS::Lambda::Permission": 10,
 		"AWS::ApiGatewayV2::Route": 20, "AWS::ApiGatewayV2::IntegrationResponse": 2, "AWS::ApiGatewayV2::Model": 12, "AWS::Cognito::UserPool": 2,
 	} {
 		if got := len(tpl.ofType(typ)); got != want {

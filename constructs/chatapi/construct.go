@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -84,8 +85,30 @@ type WebSocketChatApi interface {
 	// CustomDomain.
 	CustomDomainName() awsapigatewayv2.IDomainName
 	// LiveAlias returns the "live" alias of a function by its Concurrency name ("chat",
-	// ...), the one API Gateway invokes; nil when the function has no provisioned concurrency.
+	// ...), the one API Gateway (or, for "publish", the publish queue) invokes; nil when the
+	// function has no provisioned concurrency.
 	LiveAlias(function *string) awslambda.Alias
+	// PublishQueue is the queue of publish requests, which any AWS service or backend may send
+	// to (grant it with PublishQueue().GrantSendMessages), and of large rooms' fan-out shards.
+	// SQS-managed encryption, TLS only; its messages move to PublishDeadLetterQueue after
+	// PublishMaxReceiveCount receives.
+	PublishQueue() awssqs.Queue
+	// PublishDeadLetterQueue holds the publish queue's messages that failed
+	// PublishMaxReceiveCount times or were refused (the publish function logs why), for 14
+	// days; the PublishDeadLetters alarm fires when it holds any.
+	PublishDeadLetterQueue() awssqs.Queue
+	// PublishFunction consumes the publish queue: publish requests and large rooms' fan-out
+	// shards, in batches with partial batch failures reported.
+	PublishFunction() awslambda.Function
+	// GrantPublish lets grantee run package publish against this chat: exactly the DynamoDB
+	// actions it calls on the table and its byRoom and byUser indexes (no Scan),
+	// execute-api:ManageConnections on POST to this stage's @connections, and sqs:SendMessage
+	// on the publish queue.
+	GrantPublish(grantee awsiam.IGrantable) awsiam.Grant
+	// ConfigurePublisher is GrantPublish(fn) plus the environment publish.FromEnv reads in
+	// fn: WEBSOCKETCHAT_TABLE_NAME, WEBSOCKETCHAT_CALLBACK_URL and
+	// WEBSOCKETCHAT_PUBLISH_QUEUE_URL. It panics with a nil fn.
+	ConfigurePublisher(fn awslambda.Function) awsiam.Grant
 }
 
 type webSocketChatApi struct {
@@ -107,6 +130,8 @@ type webSocketChatApi struct {
 	dashboard    awscloudwatch.Dashboard
 	usagePlans   map[string]awsapigatewayv2.UsagePlan // by name; nil without ApiKeys
 	aliases      map[string]awslambda.Alias           // live aliases by handler name
+	publishQueue awssqs.Queue
+	deadLetters  awssqs.Queue // the publish queue's
 }
 
 // NewWebSocketChatApi creates the chat backend. props may be nil: every prop has a default.
@@ -131,8 +156,10 @@ func NewWebSocketChatApi(scope constructs.Construct, id *string, props *WebSocke
 	c.apiKeyAuthorizerEnv()
 	c.api = c.newApi()
 	c.stage = c.newStage()
+	c.addPublishQueues()
 	c.addHandlers()
 	c.addConcurrency()
+	c.addPublishEventSource()
 	c.addBuiltInRoutes()
 	c.addHeartbeatRoute()
 	c.updateDefaultEnvironment()

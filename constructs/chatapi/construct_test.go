@@ -240,7 +240,8 @@ func TestTable(t *testing.T) {
 		"TimeToLiveSpecification":          `{"AttributeName":"expiresAt","Enabled":true}`,
 		"PointInTimeRecoverySpecification": `{"PointInTimeRecoveryEnabled":true}`,
 		"SSESpecification":                 `{"SSEEnabled":true}`,
-		"GlobalSecondaryIndexes":           `[{"IndexName":"byRoom","KeySchema":[{"AttributeName":"gsi1pk","KeyType":"HASH"},{"AttributeName":"gsi1sk","KeyType":"RANGE"}],"Projection":{"NonKeyAttributes":["userId","displayName","expiresAt","joinedAt"],"ProjectionType":"INCLUDE"}}]`,
+		"GlobalSecondaryIndexes": `[{"IndexName":"byRoom","KeySchema":[{"AttributeName":"gsi1pk","KeyType":"HASH"},{"AttributeName":"gsi1sk","KeyType":"RANGE"}],"Projection":{"NonKeyAttributes":["userId","displayName","expiresAt","joinedAt"],"ProjectionType":"INCLUDE"}},` +
+			`{"IndexName":"byUser","KeySchema":[{"AttributeName":"gsi2pk","KeyType":"HASH"},{"AttributeName":"gsi2sk","KeyType":"RANGE"}],"Projection":{"NonKeyAttributes":["expiresAt"],"ProjectionType":"INCLUDE"}}]`,
 	}
 	for k, want := range checks {
 		if got := j(p[k]); got != want {
@@ -295,6 +296,7 @@ func TestLeastPrivilege(t *testing.T) {
 	tpl, _ := defaultTemplate(t)
 	table := tpl.ofType("AWS::DynamoDB::Table")[0] + ".Arn"
 	apiID := tpl.ofType("AWS::ApiGatewayV2::Api")[0]
+	queue := tpl.queueID(t, "ChatPublishQueue") + ".Arn"
 	logs := func(fn string) string {
 		for _, id := range tpl.ofType("AWS::Logs::LogGroup") {
 			if strings.HasPrefix(id, "Chat"+fn+"Logs") {
@@ -315,9 +317,22 @@ func TestLeastPrivilege(t *testing.T) {
 		},
 		"ChatFunction": {
 			"dynamodb:BatchWriteItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem @ " + table,
-			"dynamodb:Query @ " + table + "/index/byRoom",
+			"dynamodb:Query @ " + table + "/index/byRoom " + table + "/index/byUser",
 			"execute-api:ManageConnections @ arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:" + apiID + "/prod/POST/@connections/*",
+			"sqs:SendMessage @ " + queue,
 			logs("ChatFunction"),
+		},
+		// What package publish needs (GrantPublish), plus consuming the publish queue (the
+		// event source's grant).
+		"PublishFunction": {
+			"dynamodb:BatchWriteItem dynamodb:ConditionCheckItem dynamodb:DeleteItem dynamodb:GetItem dynamodb:PutItem dynamodb:Query dynamodb:UpdateItem @ " + table,
+			"dynamodb:Query @ " + table + "/index/byRoom " + table + "/index/byUser",
+			"execute-api:ManageConnections @ arn:AWS::Partition:execute-api:AWS::Region:AWS::AccountId:" + apiID + "/prod/POST/@connections/*",
+			// CDK merges statements of the same actions (minimizePolicies): SendMessage on the
+			// queue (the rest of a shard) and on the dead-letter queue (malformed messages).
+			"sqs:ChangeMessageVisibility sqs:DeleteMessage sqs:GetQueueAttributes sqs:GetQueueUrl sqs:ReceiveMessage @ " + queue,
+			"sqs:SendMessage @ " + tpl.queueID(t, "ChatPublishDeadLetterQueue") + ".Arn " + queue,
+			logs("PublishFunction"),
 		},
 		"DefaultFunction":    {logs("DefaultFunction")},
 		"AuthorizerFunction": {logs("AuthorizerFunction")},
@@ -348,8 +363,8 @@ func TestLeastPrivilege(t *testing.T) {
 func TestFunctions(t *testing.T) {
 	tpl, _ := defaultTemplate(t)
 	fns := tpl.functions()
-	if len(fns) != 5 {
-		t.Fatalf("%d functions, want 5", len(fns))
+	if len(fns) != 6 {
+		t.Fatalf("%d functions, want 6", len(fns))
 	}
 	groups := map[string]resource{}
 	for _, id := range tpl.ofType("AWS::Logs::LogGroup") {
@@ -434,8 +449,8 @@ func TestOidcAndNoAuthentication(t *testing.T) {
 	if n := len(tpl.ofType("AWS::ApiGatewayV2::Authorizer")) + len(tpl.ofType("AWS::Cognito::UserPool")); n != 0 {
 		t.Errorf("NoAuthentication still made %d authorizers/pools", n)
 	}
-	if len(tpl.functions()) != 4 {
-		t.Errorf("NoAuthentication: %d functions, want 4", len(tpl.functions()))
+	if len(tpl.functions()) != 5 {
+		t.Errorf("NoAuthentication: %d functions, want 5", len(tpl.functions()))
 	}
 	warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("Authentication is disabled")))
 	if len(*warnings) != 1 {

@@ -38,6 +38,7 @@ func (c *webSocketChatApi) addDashboard() {
 					fanout(contract.MetricFanoutDurationMs, "p50", "duration p50 (ms)"), fanout(contract.MetricFanoutDurationMs, "p99", "duration p99 (ms)"), fanout(contract.MetricFanoutFailures, "Sum", "failures")),
 			},
 			c.tableWidgets(minute),
+			c.publishWidgets(minute),
 		},
 	})
 }
@@ -62,6 +63,21 @@ func (c *webSocketChatApi) tableWidgets(period awscdk.Duration) *[]awscloudwatch
 			Label: jsii.String("Query p99 (ms)"), Period: period, Statistic: jsii.String("p99"),
 			DimensionsMap: &map[string]*string{"TableName": c.table.TableName(), "Operation": jsii.String("Query")},
 		})),
+	}
+}
+
+// publishWidgets are the dashboard row of the publish queue: its backlog and age (a large room's
+// shards waiting for the publish function), and its dead letters (what the PublishDeadLetters
+// alarm watches).
+func (c *webSocketChatApi) publishWidgets(period awscdk.Duration) *[]awscloudwatch.IWidget {
+	opts := func(label, stat string) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Label: jsii.String(label), Period: period, Statistic: jsii.String(stat)}
+	}
+	q, dlq := c.publishQueue, c.deadLetters
+	return &[]awscloudwatch.IWidget{
+		graph("Publish queue", q.MetricApproximateNumberOfMessagesVisible(opts("waiting", "Maximum")), q.MetricApproximateNumberOfMessagesNotVisible(opts("in flight", "Maximum"))),
+		graph("Publish queue age", q.MetricApproximateAgeOfOldestMessage(opts("oldest message (s)", "Maximum"))),
+		graph("Publish dead letters", dlq.MetricApproximateNumberOfMessagesVisible(opts("dead letters", "Maximum"))),
 	}
 }
 

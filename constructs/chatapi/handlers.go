@@ -14,13 +14,17 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
-// Timeouts of the functions, in seconds, all under API Gateway's 29-second integration
-// timeout.
+// Timeouts of the functions, in seconds: those API Gateway invokes are under its 29-second
+// integration timeout.
 const (
 	// shortTimeout is for the functions that read or write one item per request.
 	shortTimeout = 10
 	// fanoutTimeout is for the functions that broadcast to a room, and AddRoute's.
 	fanoutTimeout = 28
+	// publishTimeout is the publish function's, which the publish queue invokes: one batch
+	// of publish requests and fan-out shards, each shard bounded in members
+	// (contract.ShardJobMembers) and time. The queue's visibility timeout is six times this.
+	publishTimeout = 30
 )
 
 // The handlers this module bundles, by folder name under lambdas/.
@@ -30,6 +34,7 @@ const (
 	handlerConnect    = "connect"
 	handlerDefault    = "default"
 	handlerDisconnect = "disconnect"
+	handlerPublish    = "publish"
 )
 
 // handlerSpec is one function the construct bundles from lambdas/<name>: functions, grants,
@@ -42,11 +47,13 @@ type handlerSpec struct {
 	timeout     float64 // seconds
 	// env is the function's environment; its keys are contract.Env* names.
 	env func(c *webSocketChatApi) map[string]string
-	// tableActions and indexActions are the DynamoDB actions the handler calls on the table
-	// and on its room index.
-	tableActions, indexActions []string
+	// tableActions are the DynamoDB actions the handler calls on the table, indexActions
+	// those it calls on each of indexes.
+	tableActions, indexActions, indexes []string
 	// post lets the function post to the stage's connections.
 	post bool
+	// send lets the function send to the publish queue.
+	send bool
 	// slowRunbook tells the on-call engineer what to do when the function runs near its
 	// timeout.
 	slowRunbook string
@@ -65,8 +72,11 @@ var handlerSpecs = []handlerSpec{
 		name:        handlerChat, id: "ChatFunction", description: "Serves the chat actions: rooms, messages, history, fan-out",
 		chatMemory: true, timeout: fanoutTimeout, env: (*webSocketChatApi).chatEnv,
 		tableActions: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
-		indexActions: []string{"dynamodb:Query"},
-		post:         true,
+		// byUser: a direct message's recipient's connections.
+		indexActions: []string{"dynamodb:Query"}, indexes: []string{contract.IndexByRoom, contract.IndexByUser},
+		post: true,
+		// A large room's broadcast is queued in shards.
+		send: true,
 	},
 	{
 		slowRunbook: "It writes one item: look for DynamoDB throttling (TableThrottles) or latency on the dashboard; HandlerMemorySize raises its CPU.",
@@ -99,8 +109,17 @@ var handlerSpecs = []handlerSpec{
 		},
 		// UpdateItem: the user's presence in each room it leaves.
 		tableActions: []string{"dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"},
-		indexActions: []string{"dynamodb:Query"},
-		post:         true,
+		indexActions: []string{"dynamodb:Query"}, indexes: []string{contract.IndexByRoom},
+		post: true,
+	},
+	{
+		slowRunbook: "A batch of publish requests or large-room shards ran long: a slow @connections endpoint (FanoutRetries, LimitExceeded throttling of the account's API Gateway rate) or DynamoDB throttling (TableThrottles); raise ChatMemorySize or FanoutConcurrency, or lower PublishBatchSize.",
+		name:        handlerPublish, id: "PublishFunction", description: "Delivers publish requests and large rooms' fan-out shards from the publish queue",
+		chatMemory: true, timeout: publishTimeout, env: (*webSocketChatApi).publishEnv,
+		// Exactly what package publish needs (GrantPublish grants the same).
+		tableActions: contract.PublisherTableActions(), indexActions: contract.PublisherIndexActions(), indexes: contract.PublisherIndexes(),
+		post: true,
+		send: true,
 	},
 }
 
@@ -126,6 +145,27 @@ func (c *webSocketChatApi) chatEnv() map[string]string {
 		contract.EnvRateLimitBurst:          whole(c.cfg.rateBurst),
 		contract.EnvMetricsNamespace:        contract.MetricsNamespace,
 		contract.EnvMetricsService:          c.metricsService(),
+		contract.EnvPublishQueueURL:         *c.publishQueue.QueueUrl(),
+		contract.EnvLargeRoomThreshold:      whole(c.cfg.publishing.largeRoomThreshold),
+		contract.EnvDirectMessages:          string(c.cfg.publishing.directMessages),
+	}
+}
+
+// publishEnv is the publish function's: the chat function's fan-out and storage settings
+// (it stores published chat messages and delivers shards like the chat function), and the
+// queue it queues the rest of an unfinished shard to, and the dead-letter queue it sends
+// malformed messages to.
+func (c *webSocketChatApi) publishEnv() map[string]string {
+	return map[string]string{
+		contract.EnvTableName:                 *c.table.TableName(),
+		contract.EnvCallbackURL:               *c.stage.CallbackUrl(),
+		contract.EnvHistoryRetentionSeconds:   whole(c.cfg.historyRetention),
+		contract.EnvFanoutConcurrency:         whole(c.cfg.fanoutConcurrency),
+		contract.EnvPublishQueueURL:           *c.publishQueue.QueueUrl(),
+		contract.EnvPublishDeadLetterQueueURL: *c.deadLetters.QueueUrl(),
+		contract.EnvLargeRoomThreshold:        whole(c.cfg.publishing.largeRoomThreshold),
+		contract.EnvMetricsNamespace:          contract.MetricsNamespace,
+		contract.EnvMetricsService:            c.metricsService(),
 	}
 }
 
@@ -159,9 +199,15 @@ func (c *webSocketChatApi) addHandlers() {
 		}
 		fn := c.newFunction(h.id, h.description, code[h.name], mem, h.timeout, h.env(c))
 		c.fns[h.name] = fn
-		c.grantTable(fn, h.tableActions, h.indexActions)
+		c.grantTable(fn, h.tableActions, h.indexActions, h.indexes)
 		if h.post {
 			c.grantPost(fn)
+		}
+		if h.send {
+			c.grantSend(fn)
+		}
+		if h.name == handlerPublish {
+			c.grantDeadLetter(fn)
 		}
 	}
 }

@@ -72,8 +72,8 @@ func TestIamAuthentication(t *testing.T) {
 	if n := len(tpl.ofType("AWS::ApiGatewayV2::Authorizer")) + len(tpl.ofType("AWS::Cognito::UserPool")); n != 0 {
 		t.Errorf("IAM authentication made %d authorizers/pools", n)
 	}
-	if len(tpl.functions()) != 4 {
-		t.Errorf("%d functions, want 4 (no authorizer)", len(tpl.functions()))
+	if len(tpl.functions()) != 5 {
+		t.Errorf("%d functions, want 5 (no authorizer)", len(tpl.functions()))
 	}
 	apiID := tpl.ofType("AWS::ApiGatewayV2::Api")[0]
 	want := []map[string]string{{

@@ -130,9 +130,10 @@ func TestAlarmsAndDashboard(t *testing.T) {
 			t.Errorf("no alarm on %s; alarms on: %s", want, joined)
 		}
 	}
-	// 3 API + 3 per function × 5 + DynamoDB throttles + fan-out failures + new connection rate.
-	if len(alarms) != 3+15+3 || len(*c.AlarmIds()) != len(alarms) {
-		t.Errorf("%d alarms (AlarmIds %d), want 21", len(alarms), len(*c.AlarmIds()))
+	// 3 API + 3 per function × 6 + DynamoDB throttles + fan-out failures + new connection rate
+	// + publish dead letters.
+	if len(alarms) != 3+18+4 || len(*c.AlarmIds()) != len(alarms) {
+		t.Errorf("%d alarms (AlarmIds %d), want 25", len(alarms), len(*c.AlarmIds()))
 	}
 	for id, p := range alarms {
 		if strings.Contains(id, "ChatFunctionDurationNearTimeout") && p["Threshold"] != float64(28*1000*0.8) {
@@ -142,7 +143,7 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	_, dash := tpl.one(t, "AWS::CloudWatch::Dashboard", nil)
 	body := compact(dash.Properties["DashboardBody"])
 	checkAlarmMeaning(t, alarms, body)
-	for _, w := range []string{"Connections", "Messages", "API errors", "Lambda errors", "Latency", "Fan-out", "ConnectCount", "FanoutRecipients", "FanoutDurationMs", "DynamoDB throttles"} {
+	for _, w := range []string{"Connections", "Messages", "API errors", "Lambda errors", "Latency", "Fan-out", "ConnectCount", "FanoutRecipients", "FanoutDurationMs", "DynamoDB throttles", "Publish queue", "Publish dead letters", "ApproximateAgeOfOldestMessage"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("dashboard lacks %q", w)
 		}

@@ -277,9 +277,9 @@ func TestConcurrencyRefusals(t *testing.T) {
 		prop  string
 		want  string
 	}{
-		{"unknown", map[string]*chatapi.FunctionConcurrencyProps{"Chat": {Reserved: n(1)}}, nil, "Concurrency", `"Chat" is not a function of the construct; valid: authorizer, chat, connect, default, disconnect`},
-		{"no authorizer", map[string]*chatapi.FunctionConcurrencyProps{"authorizer": {Reserved: n(1)}}, chatapi.NoAuthentication(), "Concurrency", "valid: chat, connect, default, disconnect"},
-		{"no authorizer with IAM", map[string]*chatapi.FunctionConcurrencyProps{"authorizer": {Reserved: n(1)}}, chatapi.IamAuthentication(nil), "Concurrency", "valid: chat, connect, default, disconnect"},
+		{"unknown", map[string]*chatapi.FunctionConcurrencyProps{"Chat": {Reserved: n(1)}}, nil, "Concurrency", `"Chat" is not a function of the construct; valid: authorizer, chat, connect, default, disconnect, publish`},
+		{"no authorizer", map[string]*chatapi.FunctionConcurrencyProps{"authorizer": {Reserved: n(1)}}, chatapi.NoAuthentication(), "Concurrency", "valid: chat, connect, default, disconnect, publish"},
+		{"no authorizer with IAM", map[string]*chatapi.FunctionConcurrencyProps{"authorizer": {Reserved: n(1)}}, chatapi.IamAuthentication(nil), "Concurrency", "valid: chat, connect, default, disconnect, publish"},
 		{"empty", map[string]*chatapi.FunctionConcurrencyProps{"chat": {}}, nil, "Concurrency[chat]", "is empty"},
 		{"negative reserved", map[string]*chatapi.FunctionConcurrencyProps{"chat": {Reserved: n(-1)}}, nil, "Concurrency[chat].Reserved", "whole number of at least 0"},
 		{"fractional", map[string]*chatapi.FunctionConcurrencyProps{"chat": {Reserved: n(1.5)}}, nil, "Concurrency[chat].Reserved", "whole number"},
@@ -392,7 +392,7 @@ func TestProductionComposition(t *testing.T) {
 	for typ, want := range map[string]int{
 		"AWS::ApiGatewayV2::DomainName": 1, "AWS::ApiGatewayV2::ApiMapping": 1, "AWS::Route53::RecordSet": 1,
 		"AWS::Lambda::Alias": 2, "AWS::Lambda::Version": 2, "AWS::ApplicationAutoScaling::ScalableTarget": 1,
-		"AWS::ApplicationAutoScaling::ScalingPolicy": 1, "AWS::Lambda::Function": 11,
+		"AWS::ApplicationAutoScaling::ScalingPolicy": 1, "AWS::Lambda::Function": 13,
 	} {
 		if got := len(tpl.ofType(typ)); got != want {
 			t.Errorf("%d %s, want %d", got, typ, want)

@@ -54,6 +54,12 @@ const (
 	// LiveAliasName is the alias API Gateway invokes when a function has provisioned
 	// concurrency.
 	LiveAliasName = "live"
+	// DefaultLargeRoomThreshold is the default LargeRoomThreshold, in members.
+	DefaultLargeRoomThreshold = contract.DefaultLargeRoomThreshold
+	// DefaultPublishBatchSize is the default PublishBatchSize.
+	DefaultPublishBatchSize = contract.DefaultPublishBatchSize
+	// DefaultPublishMaxReceiveCount is the default PublishMaxReceiveCount.
+	DefaultPublishMaxReceiveCount = contract.DefaultPublishMaxReceiveCount
 )
 
 // Bounds of WebSocketChatApiProps: a prop outside them panics at synth.
@@ -70,6 +76,32 @@ const (
 	MaxMemorySize = 10240
 	// MaxFanoutConcurrency bounds FanoutConcurrency.
 	MaxFanoutConcurrency = contract.MaxFanoutConcurrency
+	// MaxLargeRoomThreshold bounds LargeRoomThreshold: below it, a broadcast reads the room's
+	// members inside the sender's invocation.
+	MaxLargeRoomThreshold = contract.MaxLargeRoomThreshold
+	// MaxPublishBatchSize bounds PublishBatchSize: Lambda's largest SQS batch without a
+	// batching window.
+	MaxPublishBatchSize = 10
+	// MaxPublishMaxReceiveCount bounds PublishMaxReceiveCount (SQS's redrive policy allows 1 to
+	// 1000).
+	MaxPublishMaxReceiveCount = 1000
+	// MinPublishMaxConcurrency and MaxPublishMaxConcurrency bound PublishMaxConcurrency (the
+	// SQS event source mapping's MaximumConcurrency).
+	MinPublishMaxConcurrency = 2
+	MaxPublishMaxConcurrency = 1000
+)
+
+// DirectMessagePolicy is who may send a direct message to whom (WebSocketChatApiProps.DirectMessages).
+type DirectMessagePolicy string
+
+const (
+	// DirectMessagePolicyAny lets any connected user send a direct message to any known user.
+	DirectMessagePolicyAny DirectMessagePolicy = contract.DirectMessagesAny
+	// DirectMessagePolicySharedRoom lets a user send a direct message only to users who share a
+	// room with them.
+	DirectMessagePolicySharedRoom DirectMessagePolicy = contract.DirectMessagesSharedRoom
+	// DirectMessagePolicyOff refuses every direct message.
+	DirectMessagePolicyOff DirectMessagePolicy = contract.DirectMessagesOff
 )
 
 // ExecutionLogLevel is the level of API Gateway's execution logs for the stage.
@@ -158,15 +190,16 @@ type WebSocketChatApiProps struct {
 	// LogRetention is how long the functions' logs (and the access logs) are kept.
 	// Default: one month.
 	LogRetention awslogs.RetentionDays
-	// ChatMemorySize is the chat function's memory in MB (128 to 10240). The chat function
-	// fans messages out, and Lambda allocates CPU with memory, so this bounds how fast a
+	// ChatMemorySize is the memory in MB of the chat and publish functions (128 to 10240).
+	// Both fan messages out, and Lambda allocates CPU with memory, so this bounds how fast a
 	// broadcast reaches a room; BENCHMARKS.md has the measured trade-off. Default: 512.
 	ChatMemorySize *float64
 	// HandlerMemorySize is the memory in MB of the authorizer, connect, disconnect and
 	// default functions (128 to 10240). Default: 128.
 	HandlerMemorySize *float64
-	// FanoutConcurrency is how many @connections posts the chat function keeps in flight
-	// while broadcasting to a room (1 to 1000). Default: 32.
+	// FanoutConcurrency is how many @connections posts the chat and publish functions keep in
+	// flight while broadcasting to a room, or to one shard of a large room (1 to 1000).
+	// Default: 32.
 	FanoutConcurrency *float64
 	// Architecture of the functions. Default: ARM_64 (Graviton).
 	Architecture awslambda.Architecture
@@ -221,7 +254,7 @@ type WebSocketChatApiProps struct {
 	CustomDomain *CustomDomainProps
 	// Concurrency sets reserved and provisioned concurrency per function, by the name of a
 	// function the construct bundles: "authorizer", "chat", "connect", "default",
-	// "disconnect". With provisioned concurrency API Gateway invokes the function's "live"
+	// "disconnect", "publish". With provisioned concurrency API Gateway invokes the function's "live"
 	// alias. See FunctionConcurrencyProps for the rules and what each costs.
 	// Default: none (every function scales on the account's unreserved concurrency).
 	Concurrency *map[string]*FunctionConcurrencyProps
@@ -233,4 +266,27 @@ type WebSocketChatApiProps struct {
 	// most 100), at which the NewConnectionRate alarm fires: this stage's connects per second,
 	// averaged over a minute. Default: 80.
 	NewConnectionsAlarmPercent *float64
+
+	// LargeRoomThreshold is the member count above which a room's
+	// broadcasts are queued: the message is stored and acknowledged as queued, and the publish
+	// function fans it out in shards, in parallel, from the publish queue. At or below it the
+	// sender's invocation delivers (lowest latency). A whole number from 0 to 20,000; 0 never
+	// queues. Default: 1000.
+	LargeRoomThreshold *float64
+	// DirectMessages is who may send a direct message (the `direct` action) to whom.
+	// Default: DirectMessagePolicySharedRoom.
+	DirectMessages DirectMessagePolicy
+	// PublishBatchSize is how many publish queue messages (publish requests and fan-out
+	// shards) one invocation of the publish function receives: 1 to 10. Default: 10.
+	PublishBatchSize *float64
+	// PublishMaxReceiveCount is how many times a publish queue message is received before it
+	// moves to the dead-letter queue (whose PublishDeadLetters alarm fires): 1 to 1000. AWS
+	// advises at least 5 for a Lambda event source, so that throttling alone does not
+	// dead-letter a message. Default: 5.
+	PublishMaxReceiveCount *float64
+	// PublishMaxConcurrency caps the concurrent invocations of the publish function that the
+	// publish queue makes (the event source mapping's MaximumConcurrency), 2 to 1000: a bound
+	// on the @connections rate and the table's load that a burst of large-room broadcasts can
+	// cause. Default: none (the queue scales the function up to the account's concurrency).
+	PublishMaxConcurrency *float64
 }

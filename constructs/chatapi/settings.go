@@ -49,6 +49,7 @@ type settings struct {
 	concurrency           map[string]concurrency // by handler name
 	connectionsQuota      float64                // new connections per second
 	connectionsAlarmShare float64                // percent of connectionsQuota
+	publishing            publishSettings
 }
 
 type throttle struct{ rate, burst float64 }
@@ -82,6 +83,12 @@ func defaultSettings() settings {
 		dashboard:             true,
 		connectionsQuota:      DefaultNewConnectionsQuota,
 		connectionsAlarmShare: DefaultNewConnectionsAlarmPercent,
+		publishing: publishSettings{
+			largeRoomThreshold: DefaultLargeRoomThreshold,
+			directMessages:     DirectMessagePolicySharedRoom,
+			batchSize:          DefaultPublishBatchSize,
+			maxReceiveCount:    DefaultPublishMaxReceiveCount,
+		},
 	}
 }
 
@@ -99,6 +106,7 @@ func resolveProps(v validator, p *WebSocketChatApiProps) settings {
 	s.resolveOperations(v, p)
 	s.resolveApiKeys(v, p)
 	s.resolveProduction(v, p)
+	s.publishing.resolve(v, p)
 	return s
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -42,9 +43,25 @@ func (e *PublicationError) Error() string {
 	return "invalid publication: " + e.Field + ": " + e.Reason
 }
 
-// CheckPublication validates a publication's JSON against protocol's publish schema and decodes
-// it. Its error is a *PublicationError naming the field.
+// CheckPublication is CheckPublicationBody.
 func (s *Service) CheckPublication(body []byte) (protocol.Publish, error) {
+	return checkPublication(s.validator, body)
+}
+
+// publishValidator is the validator of CheckPublicationBody, compiled once.
+var publishValidator = sync.OnceValues(protocol.NewValidator)
+
+// CheckPublicationBody validates a publication's JSON against protocol's publish schema and
+// decodes it. Its error is a *PublicationError naming the field.
+func CheckPublicationBody(body []byte) (protocol.Publish, error) {
+	v, err := publishValidator()
+	if err != nil {
+		return protocol.Publish{}, fmt.Errorf("chat: %w", err)
+	}
+	return checkPublication(v, body)
+}
+
+func checkPublication(v *protocol.Validator, body []byte) (protocol.Publish, error) {
 	var p protocol.Publish
 	// The schema's two oneOf say only that they failed: name the fields first when the body
 	// is an object.
@@ -53,7 +70,7 @@ func (s *Service) CheckPublication(body []byte) (protocol.Publish, error) {
 			return p, err
 		}
 	}
-	if err := s.validator.Validate(protocol.SchemaPublish, body, &p); err != nil {
+	if err := v.Validate(protocol.SchemaPublish, body, &p); err != nil {
 		var inv *protocol.InvalidError
 		if errors.As(err, &inv) {
 			field, reason, ok := strings.Cut(inv.Reason, ": ")

@@ -26,6 +26,10 @@ type ProxyConfig struct {
 	// Policies maps each caller's access key id to its role's policy. The map must not change
 	// while the proxy serves.
 	Policies map[string]*Policy
+	// Sessions, if set, finds the policy of an access key that Policies does not hold: the
+	// role sessions handed to clients outside the stack's functions (a backend with a
+	// role's grants).
+	Sessions func(accessKeyID string) (*Policy, bool)
 	// Observe, if set, is called with every decision the proxy makes (for logs and tests).
 	Observe func(r *http.Request, d Decision)
 }
@@ -62,6 +66,9 @@ func (p *DynamoDBProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pol, ok := p.cfg.Policies[cred.AccessKeyID]
+	if !ok && p.cfg.Sessions != nil {
+		pol, ok = p.cfg.Sessions(cred.AccessKeyID)
+	}
 	if !ok {
 		writeDynamoDBError(w, "com.amazon.coral.service#UnrecognizedClientException", "The security token included in the request is invalid.")
 		return

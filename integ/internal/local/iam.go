@@ -19,7 +19,8 @@ import (
 const sessionKeyPrefix = "ASIALOCAL"
 
 // Credentials are local temporary credentials of a session of one of the stack's roles,
-// which the emulator's IAM checks (an AWS_IAM $connect) map to that role's policies.
+// which the emulator's IAM checks (an AWS_IAM $connect, the DynamoDB, SQS and @connections
+// endpoints) map to that role's policies.
 type Credentials struct {
 	// AccessKeyID, SecretAccessKey and SessionToken sign requests with SigV4.
 	AccessKeyID, SecretAccessKey, SessionToken string

@@ -357,6 +357,7 @@ func (s *starter) startDynamoDBProxy(ctx context.Context) error {
 		Target:   target,
 		Env:      e.Stack.Env,
 		Policies: s.policies,
+		Sessions: e.sessionPolicy,
 		Observe: func(r *http.Request, d iamcheck.Decision) {
 			if !d.Allowed {
 				e.deny("dynamodb", d)
@@ -521,6 +522,9 @@ func (e *Env) authorizeManagement(policies map[string]*iamcheck.Policy) func(r *
 		}
 		pol, ok := policies[cred.AccessKeyID]
 		if !ok {
+			pol, ok = e.sessionPolicy(cred.AccessKeyID)
+		}
+		if !ok {
 			return &gateway.ManagementError{Status: http.StatusForbidden, Type: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
 		}
 		check, err := iamcheck.ConnectionsCheck(e.Stack.Env, e.API.ID, method, "/"+e.Stage+"/@connections/"+url.PathEscape(connectionID))
@@ -534,6 +538,16 @@ func (e *Env) authorizeManagement(policies map[string]*iamcheck.Policy) func(r *
 		}
 		return nil
 	}
+}
+
+// sessionPolicy returns the policy of a role session that Credentials handed out.
+func (e *Env) sessionPolicy(accessKeyID string) (*iamcheck.Policy, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s, ok := e.sessions[accessKeyID]; ok {
+		return s.policy, true
+	}
+	return nil, false
 }
 
 // deny records and logs a denied call.
