@@ -14,6 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -49,7 +52,7 @@ func Frame(api *assembly.WebSocketAPI, routeKey string) ([]byte, error) {
 			return nil, fmt.Errorf("route %s: model %s: %w", routeKey, model.Name, err)
 		}
 	}
-	raw, err := json.Marshal(body)
+	raw, err := encode(body, sel.Fields())
 	if err != nil {
 		return nil, fmt.Errorf("route %s: %w", routeKey, err)
 	}
@@ -60,6 +63,46 @@ func Frame(api *assembly.WebSocketAPI, routeKey string) ([]byte, error) {
 		return nil, fmt.Errorf("route %s: the example %s: %w", routeKey, raw, err)
 	}
 	return raw, nil
+}
+
+// encode writes body as compact JSON with the top-level fields that the selection expression
+// reads first (in its order), then the others by name, so the route key leads the example.
+func encode(body map[string]any, fields []string) ([]byte, error) {
+	var keys []string
+	seen := map[string]bool{}
+	for _, f := range fields {
+		top, _, _ := strings.Cut(f, ".")
+		if _, ok := body[top]; ok && !seen[top] {
+			keys = append(keys, top)
+			seen[top] = true
+		}
+	}
+	rest := slices.Sorted(maps.Keys(body))
+	for _, k := range rest {
+		if !seen[k] {
+			keys = append(keys, k)
+		}
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		name, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		val, err := json.Marshal(body[k])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(name)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // defaultModel returns the model a body of the route is validated against when its model
