@@ -1,5 +1,5 @@
 # The two commands of the README. Each does its own set-up on a fresh machine: npm packages
-# (the pinned CDK CLI and DynamoDB Local) and Go modules.
+# (the pinned CDK CLI) and Go modules; DynamoDB Local is fetched on first use (internal/ddblocal).
 .PHONY: synth test deps local
 
 GO_TEST_FLAGS ?= -timeout 45m

@@ -2,6 +2,9 @@ package chatapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -55,18 +58,34 @@ func (b *bundler) ownHandlers(names []string) map[string]awslambda.Code {
 	return code
 }
 
-// goPackage builds a user's Go main package folder.
+// goPackage builds a user's Go main package folder. A relative dir is resolved against the
+// working directory of the synth (cdk.json's folder when the CDK CLI runs the app); every
+// error names dir, the absolute path it resolved to, and that working directory.
 func (b *bundler) goPackage(dir string) awslambda.Code {
-	abs, err := filepath.Abs(dir)
+	const prop = "AddRoute.GoPackage"
+	wd, err := os.Getwd()
 	if err != nil {
-		b.v.fail("AddRoute.GoPackage", "%q: %v", dir, err)
+		b.v.fail(prop, "%q: working directory: %v", dir, err)
 	}
-	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		b.v.fail("AddRoute.GoPackage", "%q is not a folder (resolved to %s)", dir, abs)
+	abs := dir
+	if !filepath.IsAbs(dir) {
+		abs = filepath.Join(wd, dir)
+	}
+	where := fmt.Sprintf("resolved to %s, relative to the synth's working directory %s", abs, wd)
+	if filepath.IsAbs(dir) {
+		where = "an absolute path"
+	}
+	switch st, err := os.Stat(abs); {
+	case errors.Is(err, fs.ErrNotExist):
+		b.v.fail(prop, "%q does not exist (%s)", dir, where)
+	case err != nil:
+		b.v.fail(prop, "%q: %v (%s)", dir, err, where)
+	case !st.IsDir():
+		b.v.fail(prop, "%q is a file, not a Go main package folder (%s)", dir, where)
 	}
 	results, err := bundling.Build(context.Background(), bundling.Options{}, bundling.Request{Dir: abs, Arch: b.arch})
 	if err != nil {
-		b.v.fail("AddRoute.GoPackage", "%v", err)
+		b.v.fail(prop, "%q (%s): %v", dir, where, err)
 	}
 	return asset(results[0])
 }

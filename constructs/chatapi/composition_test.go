@@ -3,6 +3,8 @@ package chatapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -173,7 +175,6 @@ func TestAddRouteRefusesBadInput(t *testing.T) {
 		{"authorizer", "x", &chatapi.AddRouteOptions{Handler: fn, Authorizer: awsapigatewayv2authorizers.NewWebSocketLambdaAuthorizer(jsii.String("Extra"), fn, nil)}, "AddRoute.Authorizer"},
 		{"schema json", "x", &chatapi.AddRouteOptions{Handler: fn, RequestSchema: jsii.String("{")}, "AddRoute.RequestSchema"},
 		{"schema draft", "x", &chatapi.AddRouteOptions{Handler: fn, RequestSchema: jsii.String(`{"type":"nope"}`)}, "not a valid JSON Schema draft-04"},
-		{"no folder", "x", &chatapi.AddRouteOptions{GoPackage: jsii.String("testdata/missing")}, "AddRoute.GoPackage: \"testdata/missing\" is not a folder (resolved to /"},
 		{"nil options", "x", nil, "options with Handler or GoPackage are required"},
 	}
 	for _, tt := range tests {
@@ -181,6 +182,46 @@ func TestAddRouteRefusesBadInput(t *testing.T) {
 			msg := mustPanic(t, func() { chat.AddRoute(jsii.String(tt.key), tt.opts) })
 			if !strings.HasPrefix(msg, "chatapi: Test/Chat: AddRoute") || !strings.Contains(msg, tt.want) {
 				t.Errorf("panic %q, want %q", msg, tt.want)
+			}
+		})
+	}
+}
+
+// TestAddRouteGoPackageErrorsNameThePaths checks that a GoPackage that is missing, a file, or
+// not a main package is refused with the absolute path it resolved to and the working
+// directory it was relative to, so a user can see where the synth looked.
+func TestAddRouteGoPackageErrorsNameThePaths(t *testing.T) {
+	stack := newStack(t)
+	chat := chatapi.NewWebSocketChatApi(stack, jsii.String("Chat"), nil)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	notMain := t.TempDir()
+	for name, body := range map[string]string{"go.mod": "module example.com/lib\n\ngo 1.26\n", "lib.go": "package lib\n"} {
+		if err := os.WriteFile(filepath.Join(notMain, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, dir string
+		want      []string
+	}{
+		{"missing", "./lambda/typing", []string{`AddRoute.GoPackage: "./lambda/typing" does not exist`,
+			"resolved to " + filepath.Join(wd, "lambda", "typing") + ", relative to the synth's working directory " + wd}},
+		{"file", "testdata/echo/main.go", []string{`"testdata/echo/main.go" is a file, not a Go main package folder`,
+			"resolved to " + filepath.Join(wd, "testdata", "echo", "main.go")}},
+		{"not main", notMain, []string{`AddRoute.GoPackage: "` + notMain + `" (an absolute path): `, "package lib is not a main package"}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := mustPanic(t, func() {
+				chat.AddRoute(jsii.String(fmt.Sprintf("bad%d", i)), &chatapi.AddRouteOptions{GoPackage: jsii.String(tt.dir)})
+			})
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("panic %q lacks %q", msg, w)
+				}
 			}
 		})
 	}

@@ -1,7 +1,8 @@
 // Package ddblocal starts AWS's DynamoDB Local emulator for tests and local tools.
 //
-// The emulator is the DynamoDBLocal.jar shipped by the npm package amplify-dynamodb-simulator,
-// which package.json at the module root pins. Start runs it in memory with -sharedDb, so every
+// The emulator is the DynamoDBLocal.jar shipped by the npm package amplify-dynamodb-simulator at
+// the version SimulatorVersion pins, fetched once into the user's cache directory (Fetch), or the
+// jar that DYNAMODB_LOCAL_JAR names. Start runs it in memory with -sharedDb, so every
 // client sees the same tables whatever its access key and region, on a free port, and waits
 // until it answers. Close kills its whole process group.
 //
@@ -32,7 +33,7 @@ import (
 
 const (
 	// EnvJar names the environment variable that, when set, gives the path of DynamoDBLocal.jar
-	// to use instead of the one under the module's node_modules. Its directory must also hold
+	// to use instead of the fetched one (see Fetch). Its directory must also hold
 	// DynamoDBLocal_lib.
 	EnvJar = "DYNAMODB_LOCAL_JAR"
 	// EnvJavaOpts names the environment variable that, when set, replaces DefaultJavaOpts
@@ -68,9 +69,14 @@ type Server struct {
 }
 
 // Start starts DynamoDB Local in memory with -sharedDb on a free port and returns once it
-// answers ListTables. ctx bounds only the start (at most StartTimeout); the process lives until
-// Close. When the jar is missing and npm is on PATH, Start runs `npm ci` at the module root once.
+// answers ListTables. ctx bounds only the start (at most StartTimeout, plus a first fetch of
+// the emulator); the process lives until Close. It checks Java first (FindJava), then finds or
+// fetches the jar (FindJar).
 func Start(ctx context.Context) (*Server, error) {
+	java, err := FindJava(ctx)
+	if err != nil {
+		return nil, err
+	}
 	jar, err := FindJar(ctx)
 	if err != nil {
 		return nil, err
@@ -78,7 +84,7 @@ func Start(ctx context.Context) (*Server, error) {
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		s, err := start(ctx, jar)
+		s, err := start(ctx, java, jar)
 		if errors.Is(err, errBind) && attempt < bindAttempts {
 			continue
 		}
@@ -87,20 +93,16 @@ func Start(ctx context.Context) (*Server, error) {
 }
 
 // start makes one attempt at starting the emulator on a fresh free port.
-func start(ctx context.Context, jar string) (*Server, error) {
+func start(ctx context.Context, java, jar string) (*Server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("ddblocal: pick a port: %w", err)
 	}
-	return startOn(ctx, jar, port)
+	return startOn(ctx, java, jar, port)
 }
 
-// startOn starts the emulator on port and waits until it answers.
-func startOn(ctx context.Context, jar string, port int) (*Server, error) {
-	javaBin := "java"
-	if home := os.Getenv("JAVA_HOME"); home != "" {
-		javaBin = filepath.Join(home, "bin", "java")
-	}
+// startOn starts the emulator with the java command javaBin on port and waits until it answers.
+func startOn(ctx context.Context, javaBin, jar string, port int) (*Server, error) {
 	opts := DefaultJavaOpts
 	if v, ok := os.LookupEnv(EnvJavaOpts); ok {
 		opts = v

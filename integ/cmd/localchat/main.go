@@ -1,11 +1,15 @@
-// Command localchat runs the chat backend on this machine, for people to try: it synthesizes
-// the reference stack (or uses an existing cloud assembly), runs it with package local
-// (WebSocket API, the real Lambda binaries, DynamoDB Local, a local token issuer), prints the
-// ws:// URL and ready tokens, and runs until Ctrl-C.
+// Command localchat runs a stack of the WebSocketChatApi construct on this machine, for people
+// to try: the reference stack from this repository, or your own stack from your CDK app's
+// folder. It synthesizes the app of the cdk.json in the working directory (or uses an existing
+// cloud assembly), runs it with package local (WebSocket API, the real Lambda binaries,
+// DynamoDB Local, a local token issuer), prints the ws:// URL, ready tokens and an example frame
+// for every route, and runs until Ctrl-C.
 //
-// Usage:
+// Usage, in the folder of cdk.json:
 //
-//	go run ./integ/cmd/localchat [-assembly cdk.out] [-addr 127.0.0.1:8080] [-users alice,bob,carol] [-v]
+//	go run github.com/chatstack/websocketchatapi/integ/cmd/localchat [-assembly cdk.out] [-stack name] [-api id] [-c key=value] [-addr 127.0.0.1:8080] [-users alice,bob,carol] [-v]
+//
+// -h lists the flags and the environment variables that override what it finds.
 //
 // More tokens: GET http://127.0.0.1:<port>/token?user=<id>[&name=<display name>] on the token
 // address that it prints.
@@ -27,7 +31,7 @@ import (
 	"time"
 
 	"github.com/chatstack/websocketchatapi/integ/internal/local"
-	"github.com/chatstack/websocketchatapi/integ/internal/localauth"
+	"github.com/chatstack/websocketchatapi/internal/ddblocal"
 )
 
 func main() {
@@ -41,6 +45,8 @@ func main() {
 type config struct {
 	assembly    string
 	stack       string
+	api         string
+	context     contextFlag
 	addr        string
 	tokenAddr   string
 	users       string
@@ -50,13 +56,17 @@ type config struct {
 
 func parseFlags() config {
 	var c config
-	flag.StringVar(&c.assembly, "assembly", "", "cloud assembly to run (default: synthesize the reference app into a temporary directory)")
-	flag.StringVar(&c.stack, "stack", "", "stack name in the assembly (default: its only stack)")
+	c.context = contextFlag{}
+	flag.StringVar(&c.assembly, "assembly", "", "cloud assembly to run, such as cdk.out (default: synthesize the app of ./cdk.json into a temporary directory)")
+	flag.StringVar(&c.stack, "stack", "", "stack name or artifact id in the assembly (default: its only stack)")
+	flag.StringVar(&c.api, "api", "", "WebSocket API of the stack to serve, by logical id or name (default: its only one)")
+	flag.Var(c.context, "c", "context `key=value` for the synth, as cdk synth -c (repeatable)")
 	flag.StringVar(&c.addr, "addr", "127.0.0.1:0", "loopback address of the WebSocket and @connections endpoint")
 	flag.StringVar(&c.tokenAddr, "token-addr", "127.0.0.1:0", "loopback address of the token service (GET /token?user=...)")
 	flag.StringVar(&c.users, "users", "alice,bob,carol", "comma-separated users to print tokens for")
 	flag.DurationVar(&c.idleTimeout, "idle-timeout", 0, "close idle connections after this long (default: API Gateway's 10m)")
-	flag.BoolVar(&c.verbose, "v", false, "print every function's output and the gateway's logs")
+	flag.BoolVar(&c.verbose, "v", false, "print the synth's output, every function's output and the gateway's logs")
+	flag.Usage = usage
 	flag.Parse()
 	return c
 }
@@ -74,20 +84,20 @@ func run() error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	dir := cfg.assembly
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "localchat-cdk.out-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		fmt.Fprintln(os.Stderr, "synthesizing the reference stack (go run ./app; the first run compiles the CDK app and takes a few minutes)...")
-		start := time.Now()
-		if err := local.Synth(ctx, tmp); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "synthesized in %v\n", time.Since(start).Round(100*time.Millisecond))
-		dir = tmp
+	// What the stack needs besides itself, before a synth that may take minutes.
+	if _, err := ddblocal.FindJava(ctx); err != nil {
+		return err
+	}
+	if _, err := ddblocal.Fetch(ctx, os.Stderr); err != nil {
+		return err
+	}
+	dir, cleanup, err := assemblyDir(ctx, cfg, sink)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	if err := checkAssembly(dir, cfg); err != nil {
+		return err
 	}
 
 	fmt.Fprintln(os.Stderr, "starting DynamoDB Local, the functions and the WebSocket API...")
@@ -95,6 +105,7 @@ func run() error {
 	env, err := local.Start(ctx, local.Options{
 		AssemblyDir: dir,
 		Stack:       cfg.stack,
+		API:         cfg.api,
 		IdleTimeout: cfg.idleTimeout,
 		Logger:      logger,
 		LogSink:     sink,
@@ -117,55 +128,26 @@ func run() error {
 	}
 	defer closeTokens()
 
-	if err := printBanner(os.Stdout, env, cfg, tokenURL, startup); err != nil {
+	b, err := newBanner(env, splitUsers(cfg.users), tokenURL, startup)
+	if err != nil {
+		return err
+	}
+	if err := b.write(os.Stdout); err != nil {
 		return err
 	}
 	<-ctx.Done()
 	return nil
 }
 
-// printBanner tells people where to connect and gives them tokens.
-func printBanner(w io.Writer, env *local.Env, cfg config, tokenURL string, startup time.Duration) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "\nLocal chat is running (stack %s, stage %s; started in %v).\n\n", env.Stack.Name, env.Stage, startup.Round(10*time.Millisecond))
-	fmt.Fprintf(&b, "  WebSocket URL   %s\n", env.URL)
-	fmt.Fprintf(&b, "  @connections    %s/@connections/{connectionId}\n", env.CallbackURL)
-	fmt.Fprintf(&b, "  DynamoDB Local  %s\n", env.DynamoDBEndpoint)
-	fmt.Fprintf(&b, "  Token issuer    %s (JWKS %s)\n\n", env.Issuer.Issuer(), env.Issuer.JWKSURL())
-	for _, line := range env.Ignored() {
-		fmt.Fprintf(&b, "  Note: %s\n", line)
-	}
-	fmt.Fprintf(&b, "Connect as (tokens valid for %.0f minutes):\n", localauth.DefaultTTL.Minutes())
-	for _, user := range strings.Split(cfg.users, ",") {
-		user = strings.TrimSpace(user)
-		if user == "" {
-			continue
+// splitUsers splits the -users list, dropping blanks.
+func splitUsers(list string) []string {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
 		}
-		tok, err := env.Token(user, displayName(user))
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "  %-8s %s?token=%s\n", user, env.URL, tok)
 	}
-	fmt.Fprintf(&b, "\nMore tokens:  curl '%s?user=dave&name=Dave'\n\n", tokenURL)
-	if keys := env.APIKeys(); len(keys) > 0 {
-		fmt.Fprintf(&b, "API keys (send as x-api-key on the handshake, unless the authorizer returns them):\n")
-		for _, k := range keys {
-			fmt.Fprintf(&b, "  %-24s %s  plans %s\n", k.LogicalID, k.Value, strings.Join(k.Plans, ", "))
-		}
-		fmt.Fprintln(&b)
-	}
-	fmt.Fprintf(&b, "Try it: chat from a terminal per user (the Go client: reconnects, resumes, in order):\n")
-	for _, user := range []string{"alice", "bob"} {
-		fmt.Fprintf(&b, "  go run ./client/cmd/chat -url %s -token-url %s -user %s\n", env.URL, tokenURL, user)
-	}
-	fmt.Fprintf(&b, "Type a line to send it to room general; /join <room>, /leave <room>, /history [n], /quit.\n")
-	fmt.Fprintf(&b, "Or send frames from any WebSocket client to the URLs above, e.g.\n")
-	fmt.Fprintf(&b, "  {\"action\":\"joinroom\",\"roomId\":\"general\"}\n")
-	fmt.Fprintf(&b, "  {\"action\":\"sendmessage\",\"roomId\":\"general\",\"text\":\"hello\",\"clientMessageId\":\"c1\"}\n\n")
-	fmt.Fprintf(&b, "Ctrl-C stops everything.\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return out
 }
 
 // displayName capitalizes a user id: alice → Alice.

@@ -47,18 +47,20 @@ type Assembly struct {
 // Stack returns the stack whose name or artifact id is name; with name "" it returns the only
 // stack of the assembly.
 func (a *Assembly) Stack(name string) (*Stack, error) {
+	var names []string
+	for _, s := range a.Stacks {
+		names = append(names, s.Name)
+	}
 	if name == "" {
 		if len(a.Stacks) != 1 {
-			return nil, fmt.Errorf("cloud assembly %s has %d stacks: name one", a.Dir, len(a.Stacks))
+			return nil, fmt.Errorf("cloud assembly %s has %d stacks (%s): name one", a.Dir, len(a.Stacks), strings.Join(names, ", "))
 		}
 		return a.Stacks[0], nil
 	}
-	var names []string
 	for _, s := range a.Stacks {
 		if s.Name == name || s.ArtifactID == name {
 			return s, nil
 		}
-		names = append(names, s.Name)
 	}
 	return nil, fmt.Errorf("cloud assembly %s has no stack %q (stacks: %s)", a.Dir, name, strings.Join(names, ", "))
 }

@@ -188,7 +188,7 @@ func FindInterpreter(arch string) (string, error) {
 			return "", nil
 		}
 		if runtime.GOOS != "linux" {
-			return "", fmt.Errorf("run %s Lambda binaries: this host is %s/%s; qemu-user emulation needs linux", arch, runtime.GOOS, runtime.GOARCH)
+			return "", fmt.Errorf("run %s Lambda binaries: this host is %s/%s, and Lambda's Linux binaries run only on Linux (natively, or through qemu-user); run the local stack on a Linux machine or VM", arch, runtime.GOOS, runtime.GOARCH)
 		}
 		for _, name := range []string{"qemu-" + q.qemu + "-static", "qemu-" + q.qemu} {
 			p, err := exec.LookPath(name)

@@ -41,6 +41,9 @@ type Options struct {
 	AssemblyDir string
 	// Stack names the stack (name or artifact id); "" takes the assembly's only stack.
 	Stack string
+	// API names the WebSocket API to serve, by logical id or Name; "" takes the stack's only
+	// one (a stack with none or several fails Start with the list and how to pick).
+	API string
 	// Stage names the API's stage to serve; "" takes the API's only (or first) stage.
 	Stage string
 	// IdleTimeout closes a connection that carries no message for this long; zero keeps API
@@ -228,9 +231,9 @@ func newStarter(opts Options) (*starter, error) {
 	if err := checkMappings(st); err != nil {
 		return nil, fmt.Errorf("stack %s: %w", st.Name, err)
 	}
-	api := st.API()
-	if api == nil {
-		return nil, fmt.Errorf("stack %s: want exactly one WebSocket API, found %d", st.Name, len(st.APIs))
+	api, err := PickAPI(st, opts.API)
+	if err != nil {
+		return nil, err
 	}
 	stage, err := pickStage(api, opts.Stage)
 	if err != nil {
