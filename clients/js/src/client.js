@@ -326,7 +326,7 @@ export class ChatClient {
       token = await this.opts.token(req);
     } catch (err) {
       if (err instanceof AuthError) throw err;
-      throw new ChatError(`the token callback failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      throw new ChatError(`could not get a token: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     if (typeof token !== "string" || token === "") throw new ChatError("the token callback returned no token (want a non-empty string)");
     const exp = tokenExpiry(token);

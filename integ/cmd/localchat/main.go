@@ -128,6 +128,7 @@ func run() error {
 func printBanner(w io.Writer, env *local.Env, cfg config, tokenURL string, startup time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nLocal chat is running (stack %s, stage %s; started in %v).\n\n", env.Stack.Name, env.Stage, startup.Round(10*time.Millisecond))
+	fmt.Fprintf(&b, "  Chat page       %s (open it in a browser)\n", pageURL(tokenURL))
 	fmt.Fprintf(&b, "  WebSocket URL   %s\n", env.URL)
 	fmt.Fprintf(&b, "  @connections    %s/@connections/{connectionId}\n", env.CallbackURL)
 	fmt.Fprintf(&b, "  DynamoDB Local  %s\n", env.DynamoDBEndpoint)
@@ -191,6 +192,9 @@ func serveTokens(addr string, env *local.Env) (string, func(), error) {
 		return "", nil, fmt.Errorf("token service: %w", err)
 	}
 	mux := http.NewServeMux()
+	if err := mountPage(mux, env.URL); err != nil {
+		return "", nil, err
+	}
 	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
 		user := strings.TrimSpace(r.URL.Query().Get("user"))
 		if user == "" {
