@@ -26,6 +26,7 @@ export class ServerConn {
   ended() {
     if (this.closed) return;
     this.closed = true;
+    this.closedAt = Date.now();
     this.onClose();
   }
 
