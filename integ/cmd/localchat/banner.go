@@ -24,6 +24,7 @@ type banner struct {
 	Stack     string
 	Stage     string
 	Startup   time.Duration
+	Page      string // the chat page's URL; "" when the page cannot talk to the stack
 	URL       string // the WebSocket URL
 	Callback  string // the @connections base URL
 	DynamoDB  string
@@ -72,6 +73,9 @@ func newBanner(env *local.Env, users []string, tokenURL string, startup time.Dur
 		Selection: env.API.RouteSelectionExpression,
 		GoClient:  env.API.RouteSelectionExpression == actionSelection,
 	}
+	if b.GoClient { // the page's JavaScript client, like the Go client, sends "action"
+		b.Page = pageURL(tokenURL)
+	}
 	for _, user := range users {
 		tok, err := env.Token(user, displayName(user))
 		if err != nil {
@@ -113,6 +117,9 @@ func routeLines(env *local.Env) []routeLine {
 func (b banner) String() string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "\nLocal chat is running (stack %s, stage %s; started in %v).\n\n", b.Stack, b.Stage, b.Startup.Round(10*time.Millisecond))
+	if b.Page != "" {
+		fmt.Fprintf(&s, "  Chat page       %s (open it in a browser)\n", b.Page)
+	}
 	fmt.Fprintf(&s, "  WebSocket URL   %s\n", b.URL)
 	fmt.Fprintf(&s, "  @connections    %s/@connections/{connectionId}\n", b.Callback)
 	fmt.Fprintf(&s, "  DynamoDB Local  %s\n", b.DynamoDB)

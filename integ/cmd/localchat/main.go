@@ -173,6 +173,9 @@ func serveTokens(addr string, env *local.Env) (string, func(), error) {
 		return "", nil, fmt.Errorf("token service: %w", err)
 	}
 	mux := http.NewServeMux()
+	if err := mountPage(mux, env.URL); err != nil {
+		return "", nil, err
+	}
 	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
 		user := strings.TrimSpace(r.URL.Query().Get("user"))
 		if user == "" {
