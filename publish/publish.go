@@ -69,6 +69,9 @@ type Config struct {
 	Concurrency int
 	// Logger receives delivery failures. Default: discard.
 	Logger *slog.Logger
+	// DynamoDBEndpoint and SQSEndpoint replace the SDK's endpoints of those services, for
+	// local emulators. Empty keeps cfg's.
+	DynamoDBEndpoint, SQSEndpoint string
 }
 
 // FromEnv returns the Config that the construct's ConfigurePublisher sets in a function's
@@ -120,9 +123,18 @@ func New(cfg aws.Config, c Config) (*Publisher, error) {
 		LargeRoomThreshold: c.LargeRoomThreshold,
 	}
 	if c.QueueURL != "" {
-		o.Queue = publishqueue.New(sqs.NewFromConfig(cfg), c.QueueURL)
+		o.Queue = publishqueue.New(sqs.NewFromConfig(cfg, func(o *sqs.Options) {
+			if c.SQSEndpoint != "" {
+				o.BaseEndpoint = aws.String(c.SQSEndpoint)
+			}
+		}), c.QueueURL)
 	}
-	store := dynamostore.New(dynamodb.NewFromConfig(cfg), c.TableName)
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		if c.DynamoDBEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.DynamoDBEndpoint)
+		}
+	})
+	store := dynamostore.New(db, c.TableName)
 	svc, err := chat.NewService(store, managementapi.New(cfg, c.CallbackURL), o)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)

@@ -19,30 +19,36 @@ const frameQueue = 4096
 // frame is a server frame. Chat frames have a type; API Gateway's own frames ("Bad request
 // body", "Forbidden", "Internal server error") have a message and no type.
 type frame struct {
-	Type            string   `json:"type"`
-	Code            string   `json:"code"`
-	Message         string   `json:"message"`
-	Action          string   `json:"action"`
-	ValidActions    []string `json:"validActions"`
-	RoomID          string   `json:"roomId"`
-	MessageID       string   `json:"messageId"`
-	ClientMessageID string   `json:"clientMessageId"`
-	UserID          string   `json:"userId"`
-	DisplayName     string   `json:"displayName"`
-	Text            string   `json:"text"`
-	Event           string   `json:"event"`
-	Delivered       *int     `json:"delivered"`
-	Undelivered     *int     `json:"undelivered"`
-	Gone            *int     `json:"gone"`
-	Messages        []frame  `json:"messages"`
-	ConnectionID    string   `json:"connectionId"`
-	SentAt          string   `json:"sentAt"`
-	Duplicate       bool     `json:"duplicate"`
-	HasMore         bool     `json:"hasMore"`
-	Before          int64    `json:"before"`
-	After           int64    `json:"after"`
-	Seq             int64    `json:"seq"`
-	LastSeq         int64    `json:"lastSeq"`
+	Type            string            `json:"type"`
+	Code            string            `json:"code"`
+	Message         string            `json:"message"`
+	Action          string            `json:"action"`
+	ValidActions    []string          `json:"validActions"`
+	RoomID          string            `json:"roomId"`
+	MessageID       string            `json:"messageId"`
+	ClientMessageID string            `json:"clientMessageId"`
+	UserID          string            `json:"userId"`
+	DisplayName     string            `json:"displayName"`
+	Text            string            `json:"text"`
+	Event           string            `json:"event"`
+	Delivered       *int              `json:"delivered"`
+	Undelivered     *int              `json:"undelivered"`
+	Gone            *int              `json:"gone"`
+	Messages        []frame           `json:"messages"`
+	ConnectionID    string            `json:"connectionId"`
+	SentAt          string            `json:"sentAt"`
+	Duplicate       bool              `json:"duplicate"`
+	HasMore         bool              `json:"hasMore"`
+	Before          int64             `json:"before"`
+	After           int64             `json:"after"`
+	Seq             int64             `json:"seq"`
+	LastSeq         int64             `json:"lastSeq"`
+	EventType       string            `json:"eventType"`
+	Data            json.RawMessage   `json:"data"`
+	System          bool              `json:"system"`
+	ToUserID        string            `json:"toUserId"`
+	Queued          bool              `json:"queued"`
+	Members         []protocol.Member `json:"members"`
 
 	// raw is the frame as received.
 	raw string

@@ -40,15 +40,16 @@ type Broadcast struct {
 
 // broadcast delivers data to roomID's members except exclude. Without a Queue, or with no
 // large-room threshold, it is Fanout. Otherwise it first reads every shard's first page in
-// parallel, 2⌈threshold/RoomShards⌉ members at most each: when no shard has more and they hold
-// at most threshold members in all, the room is small and those members are posted to at
-// once; else the broadcast is queued, one job a shard, and returns without waiting for it.
+// parallel, threshold+1 members at most each: when no shard has more and they hold at most
+// threshold members in all, the room is small and those members are posted to at once; else
+// (exactly: the room has more than threshold members) the broadcast is queued, one job a
+// shard, and returns without waiting for it.
 func (s *Service) broadcast(ctx context.Context, roomID, exclude string, data []byte) (Broadcast, error) {
 	if s.queue == nil || s.largeRoom == 0 {
 		stats, err := s.Fanout(ctx, roomID, exclude, data)
 		return Broadcast{Stats: stats}, err
 	}
-	per := 2 * ((s.largeRoom + contract.RoomShards - 1) / contract.RoomShards)
+	per := s.largeRoom + 1
 	var (
 		pages [contract.RoomShards][]Membership
 		more  [contract.RoomShards]bool

@@ -69,8 +69,8 @@ func (s *Store) ConsumedRead() float64 { return s.consumedRead.load() }
 func (s *Store) ConsumedWrite() float64 { return s.consumedWrite.load() }
 
 // PutConnection stores (or replaces) a connection item, indexed by its user (byUser), and its
-// user's item (pk=USER#<id>, sk=PROFILE), in one BatchWriteItem. Its memberships are
-// untouched.
+// user's item (pk=USER#<id>, sk=PROFILE): two PutItem calls at once (the connect function's
+// role allows PutItem only). Its memberships are untouched.
 func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
 	if c.ID == "" || c.UserID == "" {
 		return fmt.Errorf("dynamostore: put connection %q of user %q: empty id", c.ID, c.UserID)
@@ -78,16 +78,15 @@ func (s *Store) PutConnection(ctx context.Context, c chat.Connection) error {
 	conn := userItem(contract.PrefixConnection+c.ID, contract.SortKeyConnection, c.UserID, c.DisplayName)
 	conn[contract.AttrGSI2PK] = str(contract.PrefixUser + c.UserID)
 	conn[contract.AttrGSI2SK] = str(contract.PrefixConnection + c.ID)
-	putMillis(conn, contract.AttrConnectedAt, c.ConnectedAt)
-	putSeconds(conn, contract.AttrExpiresAt, c.ExpiresAt)
 	user := userItem(contract.PrefixUser+c.UserID, contract.SortKeyProfile, c.UserID, c.DisplayName)
-	putMillis(user, contract.AttrConnectedAt, c.ConnectedAt)
-	putSeconds(user, contract.AttrExpiresAt, c.ConnectedAt.Add(contract.UserRecordTTL))
-	reqs := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: conn}}, {PutRequest: &types.PutRequest{Item: user}}}
-	if err := s.batchWrite(ctx, reqs); err != nil {
-		return fmt.Errorf("dynamostore: put connection %s: %w", c.ID, err)
-	}
-	return nil
+	var g errgroup.Group
+	g.Go(func() error {
+		return s.put(ctx, conn, contract.AttrConnectedAt, c.ConnectedAt, c.ExpiresAt, "connection %s", c.ID)
+	})
+	g.Go(func() error {
+		return s.put(ctx, user, contract.AttrConnectedAt, c.ConnectedAt, c.ConnectedAt.Add(contract.UserRecordTTL), "user %s", c.UserID)
+	})
+	return g.Wait()
 }
 
 // GetConnection returns the connection, or chat.ErrNotFound when it is absent or expired. The
