@@ -37,6 +37,16 @@
 // always with the same clientMessageId, which the server stores and delivers once. It fails
 // only for good ([*Error]: not_member, invalid_request), or when its context ends.
 //
+// Direct messages. [Client.Direct] sends to one user, queued and retried like Send. Direct
+// messages are MessageEvents with ToUserID set, in the two users' conversation
+// (protocol.ConversationID): the client tracks each conversation it sees a direct message of
+// (received, or its own acknowledged) like a joined room, from that message on: exactly
+// once, in order, gaps read from history, resumed after reconnects, with no Join.
+//
+// Application events that backends publish come as [AppEvent]s (not numbered, missed while
+// disconnected); stored ones are MessageEvents with EventType and Data. [Client.Members]
+// lists a joined room's users page by page.
+//
 // Requests are matched to their answers by type, room and clientMessageId, since the server
 // answers concurrent requests in any order. A request left without answer for
 // Options.RequestTimeout (API Gateway's own error frames, such as "Internal server error",

@@ -6,15 +6,31 @@ import (
 	"github.com/chatstack/websocketchatapi/protocol"
 )
 
-// Event is what [Client.Events] delivers: a *MessageEvent, *PresenceEvent, *LostEvent,
-// *StateEvent or *RoomErrorEvent. Use a type switch.
+// Event is what [Client.Events] delivers: a *MessageEvent, *PresenceEvent, *AppEvent,
+// *LostEvent, *StateEvent or *RoomErrorEvent. Use a type switch.
 type Event interface{ isEvent() }
 
 // MessageEvent is a room's next message. Each message of a joined room is delivered exactly
 // once, in sequence order, including the client's own messages (placed by their
 // acknowledgement).
+//
+// A direct message (see [Client.Direct]) is a MessageEvent too, with ToUserID set and RoomID
+// the two users' conversation (protocol.ConversationID): UserID sent it to ToUserID, so one of
+// the two is the client's user. A message published by a backend has System set; a stored
+// application event has EventType and Data set and no Text.
 type MessageEvent struct {
 	protocol.Message
+}
+
+// IsDirect reports whether the message is a direct message.
+func (e *MessageEvent) IsDirect() bool { return e.ToUserID != "" || protocol.IsConversation(e.RoomID) }
+
+// AppEvent is an application event a backend published (package publish) to a room the
+// client joined, to its user or to its connection: RoomID is empty for the latter two. It is
+// not stored nor numbered: delivered as it arrives, and missed while disconnected. (A stored
+// event comes as a MessageEvent with EventType and Data.)
+type AppEvent struct {
+	protocol.Event
 }
 
 // PresenceEvent says that a user joined or left a room.
@@ -50,6 +66,7 @@ type RoomErrorEvent struct {
 
 func (*MessageEvent) isEvent()   {}
 func (*PresenceEvent) isEvent()  {}
+func (*AppEvent) isEvent()       {}
 func (*LostEvent) isEvent()      {}
 func (*StateEvent) isEvent()     {}
 func (*RoomErrorEvent) isEvent() {}

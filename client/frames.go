@@ -17,7 +17,7 @@ type request struct {
 type waitKey struct {
 	typ  string // the answer's frame type
 	room string
-	cmid string // sendmessage only
+	cmid string // sendmessage and direct only
 }
 
 // answerTypes maps an action to the type of the frame that answers it.
@@ -26,6 +26,8 @@ var answerTypes = map[string]string{
 	protocol.ActionLeaveRoom:   protocol.FrameLeft,
 	protocol.ActionHistory:     protocol.FrameHistory,
 	protocol.ActionSendMessage: protocol.FrameAck,
+	protocol.ActionDirect:      protocol.FrameAck,
+	protocol.ActionMembers:     protocol.FrameMembers,
 }
 
 // encodeAction writes body's fields after "action":"<action>".
@@ -65,6 +67,22 @@ func sendRequest(m protocol.SendMessage) request {
 	return request{
 		body: encodeAction(protocol.ActionSendMessage, m),
 		key:  waitKey{typ: protocol.FrameAck, room: m.RoomID, cmid: m.ClientMessageID},
+	}
+}
+
+// directRequest's answer is keyed by clientMessageId alone: the conversation id, which the
+// ack names, is not known before (the client does not know its own user id).
+func directRequest(d protocol.Direct) request {
+	return request{
+		body: encodeAction(protocol.ActionDirect, d),
+		key:  waitKey{typ: protocol.FrameAck, cmid: d.ClientMessageID},
+	}
+}
+
+func membersRequest(m protocol.Members) request {
+	return request{
+		body: encodeAction(protocol.ActionMembers, m),
+		key:  waitKey{typ: protocol.FrameMembers, room: m.RoomID},
 	}
 }
 

@@ -25,10 +25,15 @@ func (c *Client) handle(cn *conn, data []byte) {
 		err = c.handleJoined(cn, data)
 	case protocol.FrameAck:
 		err = c.handleAck(cn, data)
-	case protocol.FrameLeft, protocol.FrameHistory:
+	case protocol.FrameLeft, protocol.FrameHistory, protocol.FrameMembers:
 		cn.answer(waitKey{typ: h.Type, room: h.RoomID}, answer{raw: data})
 	case protocol.FramePong:
 		cn.gotPong()
+	case protocol.FrameEvent:
+		var e protocol.Event
+		if err = json.Unmarshal(data, &e); err == nil {
+			c.emit(&AppEvent{Event: e})
+		}
 	case protocol.FrameError:
 		var e protocol.Error
 		if err = json.Unmarshal(data, &e); err == nil {
@@ -46,10 +51,11 @@ func (c *Client) handle(cn *conn, data []byte) {
 }
 
 // handleRoomFrame delivers a message, a resume page, a lost range or a presence event of a
-// joined room; frames of other rooms are ignored.
+// joined room, or a message of a direct conversation (tracked from its first message on);
+// frames of other rooms are ignored.
 func (c *Client) handleRoomFrame(h header, data []byte) error {
 	r, ok := c.joinedRoom(h.RoomID)
-	if !ok {
+	if !ok && (h.Type != protocol.FrameMessage || !protocol.IsConversation(h.RoomID)) {
 		return nil
 	}
 	var step func(*sequencer) []Event
@@ -58,6 +64,9 @@ func (c *Client) handleRoomFrame(h header, data []byte) error {
 		var m protocol.Message
 		if err := json.Unmarshal(data, &m); err != nil {
 			return err
+		}
+		if !ok {
+			r = c.conversation(m.RoomID, m.Seq)
 		}
 		step = func(s *sequencer) []Event { return s.add(m) }
 	case protocol.FrameResume:
@@ -97,14 +106,20 @@ func (c *Client) handleJoined(cn *conn, data []byte) error {
 	return nil
 }
 
-// handleAck places the client's own message in its room's order, then answers the send.
+// handleAck places the client's own message in its room's order (a direct message in its
+// conversation, tracked from then on), then answers the send.
 func (c *Client) handleAck(cn *conn, data []byte) error {
 	var ack protocol.Ack
 	if err := json.Unmarshal(data, &ack); err != nil {
 		return err
 	}
-	if r, ok := c.joinedRoom(ack.RoomID); ok {
-		m, own := c.ownMessage(ack)
+	direct := ack.ToUserID != "" || protocol.IsConversation(ack.RoomID)
+	m, own := c.ownMessage(ack)
+	r, ok := c.joinedRoom(ack.RoomID)
+	if !ok && direct && own {
+		r, ok = c.conversation(ack.RoomID, ack.Seq), true
+	}
+	if ok {
 		c.deliver(r, false, func(s *sequencer) []Event {
 			if !own {
 				s.saw(ack.Seq)
@@ -113,6 +128,10 @@ func (c *Client) handleAck(cn *conn, data []byte) error {
 			return s.add(m)
 		})
 	}
-	cn.answer(waitKey{typ: protocol.FrameAck, room: ack.RoomID, cmid: ack.ClientMessageID}, answer{raw: data})
+	key := waitKey{typ: protocol.FrameAck, room: ack.RoomID, cmid: ack.ClientMessageID}
+	if direct {
+		key.room = "" // see directRequest
+	}
+	cn.answer(key, answer{raw: data})
 	return nil
 }

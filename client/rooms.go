@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"slices"
 	"sync"
 
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -24,6 +26,7 @@ type room struct {
 type roomLocks struct {
 	join    sync.Mutex // Join and Leave
 	history sync.Mutex // History and gap fills
+	members sync.Mutex // Members pages
 }
 
 func (c *Client) roomLocks(id string) *roomLocks {
@@ -118,6 +121,96 @@ func (c *Client) dropRoom(r *room) {
 	}
 	c.mu.Unlock()
 	r.stopTimer()
+}
+
+// conversation returns the direct conversation roomID, tracked from now on when it was not:
+// its first delivered message is seq (the one just seen), and it is resumed after reconnects
+// like a joined room.
+func (c *Client) conversation(roomID string, seq int64) *room {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.rooms[roomID]; ok {
+		return r
+	}
+	r := &room{id: roomID, seq: newSequencer(roomID)}
+	r.seq.base(max(seq, 1) - 1)
+	c.rooms[roomID] = r
+	return r
+}
+
+// Conversations returns the ids of the direct conversations the client tracks: those it saw a
+// direct message of (sent or received) since Dial.
+func (c *Client) Conversations() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ids []string
+	for id := range c.rooms {
+		if protocol.IsConversation(id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// MaxMembersPages bounds [Client.Members]: it reads at most this many pages (of
+// protocol.MaxMembersLimit users) of one room, then ends with an error.
+const MaxMembersPages = 100
+
+// Members lists the users in roomID, a room the client joined, reading pages of
+// protocol.MaxMembersLimit with the server's cursor as the loop asks for more (break early to
+// stop). It yields an error (and ends) when a page fails, an *Error not_member when the room
+// is not joined, or after MaxMembersPages pages.
+//
+//	for m, err := range c.Members(ctx, "general") {
+//		if err != nil { ... }
+//		fmt.Println(m.UserID, m.DisplayName, m.Connections)
+//	}
+func (c *Client) Members(ctx context.Context, roomID string) iter.Seq2[protocol.Member, error] {
+	return func(yield func(protocol.Member, error) bool) {
+		if err := checkRoomID(roomID); err != nil {
+			yield(protocol.Member{}, err)
+			return
+		}
+		cursor := ""
+		for page := 0; ; page++ {
+			if page == MaxMembersPages {
+				yield(protocol.Member{}, fmt.Errorf("client: members of room %q: more than %d pages", roomID, MaxMembersPages))
+				return
+			}
+			list, err := c.membersPage(ctx, roomID, cursor)
+			if err != nil {
+				yield(protocol.Member{}, err)
+				return
+			}
+			for _, m := range list.Members {
+				if !yield(m, nil) {
+					return
+				}
+			}
+			if list.Cursor == "" || list.Cursor == cursor {
+				return
+			}
+			cursor = list.Cursor
+		}
+	}
+}
+
+// membersPage reads one page of roomID's members; only one is in flight per room, since the
+// answer names nothing but the room.
+func (c *Client) membersPage(ctx context.Context, roomID, cursor string) (protocol.MemberList, error) {
+	lk := c.roomLocks(roomID)
+	lk.members.Lock()
+	defer lk.members.Unlock()
+	a, err := c.request(ctx, membersRequest(protocol.Members{RoomID: roomID, Limit: protocol.MaxMembersLimit, Cursor: cursor}))
+	if err != nil {
+		return protocol.MemberList{}, fmt.Errorf("client: members of room %q: %w", roomID, err)
+	}
+	var list protocol.MemberList
+	if err := a.decode(&list); err != nil {
+		return protocol.MemberList{}, fmt.Errorf("client: members of room %q: unreadable page: %w", roomID, err)
+	}
+	return list, nil
 }
 
 // joinedRoom returns the room roomID when it is joined.

@@ -22,6 +22,9 @@ var roomIDPattern = regexp.MustCompile(protocol.RoomIDPattern)
 // the server answers with the first acknowledgement (Duplicate set): the message is stored
 // and delivered once. It returns an *Error when the server refuses for good (not_member,
 // invalid_request), or ctx's error (the message may then have been stored or not).
+//
+// In a large room the acknowledgement has Queued set: the message is stored, its delivery
+// runs later, and the counts (Delivered, ...) are zero.
 func (c *Client) Send(ctx context.Context, roomID, text string) (protocol.Ack, error) {
 	if err := checkRoomID(roomID); err != nil {
 		return protocol.Ack{}, err
@@ -49,6 +52,44 @@ func (c *Client) Send(ctx context.Context, roomID, text string) (protocol.Ack, e
 	return ack, nil
 }
 
+// Direct sends text to the user toUserID and returns its acknowledgement: RoomID is the two
+// users' conversation (protocol.ConversationID), Seq the message's place in it. Every
+// connection of the recipient, and the client's user's other connections, receive it.
+//
+// It is queued and sent again like Send, with the same clientMessageId. The message itself
+// also comes as a MessageEvent (ToUserID set) in the conversation's order: from then on the
+// client tracks the conversation as it tracks a joined room (exactly once, in order, gaps read
+// from history, resumed after reconnects), as it does from the first direct message it
+// receives. It returns an *Error when the server refuses for good: not_allowed (the API's
+// direct message policy), unknown_user (toUserID never connected), invalid_request.
+func (c *Client) Direct(ctx context.Context, toUserID, text string) (protocol.Ack, error) {
+	if n := utf8.RuneCountInString(toUserID); n == 0 || n > protocol.MaxUserIDLength {
+		return protocol.Ack{}, fmt.Errorf("client: direct message: user id has %d characters, want 1 to %d", n, protocol.MaxUserIDLength)
+	}
+	who := protocol.Echo(toUserID)
+	if n := utf8.RuneCountInString(text); n == 0 || n > protocol.MaxTextLength {
+		return protocol.Ack{}, fmt.Errorf("client: direct message to %q: text has %d characters, want 1 to %d", who, n, protocol.MaxTextLength)
+	}
+	cmid := newClientMessageID()
+	c.mu.Lock()
+	c.sends[cmid] = text
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.sends, cmid)
+		c.mu.Unlock()
+	}()
+	a, err := c.request(ctx, directRequest(protocol.Direct{ToUserID: toUserID, Text: text, ClientMessageID: cmid}))
+	if err != nil {
+		return protocol.Ack{}, fmt.Errorf("client: direct message to %q: %w", who, err)
+	}
+	var ack protocol.Ack
+	if err := a.decode(&ack); err != nil {
+		return protocol.Ack{}, fmt.Errorf("client: direct message to %q: unreadable acknowledgement: %w", who, err)
+	}
+	return ack, nil
+}
+
 // newClientMessageID returns 128 random bits in hex.
 func newClientMessageID() string {
 	var b [16]byte
@@ -71,6 +112,6 @@ func (c *Client) ownMessage(ack protocol.Ack) (protocol.Message, bool) {
 	c.mu.Unlock()
 	return protocol.Message{
 		Type: protocol.FrameMessage, RoomID: ack.RoomID, Seq: ack.Seq, MessageID: ack.MessageID,
-		UserID: ack.UserID, DisplayName: ack.DisplayName, Text: text, SentAt: ack.SentAt,
+		UserID: ack.UserID, DisplayName: ack.DisplayName, Text: text, SentAt: ack.SentAt, ToUserID: ack.ToUserID,
 	}, ok
 }

@@ -79,6 +79,8 @@ type clientRequest struct {
 	Limit           int    `json:"limit"`
 	Before          *int64 `json:"before"`
 	After           *int64 `json:"after"`
+	ToUserID        string `json:"toUserId"`
+	Cursor          string `json:"cursor"`
 }
 
 func newTestServer(t *testing.T) *testServer {

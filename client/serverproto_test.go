@@ -2,6 +2,8 @@ package client
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/chatstack/websocketchatapi/protocol"
@@ -23,6 +25,10 @@ func (s *testServer) serveRequest(sc *serverConn, req clientRequest) {
 		s.sendMessage(sc, req)
 	case protocol.ActionHistory:
 		sc.send(s.history(req))
+	case protocol.ActionDirect:
+		s.direct(sc, req)
+	case protocol.ActionMembers:
+		sc.send(s.members(sc, req))
 	default:
 		e := protocol.NewError(protocol.CodeUnknownAction, "unknown action")
 		e.Action = req.Action
@@ -181,4 +187,109 @@ func (s *testServer) leaveAll(sc *serverConn) {
 	for _, r := range s.rooms {
 		delete(r.members, sc)
 	}
+}
+
+// direct stores a direct message in the conversation of the sender and req.ToUserID and
+// delivers it to every connection of the recipient and the sender's other connections, or
+// answers a repeated clientMessageId with the first acknowledgement.
+func (s *testServer) direct(sc *serverConn, req clientRequest) {
+	refuse := func(code, msg string) {
+		e := protocol.NewError(code, msg)
+		e.Action, e.ClientMessageID = req.Action, req.ClientMessageID
+		sc.send(e)
+	}
+	conv := protocol.ConversationID(sc.user, req.ToUserID)
+	s.mu.Lock()
+	known := false
+	for _, o := range s.conns {
+		known = known || o.user == req.ToUserID
+	}
+	r := s.room(conv)
+	ack, dup := r.acks[req.ClientMessageID]
+	s.mu.Unlock()
+	switch {
+	case !known:
+		refuse(protocol.CodeUnknownUser, "no such user")
+		return
+	case dup:
+		ack.Duplicate = true
+		sc.send(ack)
+		return
+	}
+	m := s.storeDirect(sc.user, req.ToUserID, req.Text)
+	ack = protocol.Ack{Type: protocol.FrameAck, RoomID: m.RoomID, Seq: m.Seq, MessageID: m.MessageID,
+		ClientMessageID: req.ClientMessageID, UserID: m.UserID, DisplayName: m.DisplayName, SentAt: m.SentAt, ToUserID: req.ToUserID}
+	s.mu.Lock()
+	r.acks[req.ClientMessageID] = ack
+	s.mu.Unlock()
+	ack.Delivered = s.fanOutDirect(m, sc)
+	sc.send(ack)
+}
+
+// storeDirect appends a direct message to the conversation of from and to; nobody receives
+// it: fanOutDirect does.
+func (s *testServer) storeDirect(from, to, text string) protocol.Message {
+	m, _ := s.store(protocol.ConversationID(from, to), from, text)
+	m.ToUserID = to
+	s.mu.Lock()
+	s.rooms[m.RoomID].messages[m.Seq-1] = m
+	s.mu.Unlock()
+	return m
+}
+
+// fanOutDirect delivers a direct message to every connection of both users but the sender's
+// (deliverTo may refuse); it returns how many received it.
+func (s *testServer) fanOutDirect(m protocol.Message, sender *serverConn) int {
+	s.mu.Lock()
+	var to []*serverConn
+	for _, o := range s.conns {
+		if o != sender && (o.user == m.UserID || o.user == m.ToUserID) {
+			to = append(to, o)
+		}
+	}
+	s.mu.Unlock()
+	return s.fanOut(m, to, sender)
+}
+
+// postDirect stores a direct message from user from to user to and delivers it.
+func (s *testServer) postDirect(from, to, text string) protocol.Message {
+	m := s.storeDirect(from, to, text)
+	s.fanOutDirect(m, nil)
+	return m
+}
+
+// membersPageSize is the test server's members page, whatever the request's limit, so that
+// a few users make several pages.
+const membersPageSize = 2
+
+// members answers a members request: the room's users by id, membersPageSize a page, the
+// cursor being the index of the next one.
+func (s *testServer) members(sc *serverConn, req clientRequest) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.room(req.RoomID)
+	if !r.members[sc] {
+		e := protocol.NewError(protocol.CodeNotMember, "join the room first")
+		e.Action, e.RoomID = req.Action, req.RoomID
+		return e
+	}
+	counts := map[string]int{}
+	for o := range r.members {
+		counts[o.user]++
+	}
+	var users []string
+	for u := range counts {
+		users = append(users, u)
+	}
+	slices.Sort(users)
+	from, _ := strconv.Atoi(req.Cursor)
+	to := min(len(users), from+membersPageSize)
+	list := protocol.MemberList{Type: protocol.FrameMembers, RoomID: req.RoomID, Members: []protocol.Member{}}
+	for _, u := range users[from:to] {
+		list.Members = append(list.Members, protocol.Member{UserID: u, DisplayName: u, Connections: counts[u]})
+	}
+	if to < len(users) {
+		list.Cursor = strconv.Itoa(to)
+	}
+	return list
 }
