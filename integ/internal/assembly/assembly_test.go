@@ -19,6 +19,14 @@ import (
 	"github.com/chatstack/websocketchatapi/internal/contract"
 )
 
+// Logical ids of the reference stack's publish path (golden names the other functions and the
+// table).
+const (
+	publishFunction = "ChatPublishFunction3AF209E1"
+	publishQueue    = "ChatPublishQueueA4D93581"
+	deadLetterQueue = "ChatPublishDeadLetterQueue3229A84B"
+)
+
 // roleIDOf returns the logical id of the role the template itself names as the function's Role
 // ({"Fn::GetAtt": [id, "Arn"]} or {"Fn::GetAtt": "id.Arn"}), read from the raw resource so that
 // the model's RoleLogicalID can be checked against it.
@@ -112,7 +120,7 @@ func TestReferenceAPIRoutes(t *testing.T) {
 	for _, r := range api.Routes {
 		keys = append(keys, r.Key)
 	}
-	wantKeys := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "ping", "sendmessage"}
+	wantKeys := []string{"$connect", "$default", "$disconnect", "direct", "history", "joinroom", "leaveroom", "members", "ping", "sendmessage"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Fatalf("route keys = %v, want %v", keys, wantKeys)
 	}
@@ -124,7 +132,7 @@ func TestReferenceAPIRoutes(t *testing.T) {
 	if chat.Type != "AWS_PROXY" || chat.Timeout != 29*time.Second {
 		t.Errorf("chat integration type %q timeout %v, want AWS_PROXY 29s", chat.Type, chat.Timeout)
 	}
-	for _, k := range []string{"joinroom", "leaveroom", "history"} {
+	for _, k := range []string{"joinroom", "leaveroom", "history", "direct", "members"} {
 		if got := api.Route(k).Integration; got != chat {
 			t.Errorf("route %s integration = %v, want the shared chat integration %s", k, got, chat.LogicalID)
 		}
@@ -135,7 +143,7 @@ func TestReferenceAPIRoutes(t *testing.T) {
 		}
 	}
 	if len(api.Integrations) != 5 {
-		t.Errorf("%d integrations, want 5 (one per function, and ping's MOCK)", len(api.Integrations))
+		t.Errorf("%d integrations, want 5 (one per function the API invokes, and ping's MOCK)", len(api.Integrations))
 	}
 
 	connect := api.Route("$connect")
@@ -198,14 +206,16 @@ func TestReferenceAPIRoutes(t *testing.T) {
 
 func TestReferenceModels(t *testing.T) {
 	api := golden.Load(t, assembly.Options{}).API()
-	if len(api.Models) != 4 {
-		t.Errorf("%d models, want 4", len(api.Models))
+	if len(api.Models) != 6 {
+		t.Errorf("%d models, want 6", len(api.Models))
 	}
 	required := map[string][]string{
 		"sendmessage": {"roomId", "text"},
 		"joinroom":    {"roomId"},
 		"leaveroom":   {"roomId"},
 		"history":     {"roomId"},
+		"members":     {"roomId"},
+		"direct":      {"toUserId", "text"},
 	}
 	for key, req := range required {
 		r := api.Route(key)
@@ -228,15 +238,35 @@ func TestReferenceModels(t *testing.T) {
 		if schema.Schema != "http://json-schema.org/draft-04/schema#" || schema.Title != key || !slices.Equal(schema.Required, req) {
 			t.Errorf("model %s schema = %+v", m.Name, schema)
 		}
+		if key == "direct" {
+			// A direct message names a user, not a room.
+			if _, ok := schema.Properties["roomId"]; ok {
+				t.Errorf("model %s has a roomId property", m.Name)
+			}
+			continue
+		}
 		if p := schema.Properties["roomId"]["pattern"]; p != "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$" {
 			t.Errorf("model %s roomId pattern = %v", m.Name, p)
 		}
 	}
-	var send map[string]any
-	_ = json.Unmarshal(api.Route("sendmessage").RequestModels["$default"].Schema, &send)
-	text, _ := send["properties"].(map[string]any)["text"].(map[string]any)
-	if text["maxLength"] != float64(4000) {
-		t.Errorf("sendmessage text.maxLength = %v, want 4000", text["maxLength"])
+	// property returns the named property of a route's $default model.
+	property := func(route, name string) map[string]any {
+		var doc struct {
+			Properties map[string]map[string]any `json:"properties"`
+		}
+		_ = json.Unmarshal(api.Route(route).RequestModels["$default"].Schema, &doc)
+		return doc.Properties[name]
+	}
+	for _, route := range []string{"sendmessage", "direct"} {
+		if text := property(route, "text"); text["minLength"] != float64(1) || text["maxLength"] != float64(4000) {
+			t.Errorf("%s text = %v, want minLength 1, maxLength 4000", route, text)
+		}
+	}
+	if to := property("direct", "toUserId"); to["type"] != "string" || to["minLength"] != float64(1) || to["maxLength"] != float64(512) {
+		t.Errorf("direct toUserId = %v, want a string of 1 to 512 characters", to)
+	}
+	if limit := property("members", "limit"); limit["type"] != "integer" || limit["minimum"] != float64(1) || limit["maximum"] != float64(200) {
+		t.Errorf("members limit = %v, want an integer from 1 to 200", limit)
 	}
 	for _, k := range []string{"$connect", "$disconnect", "$default"} {
 		if n := len(api.Route(k).RequestModels); n != 0 {
@@ -247,13 +277,20 @@ func TestReferenceModels(t *testing.T) {
 
 func TestReferenceFunctions(t *testing.T) {
 	st := golden.Load(t, assembly.Options{})
-	if len(st.Functions) != 5 {
-		t.Fatalf("%d functions, want 5", len(st.Functions))
+	if len(st.Functions) != 6 {
+		t.Fatalf("%d functions, want 6", len(st.Functions))
 	}
 	fn := st.Functions[golden.ChatFunction]
 	table := st.Tables[golden.Table]
 	if table == nil || table.Name != "WebSocketChatApi-ChatTable4603252B" {
 		t.Fatalf("table = %+v, want name WebSocketChatApi-ChatTable4603252B", table)
+	}
+	queue, dlq := st.Queues[publishQueue], st.Queues[deadLetterQueue]
+	if queue == nil || dlq == nil || len(st.Queues) != 2 {
+		t.Fatalf("queues = %v, want %s and %s", slices.Sorted(maps.Keys(st.Queues)), publishQueue, deadLetterQueue)
+	}
+	if !regexp.MustCompile(`^https://sqs\.us-east-1\.amazonaws\.com/000000000000/WebSocketChatApi-ChatPublishQueueA4D93581-[A-Za-z0-9]{12}$`).MatchString(queue.URL) {
+		t.Errorf("publish queue URL = %q", queue.URL)
 	}
 	wantEnv := map[string]string{
 		contract.EnvCallbackURL:             "https://localapi01.execute-api.us-east-1.amazonaws.com/prod",
@@ -263,6 +300,9 @@ func TestReferenceFunctions(t *testing.T) {
 		contract.EnvRateLimitPerSecond:      "10",
 		contract.EnvRateLimitBurst:          "20",
 		contract.EnvMetricsNamespace:        "WebSocketChatApi",
+		contract.EnvDirectMessages:          contract.DirectMessagesSharedRoom,
+		contract.EnvLargeRoomThreshold:      "1000",
+		contract.EnvPublishQueueURL:         queue.URL,
 	}
 	for k, v := range wantEnv {
 		if fn.Environment[k] != v {
@@ -335,8 +375,52 @@ func TestReferenceFunctions(t *testing.T) {
 	if !regexp.MustCompile(`^[a-z0-9]{26}$`).MatchString(auth.Environment[contract.EnvAuthAudiences]) {
 		t.Errorf("AUTH_AUDIENCES = %q, want a 26-character client id", auth.Environment[contract.EnvAuthAudiences])
 	}
-	if d := st.Functions[golden.DefaultFunction]; d.Environment[contract.EnvChatActions] != "history,joinroom,leaveroom,ping,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
+	if d := st.Functions[golden.DefaultFunction]; d.Environment[contract.EnvChatActions] != "direct,history,joinroom,leaveroom,members,ping,sendmessage" || d.MemoryMB != 128 || d.Timeout != 10*time.Second {
 		t.Errorf("default function = %+v", d)
+	}
+
+	// The publish function delivers what the publish queue holds; it shares the chat
+	// function's table, endpoint, fan-out settings and metrics, and sends malformed messages
+	// to the dead-letter queue.
+	pub := st.Functions[publishFunction]
+	if pub == nil {
+		t.Fatalf("no function %s", publishFunction)
+	}
+	wantPubEnv := map[string]string{
+		contract.EnvPublishDeadLetterQueueURL: dlq.URL,
+		contract.EnvMetricsService:            service,
+	}
+	for _, k := range []string{contract.EnvCallbackURL, contract.EnvTableName, contract.EnvFanoutConcurrency,
+		contract.EnvHistoryRetentionSeconds, contract.EnvLargeRoomThreshold, contract.EnvMetricsNamespace, contract.EnvPublishQueueURL} {
+		wantPubEnv[k] = wantEnv[k]
+	}
+	if !maps.Equal(pub.Environment, wantPubEnv) {
+		t.Errorf("publish env = %v, want %v", pub.Environment, wantPubEnv)
+	}
+	if pub.Name != "WebSocketChatApi-ChatPublishFunction3AF209E1" || pub.LogGroup != "WebSocketChatApi-ChatPublishFunctionLogsD11AD927" {
+		t.Errorf("publish name %q log group %q", pub.Name, pub.LogGroup)
+	}
+	if pub.Runtime != "provided.al2023" || pub.Architecture != "arm64" || pub.Handler != "bootstrap" ||
+		pub.MemoryMB != 512 || pub.Timeout != 30*time.Second || pub.LogFormat != "JSON" {
+		t.Errorf("publish function config = %+v", pub)
+	}
+	if pubRole := roleIDOf(t, st, publishFunction); pub.RoleLogicalID != pubRole || pub.Role == nil || pub.Role != st.Roles[pubRole] || pubRole == chatRole {
+		t.Errorf("publish role = %q, want %s of its own", pub.RoleLogicalID, pubRole)
+	}
+	if len(st.EventSourceMappings) != 1 {
+		t.Fatalf("%d event source mappings, want 1", len(st.EventSourceMappings))
+	}
+	esm := st.EventSourceMappings[0]
+	if esm.Queue != queue || esm.Function != pub || esm.BatchSize != 10 || !esm.Enabled || !esm.ReportsBatchItemFailures() ||
+		esm.BatchingWindowSet || esm.MaximumConcurrency != 0 || esm.HasFilterCriteria {
+		t.Errorf("event source mapping = %+v, want the publish queue to the publish function, batches of 10, reporting item failures", esm)
+	}
+	// Six times the function's timeout, so that a batch in flight is not received again.
+	if queue.VisibilityTimeout != 180 || queue.RedrivePolicy == nil || queue.RedrivePolicy.DeadLetterTargetARN != dlq.ARN || queue.RedrivePolicy.MaxReceiveCount != 5 {
+		t.Errorf("publish queue = %+v (redrive %+v), want visibility 180s, dead letters to %s after 5 receives", queue, queue.RedrivePolicy, dlq.ARN)
+	}
+	if dlq.MessageRetentionPeriod != 1209600 || dlq.RedrivePolicy != nil {
+		t.Errorf("dead-letter queue = %+v, want 14 days' retention and no redrive", dlq)
 	}
 
 	if got := st.Outputs["CallbackUrl"].Value; got != wantEnv[contract.EnvCallbackURL] {
@@ -347,6 +431,9 @@ func TestReferenceFunctions(t *testing.T) {
 	}
 	if got := st.Outputs["TableName"].Value; got != table.Name {
 		t.Errorf("output TableName = %q", got)
+	}
+	if got := st.Outputs["PublishQueueUrl"].Value; got != queue.URL {
+		t.Errorf("output PublishQueueUrl = %q, want %q", got, queue.URL)
 	}
 }
 
@@ -379,15 +466,19 @@ func TestReferenceTable(t *testing.T) {
 	if want := []assembly.KeyElement{{Name: contract.AttrPK, Type: "HASH"}, {Name: contract.AttrSK, Type: "RANGE"}}; !slices.Equal(tb.KeySchema, want) {
 		t.Errorf("key schema %v", tb.KeySchema)
 	}
-	gsi := tb.Index(contract.IndexByRoom)
-	if gsi == nil || len(tb.GlobalIndexes) != 1 {
-		t.Fatalf("GSIs = %+v, want byRoom", tb.GlobalIndexes)
+	gsi, byUser := tb.Index(contract.IndexByRoom), tb.Index(contract.IndexByUser)
+	if gsi == nil || byUser == nil || len(tb.GlobalIndexes) != 2 {
+		t.Fatalf("GSIs = %+v, want byRoom and byUser", tb.GlobalIndexes)
 	}
 	if want := []assembly.KeyElement{{Name: contract.AttrGSI1PK, Type: "HASH"}, {Name: contract.AttrGSI1SK, Type: "RANGE"}}; !slices.Equal(gsi.KeySchema, want) ||
 		gsi.ProjectionType != "INCLUDE" || !slices.Equal(gsi.NonKeyAttributes, contract.ByRoomProjection()) {
 		t.Errorf("byRoom = %+v", gsi)
 	}
-	if tb.TTLAttribute != contract.AttrExpiresAt || tb.BillingMode != "PAY_PER_REQUEST" || !tb.PointInTimeRecovery || len(tb.Attributes) != 4 {
+	if want := []assembly.KeyElement{{Name: contract.AttrGSI2PK, Type: "HASH"}, {Name: contract.AttrGSI2SK, Type: "RANGE"}}; !slices.Equal(byUser.KeySchema, want) ||
+		byUser.ProjectionType != "INCLUDE" || !slices.Equal(byUser.NonKeyAttributes, contract.ByUserProjection()) {
+		t.Errorf("byUser = %+v", byUser)
+	}
+	if tb.TTLAttribute != contract.AttrExpiresAt || tb.BillingMode != "PAY_PER_REQUEST" || !tb.PointInTimeRecovery || len(tb.Attributes) != 6 {
 		t.Errorf("table = %+v", tb)
 	}
 
@@ -395,13 +486,21 @@ func TestReferenceTable(t *testing.T) {
 	if *in.TableName != tb.Name || in.BillingMode != types.BillingModePayPerRequest || in.ProvisionedThroughput != nil {
 		t.Errorf("CreateTableInput = %+v", in)
 	}
-	if len(in.AttributeDefinitions) != 4 || len(in.KeySchema) != 2 || in.KeySchema[0].KeyType != types.KeyTypeHash {
+	if len(in.AttributeDefinitions) != 6 || len(in.KeySchema) != 2 || in.KeySchema[0].KeyType != types.KeyTypeHash {
 		t.Errorf("CreateTableInput keys = %+v %+v", in.AttributeDefinitions, in.KeySchema)
 	}
-	if len(in.GlobalSecondaryIndexes) != 1 || *in.GlobalSecondaryIndexes[0].IndexName != contract.IndexByRoom ||
-		in.GlobalSecondaryIndexes[0].Projection.ProjectionType != types.ProjectionTypeInclude ||
-		len(in.GlobalSecondaryIndexes[0].Projection.NonKeyAttributes) != 4 || in.GlobalSecondaryIndexes[0].ProvisionedThroughput != nil {
-		t.Errorf("CreateTableInput GSI = %+v", in.GlobalSecondaryIndexes)
+	if len(in.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("CreateTableInput GSIs = %+v, want byRoom and byUser", in.GlobalSecondaryIndexes)
+	}
+	for i, want := range []struct {
+		name     string
+		nonKeyed int
+	}{{contract.IndexByRoom, 4}, {contract.IndexByUser, 1}} {
+		g := in.GlobalSecondaryIndexes[i]
+		if *g.IndexName != want.name || g.Projection.ProjectionType != types.ProjectionTypeInclude ||
+			len(g.Projection.NonKeyAttributes) != want.nonKeyed || g.ProvisionedThroughput != nil || len(g.KeySchema) != 2 {
+			t.Errorf("CreateTableInput GSI %d = %+v, want %s with %d non-key attributes", i, g, want.name, want.nonKeyed)
+		}
 	}
 	ttl := tb.TimeToLiveInput()
 	if ttl == nil || *ttl.TimeToLiveSpecification.AttributeName != contract.AttrExpiresAt || !*ttl.TimeToLiveSpecification.Enabled {
@@ -411,26 +510,37 @@ func TestReferenceTable(t *testing.T) {
 
 func TestReferenceRoles(t *testing.T) {
 	st := golden.Load(t, assembly.Options{})
-	if len(st.Roles) != 6 {
-		t.Fatalf("%d roles, want 6 (one per function and API Gateway's CloudWatch role)", len(st.Roles))
+	if len(st.Roles) != 7 {
+		t.Fatalf("%d roles, want 7 (one per function and API Gateway's CloudWatch role)", len(st.Roles))
 	}
 	table := st.Tables[golden.Table].ARN
+	queue, dlq := st.Queues[publishQueue].ARN, st.Queues[deadLetterQueue].ARN
+	const manageConnections = "execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"
 	logs := func(fnID string) []string {
 		g := logGroupARN(st, st.Functions[fnID])
 		return []string{"logs:CreateLogStream " + g, "logs:PutLogEvents " + g}
 	}
-	// Every function may write to its own log group only, plus exactly its DynamoDB and
-	// @connections grants.
+	// Every function may write to its own log group only, plus exactly its DynamoDB,
+	// @connections and SQS grants.
 	want := map[string][]string{
 		golden.ChatFunction: append(logs(golden.ChatFunction),
 			"dynamodb:BatchWriteItem "+table, "dynamodb:DeleteItem "+table, "dynamodb:GetItem "+table,
 			"dynamodb:PutItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
-			"dynamodb:Query "+table+"/index/byRoom",
-			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
+			"dynamodb:Query "+table+"/index/byRoom", "dynamodb:Query "+table+"/index/byUser",
+			manageConnections,
+			"sqs:SendMessage "+queue),
+		publishFunction: append(logs(publishFunction),
+			"dynamodb:BatchWriteItem "+table, "dynamodb:ConditionCheckItem "+table, "dynamodb:DeleteItem "+table,
+			"dynamodb:GetItem "+table, "dynamodb:PutItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
+			"dynamodb:Query "+table+"/index/byRoom", "dynamodb:Query "+table+"/index/byUser",
+			manageConnections,
+			"sqs:SendMessage "+queue, "sqs:SendMessage "+dlq,
+			"sqs:ChangeMessageVisibility "+queue, "sqs:DeleteMessage "+queue, "sqs:GetQueueAttributes "+queue,
+			"sqs:GetQueueUrl "+queue, "sqs:ReceiveMessage "+queue),
 		golden.ConnectFunction: append(logs(golden.ConnectFunction), "dynamodb:PutItem "+table),
 		golden.DisconnectFunction: append(logs(golden.DisconnectFunction), "dynamodb:BatchWriteItem "+table, "dynamodb:Query "+table, "dynamodb:UpdateItem "+table,
 			"dynamodb:Query "+table+"/index/byRoom",
-			"execute-api:ManageConnections arn:aws:execute-api:us-east-1:000000000000:localapi01/prod/POST/@connections/*"),
+			manageConnections),
 		golden.DefaultFunction:    logs(golden.DefaultFunction),
 		golden.AuthorizerFunction: logs(golden.AuthorizerFunction),
 	}
@@ -470,7 +580,7 @@ func TestReferenceRoles(t *testing.T) {
 		}
 	}
 
-	// The sixth role lets API Gateway push its logs to CloudWatch, set account-wide.
+	// The seventh role lets API Gateway push its logs to CloudWatch, set account-wide.
 	var gw []*assembly.Role
 	for id, r := range st.Roles {
 		if _, ok := owner[id]; !ok {
@@ -597,7 +707,7 @@ func TestLoadAssemblyMapsCodeToAssetFolders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Name != golden.StackName || st.ArtifactID != golden.StackName || len(st.Assets) != 5 {
+	if st.Name != golden.StackName || st.ArtifactID != golden.StackName || len(st.Assets) != 6 {
 		t.Errorf("stack %q artifact %q assets %d", st.Name, st.ArtifactID, len(st.Assets))
 	}
 	if st.Env.Region != "eu-central-1" || st.Env.AccountID != "111122223333" {

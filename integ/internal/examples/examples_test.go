@@ -7,20 +7,28 @@ import (
 
 	"github.com/chatstack/websocketchatapi/integ/internal/assembly"
 	"github.com/chatstack/websocketchatapi/integ/internal/golden"
+	"github.com/chatstack/websocketchatapi/protocol"
 )
 
 // TestFrameReferenceStack makes a frame for every message route of the reference template:
-// each is valid for its model (Frame checks it as the gateway does) and reads as a person
-// would write it.
+// each is valid for its model (Frame checks it as the gateway does) and for the protocol's own
+// schema of the action, and reads as a person would write it.
 func TestFrameReferenceStack(t *testing.T) {
 	api := golden.Load(t, assembly.Options{}).API()
 	want := map[string]string{
+		"direct":      `{"action":"direct","text":"hello","toUserId":"example"}`,
 		"history":     `{"action":"history","roomId":"general"}`,
 		"joinroom":    `{"action":"joinroom","roomId":"general"}`,
 		"leaveroom":   `{"action":"leaveroom","roomId":"general"}`,
+		"members":     `{"action":"members","roomId":"general"}`,
 		"ping":        `{"action":"ping"}`,
 		"sendmessage": `{"action":"sendmessage","roomId":"general","text":"hello"}`,
 	}
+	v, err := protocol.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	framed := 0
 	for _, r := range api.Routes {
 		got, err := Frame(api, r.Key)
 		if strings.HasPrefix(r.Key, "$") {
@@ -33,9 +41,19 @@ func TestFrameReferenceStack(t *testing.T) {
 			t.Errorf("Frame(%s): %v", r.Key, err)
 			continue
 		}
+		framed++
 		if string(got) != want[r.Key] {
 			t.Errorf("Frame(%s) = %s, want %s", r.Key, got, want[r.Key])
 		}
+		if r.Key == protocol.RoutePing {
+			continue // answered by API Gateway; the protocol has no schema for it
+		}
+		if err := v.Validate(r.Key, got, nil); err != nil {
+			t.Errorf("Frame(%s) = %s, refused by the protocol's schema: %v", r.Key, got, err)
+		}
+	}
+	if framed != len(want) {
+		t.Errorf("framed %d routes, want %d", framed, len(want))
 	}
 }
 

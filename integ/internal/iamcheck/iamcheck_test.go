@@ -26,6 +26,12 @@ import (
 	"github.com/chatstack/websocketchatapi/integ/internal/iamcheck"
 )
 
+// Logical ids of the reference stack's publish queue and its dead-letter queue.
+const (
+	publishQueue    = "ChatPublishQueueA4D93581"
+	deadLetterQueue = "ChatPublishDeadLetterQueue3229A84B"
+)
+
 // access is an action on a resource and whether a policy must allow it.
 type access struct {
 	action, resource string
@@ -77,8 +83,13 @@ func TestChatRole(t *testing.T) {
 	table := st.Tables[golden.Table].ARN
 	api := st.API()
 	own, other := st.Functions[golden.ChatFunction].LogGroup, st.Functions[golden.ConnectFunction].LogGroup
+	queue, dlq := st.Queues[publishQueue], st.Queues[deadLetterQueue]
+	if queue == nil || dlq == nil {
+		t.Fatalf("queues %v, want %s and %s", st.Queues, publishQueue, deadLetterQueue)
+	}
 	checkAccess(t, p, []access{
 		{"dynamodb:Query", table + "/index/byRoom", true},
+		{"dynamodb:Query", table + "/index/byUser", true},
 		{"dynamodb:Query", table, true},
 		{"dynamodb:PutItem", table, true},
 		{"dynamodb:UpdateItem", table, true},
@@ -91,7 +102,15 @@ func TestChatRole(t *testing.T) {
 		{"dynamodb:Query", table + "/index/other", false},
 		{"dynamodb:Scan", table + "/index/byRoom", false},
 		{"dynamodb:GetItem", table + "/index/byRoom", false},
+		{"dynamodb:Scan", table + "/index/byUser", false},
 		{"dynamodb:PutItem", st.Env.TableARN("OtherTable"), false},
+		// It queues large rooms' fan-out shards; the publish function consumes them.
+		{"sqs:SendMessage", queue.ARN, true},
+		{"sqs:SendMessage", dlq.ARN, false},
+		{"sqs:ReceiveMessage", queue.ARN, false},
+		{"sqs:DeleteMessage", queue.ARN, false},
+		{"sqs:PurgeQueue", queue.ARN, false},
+		{"sqs:SendMessage", st.Env.ARN("sqs", st.Env.Region, st.Env.AccountID, "OtherQueue"), false},
 		{"logs:CreateLogStream", logsARN(st, own, "y"), true},
 		{"logs:PutLogEvents", logsARN(st, own, "y"), true},
 		{"logs:PutLogEvents", logsARN(st, other, "y"), false},
@@ -117,14 +136,16 @@ func TestChatRole(t *testing.T) {
 			t.Errorf("%s /%s/@connections: allowed = %v, want %v (%s)", c.method, c.stage, d.Allowed, c.allowed, d)
 		}
 	}
-	// The index query is allowed by the statement naming the index, not by a wildcard.
+	// The index queries are allowed by the statement naming the two indexes, not by a wildcard.
 	pol := onlyPolicy(t, st, golden.ChatFunction)
 	idx := slices.IndexFunc(pol.Document.Statements, func(s assembly.Statement) bool {
-		return slices.Equal(s.Resource, []string{table + "/index/byRoom"})
+		return slices.Equal(s.Resource, []string{table + "/index/byRoom", table + "/index/byUser"})
 	})
-	d := p.Allowed("dynamodb:Query", table+"/index/byRoom")
-	if want := fmt.Sprintf("policy %s statement %d", pol.Name, idx); idx < 0 || d.Statement != want {
-		t.Errorf("allowing statement = %q, want %q", d.Statement, want)
+	for _, index := range []string{"byRoom", "byUser"} {
+		d := p.Allowed("dynamodb:Query", table+"/index/"+index)
+		if want := fmt.Sprintf("policy %s statement %d", pol.Name, idx); idx < 0 || d.Statement != want {
+			t.Errorf("%s: allowing statement = %q, want %q", index, d.Statement, want)
+		}
 	}
 }
 
@@ -174,8 +195,8 @@ func TestDefaultRoleHasNoDynamoDB(t *testing.T) {
 func TestLogsOwnGroupOnly(t *testing.T) {
 	st := golden.Load(t, assembly.Options{})
 	fns := st.SortedFunctions()
-	if len(fns) != 5 {
-		t.Fatalf("%d functions, want 5", len(fns))
+	if len(fns) != 6 {
+		t.Fatalf("%d functions, want 6", len(fns))
 	}
 	for _, fn := range fns {
 		p := policyOf(t, st, fn.LogicalID)

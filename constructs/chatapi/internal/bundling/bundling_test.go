@@ -41,7 +41,8 @@ func repoRoot(t *testing.T) string {
 }
 
 // copyModule copies what the handlers need of this checkout (go.mod, go.sum, protocol/,
-// internal/contract/ and the other internal packages the handlers import, lambdas/) to dst, plus a package no handler imports, and returns dst.
+// lambdas/ and the internal/ packages the handlers import, see handlerInternalDirs) to dst, plus
+// a package no handler imports, and returns dst.
 func copyModule(t *testing.T, dst string) string {
 	t.Helper()
 	src := repoRoot(t)
@@ -52,15 +53,58 @@ func copyModule(t *testing.T, dst string) string {
 		}
 		writeFile(t, filepath.Join(dst, name), string(data))
 	}
-	for _, name := range []string{"protocol", "lambdas",
-		filepath.Join("internal", "contract"), filepath.Join("internal", "chat"), filepath.Join("internal", "dynamostore"),
-		filepath.Join("internal", "managementapi"), filepath.Join("internal", "emf")} {
+	for _, name := range append([]string{"protocol", "lambdas"}, handlerInternalDirs(t, src)...) {
 		if err := os.CopyFS(filepath.Join(dst, name), os.DirFS(filepath.Join(src, name))); err != nil {
 			t.Fatalf("copying %s: %v", name, err)
 		}
 	}
 	writeFile(t, filepath.Join(dst, unrelatedPkg, "u.go"), "package unrelatedfortest\n\nconst X = 1\n")
 	return dst
+}
+
+var (
+	internalDirsOnce sync.Once
+	internalDirs     []string
+	internalDirsErr  error
+)
+
+// handlerInternalDirs returns the folders internal/<name> (relative, sorted, without
+// duplicates) of the packages under internal/ that the handlers (lambdas/...) of the checkout
+// at src import, directly or not, for both Lambda targets (go list -deps, with the bundler's
+// tags). It is computed once per test binary.
+func handlerInternalDirs(t *testing.T, src string) []string {
+	t.Helper()
+	internalDirsOnce.Do(func() {
+		seen := map[string]bool{}
+		for _, goarch := range []string{"arm64", "amd64"} {
+			out, err := newRunner(Options{}).goCmd(context.Background(), src,
+				[]string{"GOOS=linux", "GOARCH=" + goarch, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly"},
+				"list", "-deps", "-tags", "lambda.norpc", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", "./lambdas/...")
+			if err != nil {
+				internalDirsErr = err
+				return
+			}
+			for _, pkg := range strings.Fields(string(out)) {
+				rel, ok := strings.CutPrefix(pkg, ModulePath+"/internal/")
+				if !ok {
+					continue
+				}
+				name, _, _ := strings.Cut(rel, "/")
+				if dir := filepath.Join("internal", name); !seen[dir] {
+					seen[dir] = true
+					internalDirs = append(internalDirs, dir)
+				}
+			}
+		}
+		slices.Sort(internalDirs)
+		if !slices.Contains(internalDirs, filepath.Join("internal", "contract")) {
+			internalDirsErr = fmt.Errorf("the handlers' dependencies %v do not include internal/contract", internalDirs)
+		}
+	})
+	if internalDirsErr != nil {
+		t.Fatalf("listing the handlers' internal packages: %v", internalDirsErr)
+	}
+	return internalDirs
 }
 
 // writeFile writes a file, creating its folder.
