@@ -37,6 +37,9 @@ type banner struct {
 	APIKeys   []local.APIKey
 	Selection string      // the API's route selection expression
 	Routes    []routeLine // every route, built-in and the user's
+	// Publish is the shell command that publishes to room general through the publish
+	// queue; "" when the stack has none.
+	Publish string
 	// GoClient is true when the Go client can talk to the stack (it selects routes by
 	// "action").
 	GoClient bool
@@ -75,6 +78,10 @@ func newBanner(env *local.Env, users []string, tokenURL string, startup time.Dur
 	}
 	if b.GoClient { // the page's JavaScript client, like the Go client, sends "action"
 		b.Page = pageURL(tokenURL)
+	}
+	var err error
+	if b.Publish, err = publishCommand(env); err != nil {
+		return banner{}, err
 	}
 	for _, user := range users {
 		tok, err := env.Token(user, displayName(user))
@@ -165,6 +172,9 @@ func (b banner) String() string {
 		fmt.Fprintf(&s, "Type a line to send it to room general; /join <room>, /leave <room>, /history [n], /quit.\n")
 	} else {
 		fmt.Fprintf(&s, "The Go client (client/) sends \"action\" and this API routes on %s: send the frames above\nfrom any WebSocket client instead.\n", b.Selection)
+	}
+	if b.Publish != "" {
+		fmt.Fprintf(&s, "\nPublish to room general from the shell (AWS CLI; a session of the publish function's role,\nwhich may send to the queue; see \"Publishing from your backend\" in the README):\n  %s\n", b.Publish)
 	}
 	fmt.Fprintf(&s, "\nCtrl-C stops everything.\n")
 	return s.String()

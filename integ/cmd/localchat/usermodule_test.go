@@ -4,16 +4,21 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/coder/websocket"
 )
 
@@ -53,7 +58,7 @@ func TestUserModule(t *testing.T) {
 			t.Errorf("banner lacks %q", want)
 		}
 	}
-	wantRoutes := []string{"$connect", "$default", "$disconnect", "history", "joinroom", "leaveroom", "ping", "sendmessage", "typing"}
+	wantRoutes := []string{"$connect", "$default", "$disconnect", "direct", "history", "joinroom", "leaveroom", "members", "ping", "sendmessage", "typing"}
 	var keys []string
 	for _, r := range b.routes {
 		keys = append(keys, r.key)
@@ -92,6 +97,7 @@ func TestUserModule(t *testing.T) {
 		{alice, "ping", "pong"},
 		{alice, "sendmessage", "ack"},
 		{alice, "history", "history"},
+		{alice, "members", "members"},
 		{alice, "typing", "typing"},
 		{alice, "leaveroom", "left"},
 	} {
@@ -99,10 +105,34 @@ func TestUserModule(t *testing.T) {
 		if step.route == "typing" && (got["userId"] != "alice" || got["state"] == nil) {
 			t.Errorf("typing answered %v, want alice's typing state from the user's function", got)
 		}
+		if step.route == "members" {
+			var users []string
+			list, _ := got["members"].([]any)
+			for _, m := range list {
+				if m, ok := m.(map[string]any); ok {
+					users = append(users, fmt.Sprint(m["userId"]))
+				}
+			}
+			slices.Sort(users)
+			if strings.Join(users, " ") != "alice bob" {
+				t.Errorf("members answered %v, want alice and bob", got)
+			}
+		}
+	}
+	// The direct frame passes the gateway's model and reaches the chat function, which
+	// refuses it: its example user has never connected.
+	if got := sendAndAwait(ctx, t, alice, frames["direct"], "error"); got["code"] != "unknown_user" {
+		t.Errorf("direct %s got %v, want the chat function's unknown_user", frames["direct"], got)
 	}
 	// Bob, in the room, got alice's message.
 	if got := await(ctx, t, bob, "message"); got["text"] == nil || got["userId"] != "alice" {
 		t.Errorf("bob got %v, want alice's message", got)
+	}
+	// The banner's shell command publishes to room general through the publish queue: sent as
+	// printed (with the SDK in place of the AWS CLI), bob gets it.
+	sendPrinted(ctx, t, b.text)
+	if got := await(ctx, t, bob, "message"); got["text"] != "hello from the shell" || got["system"] != true {
+		t.Errorf("bob got %v, want the message published from the shell", got)
 	}
 	// The user's model and selection expression are the gateway's: a bad typing state is
 	// refused before the function, and "action" selects nothing.
@@ -319,4 +349,25 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// printedPublish matches the banner's publish command.
+var printedPublish = regexp.MustCompile(`AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+) AWS_SESSION_TOKEN=(\S+) \\\n\s+aws sqs send-message --region (\S+) --endpoint-url (\S+) \\\n\s+--queue-url (\S+) \\\n\s+--message-body '([^']+)'`)
+
+// sendPrinted sends the message of the banner's publish command, with its credentials,
+// endpoint and queue, as the AWS CLI would.
+func sendPrinted(ctx context.Context, t *testing.T, banner string) {
+	t.Helper()
+	m := printedPublish.FindStringSubmatch(banner)
+	if m == nil {
+		t.Fatalf("the banner has no publish command:\n%s", banner)
+	}
+	client := sqs.New(sqs.Options{
+		Region:       m[4],
+		BaseEndpoint: aws.String(m[5]),
+		Credentials:  credentials.NewStaticCredentialsProvider(m[1], m[2], m[3]),
+	})
+	if _, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(m[6]), MessageBody: aws.String(m[7])}); err != nil {
+		t.Fatalf("the banner's publish command: %v", err)
+	}
 }
