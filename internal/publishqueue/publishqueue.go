@@ -10,7 +10,6 @@
 package publishqueue
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,8 +122,7 @@ func Decode(body string) (*chat.ShardJob, []byte, error) {
 		return nil, nil, errors.New("the message body is not JSON")
 	}
 	var env Envelope
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&env); err == nil && env.ShardJob != nil {
+	if err := json.Unmarshal(b, &env); err == nil && env.ShardJob != nil {
 		return env.ShardJob, nil, nil
 	}
 	return nil, b, nil
