@@ -4,6 +4,7 @@
 //
 //	go run ./bench/cost                       # 1,000 users, rooms of 20, 1 message/min, 8 h/day, 30 days
 //	go run ./bench/cost -users 10000 -room-size 50 -chat-memory 512
+//	go run ./bench/cost -publish-per-minute 10 -large-room-members 100000 -large-room-per-minute 1
 //
 // The workload: -users users, each online -hours a day for -days days, in rooms of
 // -room-size, each sending -per-minute messages a minute while online. API Gateway closes a
@@ -29,6 +30,17 @@
 // presence "left" to the room). A joinroom with since replays what the client missed
 // (strongly consistent Queries, resume frames of up to 128 KB, each metered in 32 KB
 // increments); the workload has no gaps to replay, so it is not modeled.
+//
+// The publish path: the publish queue always exists, so the event source's idle long polls
+// (-idle-pollers) are billed every month. -publish-per-minute adds publications (an SQS
+// message each, to a room of -room-size: SendMessage, ReceiveMessage and DeleteMessageBatch,
+// a publish invocation, the append and the room's read, a POST per member).
+// -large-room-members above -large-room-threshold adds a large room receiving
+// -large-room-per-minute messages: the sender's sendmessage reads up to threshold+1 members
+// of each of the 8 shards (the probe) and queues 8 shard jobs in one SendMessageBatch; each
+// shard is posted by jobs of up to 2,000 members (contract.ShardJobMembers), each job a
+// publish invocation reading pages of 100 index entries and queueing its shard's rest as a
+// continuation. Every room read is 8 Queries, one a shard, each rounded up on its own.
 //
 // The sample design (sendmessage/app.js): every message Scans the whole connections table
 // and posts to every connection, the sender's included; no route response; onconnect and
@@ -78,6 +90,11 @@ const (
 
 	// CloudWatch Logs, Standard class.
 	logsPerGBIngested = 0.50
+
+	// SQS, standard queue: every API request (SendMessage, SendMessageBatch, ReceiveMessage,
+	// DeleteMessageBatch, long polls that return nothing) counts, per 64 KB of its payload.
+	sqsPerMillionRequests = 0.40
+	sqsRequestChunk       = 64 * 1024
 )
 
 // Sizes DynamoDB rounds to.
@@ -95,6 +112,13 @@ type config struct {
 	connectionCapHours      float64
 	textBytes               int
 	includeLogs, includeStg bool
+
+	// The publish path (the publish queue and its function).
+	publishPerMinute float64 // publications to a room of roomSize, app-wide, per minute online
+	largeMembers     int     // members of the large room (0: none)
+	largePerMinute   float64 // messages a minute sent to the large room
+	threshold        int     // LargeRoomThreshold
+	idlePollers      int     // long polls the event source keeps open
 
 	// Memory sizes (the construct's defaults).
 	chatMB, handlerMB int
@@ -154,6 +178,12 @@ func parseFlags() config {
 	flag.IntVar(&c.chatLogBytes, "chat-log-bytes", 1561, "measured: chat function log bytes per invocation (request log, fan-out summary, EMF metrics, START/END/REPORT)")
 	flag.IntVar(&c.otherLogBytes, "handler-log-bytes", 590, "measured: log bytes per invocation of authorizer (503), connect (549), disconnect (714): their mean")
 
+	flag.Float64Var(&c.publishPerMinute, "publish-per-minute", 0, "publications (SQS messages to the publish queue, each a chat message to one room of -room-size) per minute, app-wide, while users are online")
+	flag.IntVar(&c.largeMembers, "large-room-members", 0, "members of one large room (above -large-room-threshold: its messages are fanned out by shard jobs through the publish queue); 0: none")
+	flag.Float64Var(&c.largePerMinute, "large-room-per-minute", 1, "messages sent to the large room per minute while users are online")
+	flag.IntVar(&c.threshold, "large-room-threshold", contract.DefaultLargeRoomThreshold, "the construct's LargeRoomThreshold")
+	flag.IntVar(&c.idlePollers, "idle-pollers", 5, "assumed: long polls (20 s each) the publish queue's event source keeps open all month when idle (AWS: 5 concurrent batches when messages arrive, down to 2 when traffic is low)")
+
 	flag.Float64Var(&c.ddbCallMs, "ddb-call-ms", 5, "assumed: DynamoDB round trip in-region, ms")
 	flag.Float64Var(&c.postWaveMs, "post-wave-ms", 20, "assumed: one wave of concurrent @connections POSTs, ms")
 	flag.IntVar(&c.fanoutConcurrency, "fanout-concurrency", contract.DefaultFanoutConcurrency, "POSTs in flight per fan-out (the construct's FanoutConcurrency)")
@@ -183,6 +213,7 @@ type usage struct {
 	lambda        []fnUse
 	rru, wru      float64
 	storedGB      float64
+	sqsRequests   float64
 	logBytes      float64
 }
 
@@ -220,6 +251,7 @@ func bill(u usage, includeLogs, includeStg bool) []line {
 	}
 	out = append(out, line{"Lambda requests", fmt.Sprintf("%s requests", human(req)), req / 1e6 * lambdaPerMillionRequests})
 	out = append(out, line{"Lambda duration (arm64)", fmt.Sprintf("%s GB-s", human(gbs)), gbs * lambdaPerGBSecond})
+	out = append(out, line{"SQS requests (publish queue)", fmt.Sprintf("%s requests", human(u.sqsRequests)), u.sqsRequests / 1e6 * sqsPerMillionRequests})
 	out = append(out, line{"DynamoDB reads (on-demand)", fmt.Sprintf("%s RRU", human(u.rru)), u.rru / 1e6 * ddbPerMillionRRU})
 	out = append(out, line{"DynamoDB writes (on-demand)", fmt.Sprintf("%s WRU", human(u.wru)), u.wru / 1e6 * ddbPerMillionWRU})
 	if includeStg {
@@ -278,6 +310,22 @@ func transactWriteUnits(sizes ...int) float64 {
 	return u
 }
 
+// roomReadUnits returns the RRU of reading a room of members from the byRoom index: one
+// eventually consistent Query per shard (contract.RoomShards, read in parallel), each summing
+// its entries' sizes before rounding up to 4 KB, with at most limit entries a shard (0: no
+// limit; pages beyond one are not split: a 1 MB page holds 6,000 entries); a Query that
+// finds nothing still costs half a unit.
+func roomReadUnits(c config, members, limit int) float64 {
+	per := (members + contract.RoomShards - 1) / contract.RoomShards
+	if limit > 0 {
+		per = min(per, limit)
+	}
+	return contract.RoomShards * readUnits(per*c.indexItem, false)
+}
+
+// jobPageSize is how many index entries a shard job reads per Query (chat.DefaultFanoutPageSize).
+const jobPageSize = 100
+
 // sendCapacity returns a sendmessage's DynamoDB reads and writes, its calls, and a note on
 // its writes: 4 strongly consistent GetItems (connection, bucket, membership, the room's
 // head), the room's index Query (eventually consistent, sizes summed before rounding), the
@@ -286,7 +334,7 @@ func transactWriteUnits(sizes ...int) float64 {
 func sendCapacity(c config) (rru, wru, calls float64, note string) {
 	msgItem := c.msgItemOverText + c.textBytes
 	rru = readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) +
-		readUnits(c.roomSize*c.indexItem, false)
+		roomReadUnits(c, c.roomSize, c.threshold+1)
 	plain := transactWriteUnits(c.headItem, msgItem)
 	once := transactWriteUnits(c.headItem, msgItem, c.recordItem) + writeUnits(c.recordItem)
 	share := c.clientMessageIDShare
@@ -374,12 +422,14 @@ func ours(c config, w workload) (usage, []string) {
 	// entry), UpdateItem presence, presence Query.
 	msgItem := c.msgItemOverText + c.textBytes
 	partition := c.connItem + c.rateItem + c.memberItem
-	rruConn := (readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) + readUnits(c.roomSize*c.indexItem, false)) +
-		2*readUnits(partition, true) + readUnits(c.roomSize*c.indexItem, false)
+	rruConn := (readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) + roomReadUnits(c, c.roomSize, c.threshold+1)) +
+		2*readUnits(partition, true) + roomReadUnits(c, c.roomSize, c.threshold+1)
 	wruConn := writeUnits(c.connItem) + (writeUnits(c.rateItem) + 2*writeUnits(c.memberItem) + writeUnits(c.presenceItem)) +
 		(writeUnits(c.connItem) + writeUnits(c.rateItem) + 2*writeUnits(c.memberItem) + writeUnits(c.presenceItem))
 	u.rru = w.messages*rruMsg + w.connections*rruConn
 	u.wru = w.messages*wruMsg + w.connections*wruConn
+
+	pubNotes := publishPath(c, w, &u)
 
 	// History: HistoryRetention (30 days) of messages stays stored.
 	u.storedGB = w.messages * float64(msgItem+ddbItemOverhead) / 1e9
@@ -396,11 +446,81 @@ func ours(c config, w workload) (usage, []string) {
 		fmt.Sprintf("per message, reads: 4 strongly consistent GetItems (connection, bucket, membership, the room's head: %.0f RRU each) + the index Query; the head read is new with sequencing (+1 RRU); the CPU figure (%.2f ms base) was measured before sequencing and idempotent sends, with 6 DynamoDB calls (now %.3g)", readUnits(c.headItem, true), c.chatBaseCPU, sendCalls),
 		fmt.Sprintf("per connection (%.0f a day per user: a %.0f h day, connections capped at %.0f h): %.0f messages (joinroom in/out, presence joined and left to %.0f members); authorizer, connect, chat joinroom, disconnect; %.1f RRU + %.0f WRU (joinroom's head read and the presence record's two updates included)",
 			w.perDayConnections, c.hours, c.connectionCapHours, perConn, others, rruConn, wruConn),
-		fmt.Sprintf("the room's index Query reads %d entries × %d B = %d B: %.1f RRU eventually consistent", c.roomSize, c.indexItem, c.roomSize*c.indexItem, readUnits(c.roomSize*c.indexItem, false)),
+		fmt.Sprintf("the room's index is read with %d Queries, one a shard, in parallel (counted as one call): %d members × %d B in %d shards, %.1f RRU eventually consistent (each Query rounds up on its own: half a unit at least)", contract.RoomShards, c.roomSize, c.indexItem, contract.RoomShards, roomReadUnits(c, c.roomSize, c.threshold+1)),
 		fmt.Sprintf("logs: %d B per chat invocation, %d B per other invocation (measured), %.0f B per access log line (the construct's format, representative values)", c.chatLogBytes, c.otherLogBytes, access),
 		fmt.Sprintf("storage: %.1f M messages kept 30 days (HistoryRetention) × %d B (+%d B overhead), point-in-time recovery on; clientMessageId records (kept 24 h) and room heads left out (under 1%%)", w.messages/1e6, msgItem, ddbItemOverhead),
 	)
-	return u, notes
+	return u, append(notes, pubNotes...)
+}
+
+// publishPath adds the publish queue and the publish function to u: the event source's idle
+// long polls, publications (-publish-per-minute) and the messages of a large room
+// (-large-room-members above the threshold: queued shard jobs). It returns its notes.
+func publishPath(c config, w workload, u *usage) []string {
+	minutes := 60 * c.hours * float64(c.days)
+	month := 60 * 24 * float64(c.days)
+	idle := float64(c.idlePollers) * 3 * month // a 20 s long poll each, all month
+	u.sqsRequests += idle
+	notes := []string{fmt.Sprintf("publish queue, idle: %d long polls of 20 s kept open by the event source all month: %s ReceiveMessage requests (the queue always exists)",
+		c.idlePollers, human(idle))}
+	waves := func(n int) float64 { return math.Ceil(float64(n) / float64(c.fanoutConcurrency)) }
+	msgItem := c.msgItemOverText + c.textBytes
+	frame := c.messageFrameBytes()
+
+	if c.publishPerMinute > 0 {
+		n := c.publishPerMinute * minutes
+		// SendMessage; a batch of one on receive (the rate is low): ReceiveMessage and
+		// DeleteMessageBatch.
+		chunks := math.Ceil(float64(frame) / sqsRequestChunk)
+		u.sqsRequests += n * (chunks + 2)
+		u.apigwMessages += n * metered(frame) * float64(c.roomSize)
+		// The append (head read, two-item transaction), the room's read, a POST per member.
+		u.rru += n * (readUnits(c.headItem, true) + roomReadUnits(c, c.roomSize, c.threshold+1))
+		u.wru += n * transactWriteUnits(c.headItem, msgItem)
+		cpu := c.chatBaseCPU + float64(c.roomSize)*c.chatPostCPU
+		ms := lambdaMs(cpu, c.chatMB, 3*c.ddbCallMs+waves(c.roomSize)*c.postWaveMs)
+		u.lambda = append(u.lambda, fnUse{"publish: publications", n, ms, c.chatMB})
+		u.logBytes += n * float64(c.chatLogBytes)
+		notes = append(notes, fmt.Sprintf("publications: %s (%.4g a minute online) to rooms of %d: %.0f SQS requests each (SendMessage, then ReceiveMessage and DeleteMessageBatch for a batch of one), %d POSTs, %.1f RRU + %.0f WRU, a publish invocation of %.0f ms",
+			human(n), c.publishPerMinute, c.roomSize, chunks+2, c.roomSize, readUnits(c.headItem, true)+roomReadUnits(c, c.roomSize, c.threshold+1), transactWriteUnits(c.headItem, msgItem), ms))
+	}
+
+	if c.largeMembers > c.threshold {
+		n := c.largePerMinute * minutes
+		perShard := (c.largeMembers + contract.RoomShards - 1) / contract.RoomShards
+		jobsPerShard := (perShard + contract.ShardJobMembers - 1) / contract.ShardJobMembers
+		jobs := contract.RoomShards * jobsPerShard
+		// The sender's side: the sendmessage path as for any room (counted above with the
+		// workload's messages only when they are the workload's; these are extra), then the
+		// probe (threshold+1 entries a shard) and one SendMessageBatch of the 8 jobs.
+		sendRRU, sendWRU, sendCalls, _ := sendCapacity(c)
+		probe := roomReadUnits(c, c.largeMembers, c.threshold+1)
+		sendRRU += probe - roomReadUnits(c, c.roomSize, c.threshold+1)
+		u.rru += n * sendRRU
+		u.wru += n * sendWRU
+		u.apigwMessages += n * metered(frame) * float64(2+c.largeMembers-1)
+		sendMs := lambdaMs(c.chatBaseCPU, c.chatMB, (sendCalls+1)*c.ddbCallMs)
+		u.lambda = append(u.lambda, fnUse{"chat: sendmessage, large room", n, sendMs, c.chatMB})
+		// The queue: the first batch, a SendMessageBatch per continuation, and a receive and
+		// a delete per job (batches of one: the worst case).
+		sqsPer := 1 + float64(jobs-contract.RoomShards) + 2*float64(jobs)
+		u.sqsRequests += n * sqsPer
+		// The jobs: pages of jobPageSize entries (2 RRU each at 156 B), POSTs in waves.
+		pages := math.Ceil(float64(perShard)/jobPageSize) * contract.RoomShards
+		jobRRU := pages * readUnits(jobPageSize*c.indexItem, false)
+		u.rru += n * jobRRU
+		perJob := min(perShard, contract.ShardJobMembers)
+		jobMs := lambdaMs(c.chatBaseCPU+float64(perJob)*c.chatPostCPU, c.chatMB, math.Ceil(float64(perJob)/jobPageSize)*c.ddbCallMs/4+waves(perJob)*c.postWaveMs)
+		u.lambda = append(u.lambda, fnUse{"publish: shard jobs", n * float64(jobs), jobMs, c.chatMB})
+		u.logBytes += n * float64(jobs+1) * float64(c.chatLogBytes)
+		notes = append(notes, fmt.Sprintf("large room: %s messages (%.4g a minute online) to %d members, over the threshold (%d): the sender's ack after the probe (%d Queries of up to %d entries: %.0f RRU) and one SendMessageBatch (chat %.0f ms); %d shard jobs of up to %d members (%d continuations): %.0f SQS requests a message (1 + %d SendMessageBatch + a receive and a delete per job, batches of one); %.0f RRU of job pages (%.0f pages of %d × %d B); %d publish invocations of %.0f ms (%.1f ms CPU × %d ÷ %d + %.0f waves of POSTs × %.0f ms + a quarter of the page reads' %.0f ms: the rest overlaps the posts); %s POSTs",
+			human(n), c.largePerMinute, c.largeMembers, c.threshold, contract.RoomShards, c.threshold+1, probe, sendMs, jobs, contract.ShardJobMembers, jobs-contract.RoomShards,
+			sqsPer, jobs-contract.RoomShards, jobRRU, pages, jobPageSize, c.indexItem, jobs, jobMs, c.chatBaseCPU+float64(perJob)*c.chatPostCPU, lambdaFullVCPUMB, c.chatMB,
+			waves(perJob), c.postWaveMs, math.Ceil(float64(perJob)/jobPageSize)*c.ddbCallMs, human(float64(c.largeMembers-1))))
+	} else if c.largeMembers > 0 {
+		notes = append(notes, fmt.Sprintf("-large-room-members %d is not above the threshold %d: not modeled", c.largeMembers, c.threshold))
+	}
+	return notes
 }
 
 // sample returns the sample design's month.
@@ -467,6 +587,9 @@ func report(c config) {
 
 	fmt.Printf("\nThe sample design costs %.1f× as much: %.0f%% of it is API Gateway messages (a POST to every connection instead of the room).\n",
 		total(sb)/total(ob), 100*sb[0].cost/total(sb))
+	if c.publishPerMinute > 0 || c.largeMembers > c.threshold {
+		fmt.Println("The sample design has no publish path: its column carries none of the publications or the large room's messages, and \"per 1,000 messages\" divides by the chat messages only.")
+	}
 	fmt.Println("\nAssumptions, this design:")
 	for _, n := range onotes {
 		fmt.Println("  - " + n)

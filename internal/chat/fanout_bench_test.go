@@ -282,7 +282,7 @@ func (f *benchFixture) putMembers(ctx context.Context, rooms []string, n int, pr
 			{PutRequest: &types.PutRequest{Item: map[string]types.AttributeValue{
 				contract.AttrPK:          s(contract.PrefixConnection + conn),
 				contract.AttrSK:          s(contract.PrefixRoom + room),
-				contract.AttrGSI1PK:      s(contract.PrefixRoom + room),
+				contract.AttrGSI1PK:      s(contract.RoomShardKey(room, contract.RoomShard(conn))),
 				contract.AttrGSI1SK:      s(contract.PrefixConnection + conn),
 				contract.AttrUserID:      s(user),
 				contract.AttrDisplayName: s(name),
@@ -453,10 +453,15 @@ func (s *broadcastSum) reportCeiling(b *testing.B, conc int, latency time.Durati
 }
 
 // queryCounter is the DynamoDB client's HTTP client: it counts the pages read, the Query
-// requests answered 200 (a request the SDK retries counts once, when it succeeds).
+// requests answered 200 (a request the SDK retries counts once, when it succeeds). With
+// sizeItems set (the large-room benchmarks), it also adds up what each page costs by AWS's
+// formula (awsQueryRCU), from the items the answer carries.
 type queryCounter struct {
-	inner aws.HTTPClient
-	n     atomic.Int64
+	inner     aws.HTTPClient
+	n         atomic.Int64
+	sizeItems atomic.Bool
+	items     atomic.Int64
+	halfRCU   atomic.Int64 // AWS's read units, in halves (an eventually consistent unit)
 }
 
 // Do sends r and counts it when it is a Query answered 200.
@@ -464,6 +469,9 @@ func (c *queryCounter) Do(r *http.Request) (*http.Response, error) {
 	resp, err := c.inner.Do(r)
 	if err == nil && resp.StatusCode == http.StatusOK && r.Header.Get("X-Amz-Target") == "DynamoDB_20120810.Query" {
 		c.n.Add(1)
+		if c.sizeItems.Load() {
+			resp.Body = c.size(resp.Body)
+		}
 	}
 	return resp, err
 }
