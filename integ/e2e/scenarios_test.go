@@ -337,7 +337,7 @@ func putStale(t *testing.T, db *dynamodb.Client, table, id, roomID string) {
 			contract.AttrUserID: s("ghost"), contract.AttrDisplayName: s("Ghost"),
 			contract.AttrConnectedAt: n(now.UnixMilli()), contract.AttrExpiresAt: expires},
 		{contract.AttrPK: s(contract.PrefixConnection + id), contract.AttrSK: s(contract.PrefixRoom + roomID),
-			contract.AttrGSI1PK: s(contract.PrefixRoom + roomID), contract.AttrGSI1SK: s(contract.PrefixConnection + id),
+			contract.AttrGSI1PK: s(contract.RoomShardKey(roomID, contract.RoomShard(id))), contract.AttrGSI1SK: s(contract.PrefixConnection + id),
 			contract.AttrUserID: s("ghost"), contract.AttrDisplayName: s("Ghost"),
 			contract.AttrJoinedAt: n(now.UnixMilli()), contract.AttrExpiresAt: expires},
 	}
