@@ -273,6 +273,20 @@ func (r *Resolver) queueName(res *Resource) (string, error) {
 	return prefix + suffix, nil
 }
 
+// messagingAtt returns an attribute of a queue, an event source mapping or a topic, from its
+// physical id (a queue's URL, a topic's ARN).
+func messagingAtt(e Env, typeAttr, id string) string {
+	switch typeAttr {
+	case "AWS::SQS::Queue.Arn":
+		return e.ARN("sqs", e.Region, e.AccountID, id[strings.LastIndex(id, "/")+1:])
+	case "AWS::SQS::Queue.QueueName":
+		return id[strings.LastIndex(id, "/")+1:]
+	case "AWS::SNS::Topic.TopicName":
+		return id[strings.LastIndex(id, ":")+1:]
+	}
+	return id // QueueUrl, the mapping's Id, TopicArn
+}
+
 // getAtt implements GetAtt without the lock.
 func (r *Resolver) getAtt(path, lid, attr string) (string, error) {
 	res, err := r.resource(path, lid)
@@ -315,18 +329,9 @@ func (r *Resolver) getAtt(path, lid, attr string) (string, error) {
 			p = "/"
 		}
 		return e.ARN("iam", "", e.AccountID, "policy"+p+id), nil
-	case "AWS::SQS::Queue.Arn":
-		return e.ARN("sqs", e.Region, e.AccountID, id[strings.LastIndex(id, "/")+1:]), nil
-	case "AWS::SQS::Queue.QueueName":
-		return id[strings.LastIndex(id, "/")+1:], nil
-	case "AWS::SQS::Queue.QueueUrl":
-		return id, nil
-	case "AWS::Lambda::EventSourceMapping.Id":
-		return id, nil
-	case "AWS::SNS::Topic.TopicArn":
-		return id, nil
-	case "AWS::SNS::Topic.TopicName":
-		return id[strings.LastIndex(id, ":")+1:], nil
+	case "AWS::SQS::Queue.Arn", "AWS::SQS::Queue.QueueName", "AWS::SQS::Queue.QueueUrl",
+		"AWS::Lambda::EventSourceMapping.Id", "AWS::SNS::Topic.TopicArn", "AWS::SNS::Topic.TopicName":
+		return messagingAtt(e, res.Type+"."+attr, id), nil
 	case "AWS::Logs::LogGroup.Arn":
 		return e.ARN("logs", e.Region, e.AccountID, "log-group:"+id+":*"), nil
 	case "AWS::ApiGatewayV2::Api.ApiEndpoint":

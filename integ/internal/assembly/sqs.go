@@ -197,23 +197,8 @@ func (b *builder) queues() error {
 		}
 		b.st.Queues[res.LogicalID] = q
 	}
-	for _, res := range b.ofType("AWS::SQS::QueuePolicy") {
-		p, err := decode[queuePolicyProps](b, res)
-		if err != nil {
-			return err
-		}
-		doc, err := ParsePolicyDocument(p.PolicyDocument)
-		if err != nil {
-			return fmt.Errorf("%s (AWS::SQS::QueuePolicy): PolicyDocument: %w", res.LogicalID, err)
-		}
-		qp := &QueuePolicy{LogicalID: res.LogicalID, QueueURLs: flexStrings(p.Queues), Document: doc}
-		for _, u := range qp.QueueURLs {
-			for _, q := range b.st.Queues {
-				if q.URL == u {
-					q.Policies = append(q.Policies, qp)
-				}
-			}
-		}
+	if err := b.queuePolicies(); err != nil {
+		return err
 	}
 	for _, res := range b.ofType("AWS::Lambda::EventSourceMapping") {
 		p, uuid, err := decodeNamed[eventSourceMappingProps](b, res)
@@ -242,6 +227,29 @@ func (b *builder) queues() error {
 		m.Queue = b.st.QueueByARN(m.EventSourceARN)
 		m.Function = b.st.FunctionByARN(m.FunctionName)
 		b.st.EventSourceMappings = append(b.st.EventSourceMappings, m)
+	}
+	return nil
+}
+
+// queuePolicies attaches each AWS::SQS::QueuePolicy to the queues it names.
+func (b *builder) queuePolicies() error {
+	for _, res := range b.ofType("AWS::SQS::QueuePolicy") {
+		p, err := decode[queuePolicyProps](b, res)
+		if err != nil {
+			return err
+		}
+		doc, err := ParsePolicyDocument(p.PolicyDocument)
+		if err != nil {
+			return fmt.Errorf("%s (AWS::SQS::QueuePolicy): PolicyDocument: %w", res.LogicalID, err)
+		}
+		qp := &QueuePolicy{LogicalID: res.LogicalID, QueueURLs: flexStrings(p.Queues), Document: doc}
+		for _, u := range qp.QueueURLs {
+			for _, q := range b.st.Queues {
+				if q.URL == u {
+					q.Policies = append(q.Policies, qp)
+				}
+			}
+		}
 	}
 	return nil
 }
