@@ -39,38 +39,65 @@ type Broadcast struct {
 }
 
 // broadcast delivers data to roomID's members except exclude. Without a Queue, or with no
-// large-room threshold, it is Fanout. Otherwise it first reads every shard's first page in
-// parallel, threshold+1 members at most each: when no shard has more and they hold at most
-// threshold members in all, the room is small and those members are posted to at once; else
-// (exactly: the room has more than threshold members) the broadcast is queued, one job a
-// shard, and returns without waiting for it.
+// large-room threshold, it is Fanout. Otherwise it first reads, in parallel, a first page of
+// every shard of threshold/RoomShards+1 members at most. When they hold more than threshold
+// members in all, the room is large. When no shard has more, the room is small and those
+// members are posted to at once. Else (a shard holds more than its share, the rest fewer) the
+// shards with more are read on, threshold+1 members at most in all, to decide. A large room's
+// broadcast is queued, one job a shard, and broadcast returns without waiting for it. The
+// sender's ack thus reads about threshold members, not threshold+1 a shard.
 func (s *Service) broadcast(ctx context.Context, roomID, exclude string, data []byte) (Broadcast, error) {
 	if s.queue == nil || s.largeRoom == 0 {
 		stats, err := s.Fanout(ctx, roomID, exclude, data)
 		return Broadcast{Stats: stats}, err
 	}
-	per := s.largeRoom + 1
 	var (
-		pages [contract.RoomShards][]Membership
-		more  [contract.RoomShards]bool
+		pages   [contract.RoomShards][]Membership
+		cursors [contract.RoomShards]string
 	)
-	g, gctx := errgroup.WithContext(ctx)
-	for shard := range contract.RoomShards {
-		g.Go(func() error {
-			page, next, err := s.store.ShardMembers(gctx, roomID, shard, "", per)
-			pages[shard], more[shard] = page, next != ""
-			return err
-		})
+	read := func(limit func(shard int) int) error {
+		g, gctx := errgroup.WithContext(ctx)
+		for shard := range contract.RoomShards {
+			n := limit(shard)
+			if n <= 0 {
+				continue
+			}
+			g.Go(func() error {
+				page, next, err := s.store.ShardMembers(gctx, roomID, shard, cursors[shard], n)
+				pages[shard], cursors[shard] = append(pages[shard], page...), next
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return fmt.Errorf("chat: read members of room %s: %w", roomID, err)
+		}
+		return nil
 	}
-	if err := g.Wait(); err != nil {
-		return Broadcast{}, fmt.Errorf("chat: read members of room %s: %w", roomID, err)
+	counts := func() (total int, more bool) {
+		for shard := range contract.RoomShards {
+			total += len(pages[shard])
+			more = more || cursors[shard] != ""
+		}
+		return total, more
 	}
-	total, large := 0, false
-	for shard := range contract.RoomShards {
-		total += len(pages[shard])
-		large = large || more[shard]
+	if err := read(func(int) int { return s.largeRoom/contract.RoomShards + 1 }); err != nil {
+		return Broadcast{}, err
 	}
-	if !large && total <= s.largeRoom {
+	total, more := counts()
+	if more && total <= s.largeRoom {
+		// Uneven shards: read on those with more, as many as would make the room large.
+		rest := s.largeRoom + 1 - total
+		if err := read(func(shard int) int {
+			if cursors[shard] == "" {
+				return 0
+			}
+			return rest
+		}); err != nil {
+			return Broadcast{}, err
+		}
+		total, more = counts()
+	}
+	if !more && total <= s.largeRoom {
 		members := func(_ context.Context, fn func([]Membership) error) error {
 			for _, page := range pages {
 				if len(page) > 0 {

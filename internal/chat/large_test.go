@@ -138,3 +138,31 @@ func TestShardJobContinues(t *testing.T) {
 		}
 	}
 }
+
+// TestUnevenShards: the first reads take threshold/RoomShards+1 members a shard; a room whose
+// members all hash to one shard is read on until it is known to be small (delivered inline,
+// exactly) or over the threshold (queued).
+func TestUnevenShards(t *testing.T) {
+	var ids []string
+	for i := 0; len(ids) < 20; i++ {
+		if id := fmt.Sprintf("u%04d", i); contract.RoomShard(id) == 5 {
+			ids = append(ids, id)
+		}
+	}
+	for _, tc := range []struct {
+		members int
+		queued  bool
+	}{{10, false}, {16, false}, {17, true}, {20, true}} {
+		q := &jobQueue{}
+		e := newEnv(t, chat.Options{Queue: q, LargeRoomThreshold: 16})
+		e.members("one-shard", ids[:tc.members]...)
+		q.jobs = nil
+		ack := e.send(ids[0], "one-shard", fmt.Sprintf("to %d", tc.members))
+		if ack.Queued != tc.queued {
+			t.Errorf("%d members in one shard, threshold 16: ack %+v, want queued %v", tc.members, ack, tc.queued)
+		}
+		if !tc.queued && (ack.Delivered != tc.members-1 || len(q.jobs) != 0) {
+			t.Errorf("%d members: ack %+v with %d jobs, want %d delivered inline", tc.members, ack, len(q.jobs), tc.members-1)
+		}
+	}
+}
