@@ -14,6 +14,7 @@ func TestDirectMessagesAreDeliveredInTheirConversation(t *testing.T) {
 	s := newTestServer(t)
 	alice := dial(t, s, testOptions("alice"))
 	bob := dial(t, s, testOptions("bob"))
+	s.nextConnOf("bob") // the server knows bob
 	conv := protocol.ConversationID("alice", "bob")
 
 	ack, err := alice.Direct(context.Background(), "bob", "hi bob")
@@ -51,8 +52,7 @@ func TestDirectConversationGapFilledAndResumed(t *testing.T) {
 	s := newTestServer(t)
 	alice := dial(t, s, testOptions("alice"))
 	bob := dial(t, s, testOptions("bob"))
-	s.nextConn() // alice's
-	bobConn := s.nextConn()
+	bobConn := s.nextConnOf("bob")
 	conv := protocol.ConversationID("alice", "bob")
 	if _, err := alice.Direct(context.Background(), "bob", "one"); err != nil {
 		t.Fatal(err)
@@ -77,7 +77,7 @@ func TestDirectConversationGapFilledAndResumed(t *testing.T) {
 	s.postDirect("alice", "bob", "four")
 	s.postDirect("alice", "bob", "five")
 	s.setRefuseAll(false)
-	next := s.nextConn()
+	next := s.nextConnOf("bob")
 	rejoin := next.next(protocol.ActionJoinRoom)
 	if rejoin.RoomID != conv || rejoin.Since == nil || *rejoin.Since != 3 {
 		t.Fatalf("rejoin %+v, want %s since 3", rejoin, conv)
@@ -91,8 +91,9 @@ func TestDirectConversationGapFilledAndResumed(t *testing.T) {
 func TestDirectRetriedWithTheSameClientMessageID(t *testing.T) {
 	s := newTestServer(t)
 	alice := dial(t, s, testOptions("alice"))
+	conn1 := s.nextConnOf("alice")
 	dial(t, s, testOptions("bob"))
-	conn1 := s.nextConn()
+	s.nextConnOf("bob") // the server knows bob
 	swallowed := make(chan string, 1)
 	s.setIntercept(func(sc *serverConn, req clientRequest) bool {
 		if sc == conn1 && req.Action == protocol.ActionDirect {
@@ -112,7 +113,13 @@ func TestDirectRetriedWithTheSameClientMessageID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first := <-swallowed; ack.ClientMessageID != first || !ack.Duplicate {
+	var first string
+	select {
+	case first = <-swallowed:
+	default:
+		t.Fatal("the first direct request was not intercepted")
+	}
+	if ack.ClientMessageID != first || !ack.Duplicate {
 		t.Fatalf("ack %+v, want the first acknowledgement of %s marked duplicate", ack, first)
 	}
 	s.mu.Lock()
@@ -235,4 +242,15 @@ func TestAppEventsStoredEventsAndQueuedAcks(t *testing.T) {
 		t.Fatalf("ack %+v, want queued", ack)
 	}
 	wantMessages(t, c, "general", 2)
+}
+
+// nextConnOf returns the next accepted connection of user, skipping others' (two clients
+// dialed one after the other may be accepted in either order).
+func (s *testServer) nextConnOf(user string) *serverConn {
+	s.t.Helper()
+	for {
+		if sc := s.nextConn(); sc.user == user {
+			return sc
+		}
+	}
 }
