@@ -36,7 +36,7 @@
 // message each, to a room of -room-size: SendMessage, ReceiveMessage and DeleteMessageBatch,
 // a publish invocation, the append and the room's read, a POST per member).
 // -large-room-members above -large-room-threshold adds a large room receiving
-// -large-room-per-minute messages: the sender's sendmessage reads up to threshold+1 members
+// -large-room-per-minute messages: the sender's sendmessage reads threshold/8+1 members
 // of each of the 8 shards (the probe) and queues 8 shard jobs in one SendMessageBatch; each
 // shard is posted by jobs of up to 2,000 members (contract.ShardJobMembers), each job a
 // publish invocation reading pages of 100 index entries and queueing its shard's rest as a
@@ -323,6 +323,10 @@ func roomReadUnits(c config, members, limit int) float64 {
 	return contract.RoomShards * readUnits(per*c.indexItem, false)
 }
 
+// probeLimit is how many members a broadcast first reads of each shard to tell a large room
+// from a small one (chat.Service.broadcast): threshold/RoomShards+1.
+func probeLimit(c config) int { return c.threshold/contract.RoomShards + 1 }
+
 // jobPageSize is how many index entries a shard job reads per Query (chat.DefaultFanoutPageSize).
 const jobPageSize = 100
 
@@ -334,7 +338,7 @@ const jobPageSize = 100
 func sendCapacity(c config) (rru, wru, calls float64, note string) {
 	msgItem := c.msgItemOverText + c.textBytes
 	rru = readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) +
-		roomReadUnits(c, c.roomSize, c.threshold+1)
+		roomReadUnits(c, c.roomSize, probeLimit(c))
 	plain := transactWriteUnits(c.headItem, msgItem)
 	once := transactWriteUnits(c.headItem, msgItem, c.recordItem) + writeUnits(c.recordItem)
 	share := c.clientMessageIDShare
@@ -422,8 +426,8 @@ func ours(c config, w workload) (usage, []string) {
 	// entry), UpdateItem presence, presence Query.
 	msgItem := c.msgItemOverText + c.textBytes
 	partition := c.connItem + c.rateItem + c.memberItem
-	rruConn := (readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) + roomReadUnits(c, c.roomSize, c.threshold+1)) +
-		2*readUnits(partition, true) + roomReadUnits(c, c.roomSize, c.threshold+1)
+	rruConn := (readUnits(c.connItem, true) + readUnits(c.rateItem, true) + readUnits(c.memberItem, true) + readUnits(c.headItem, true) + roomReadUnits(c, c.roomSize, probeLimit(c))) +
+		2*readUnits(partition, true) + roomReadUnits(c, c.roomSize, probeLimit(c))
 	wruConn := writeUnits(c.connItem) + (writeUnits(c.rateItem) + 2*writeUnits(c.memberItem) + writeUnits(c.presenceItem)) +
 		(writeUnits(c.connItem) + writeUnits(c.rateItem) + 2*writeUnits(c.memberItem) + writeUnits(c.presenceItem))
 	u.rru = w.messages*rruMsg + w.connections*rruConn
@@ -446,7 +450,7 @@ func ours(c config, w workload) (usage, []string) {
 		fmt.Sprintf("per message, reads: 4 strongly consistent GetItems (connection, bucket, membership, the room's head: %.0f RRU each) + the index Query; the head read is new with sequencing (+1 RRU); the CPU figure (%.2f ms base) was measured before sequencing and idempotent sends, with 6 DynamoDB calls (now %.3g)", readUnits(c.headItem, true), c.chatBaseCPU, sendCalls),
 		fmt.Sprintf("per connection (%.0f a day per user: a %.0f h day, connections capped at %.0f h): %.0f messages (joinroom in/out, presence joined and left to %.0f members); authorizer, connect, chat joinroom, disconnect; %.1f RRU + %.0f WRU (joinroom's head read and the presence record's two updates included)",
 			w.perDayConnections, c.hours, c.connectionCapHours, perConn, others, rruConn, wruConn),
-		fmt.Sprintf("the room's index is read with %d Queries, one a shard, in parallel (counted as one call): %d members × %d B in %d shards, %.1f RRU eventually consistent (each Query rounds up on its own: half a unit at least)", contract.RoomShards, c.roomSize, c.indexItem, contract.RoomShards, roomReadUnits(c, c.roomSize, c.threshold+1)),
+		fmt.Sprintf("the room's index is read with %d Queries, one a shard, in parallel (counted as one call): %d members × %d B in %d shards, %.1f RRU eventually consistent (each Query rounds up on its own: half a unit at least)", contract.RoomShards, c.roomSize, c.indexItem, contract.RoomShards, roomReadUnits(c, c.roomSize, probeLimit(c))),
 		fmt.Sprintf("logs: %d B per chat invocation, %d B per other invocation (measured), %.0f B per access log line (the construct's format, representative values)", c.chatLogBytes, c.otherLogBytes, access),
 		fmt.Sprintf("storage: %.1f M messages kept 30 days (HistoryRetention) × %d B (+%d B overhead), point-in-time recovery on; clientMessageId records (kept 24 h) and room heads left out (under 1%%)", w.messages/1e6, msgItem, ddbItemOverhead),
 	)
@@ -475,14 +479,14 @@ func publishPath(c config, w workload, u *usage) []string {
 		u.sqsRequests += n * (chunks + 2)
 		u.apigwMessages += n * metered(frame) * float64(c.roomSize)
 		// The append (head read, two-item transaction), the room's read, a POST per member.
-		u.rru += n * (readUnits(c.headItem, true) + roomReadUnits(c, c.roomSize, c.threshold+1))
+		u.rru += n * (readUnits(c.headItem, true) + roomReadUnits(c, c.roomSize, probeLimit(c)))
 		u.wru += n * transactWriteUnits(c.headItem, msgItem)
 		cpu := c.chatBaseCPU + float64(c.roomSize)*c.chatPostCPU
 		ms := lambdaMs(cpu, c.chatMB, 3*c.ddbCallMs+waves(c.roomSize)*c.postWaveMs)
 		u.lambda = append(u.lambda, fnUse{"publish: publications", n, ms, c.chatMB})
 		u.logBytes += n * float64(c.chatLogBytes)
 		notes = append(notes, fmt.Sprintf("publications: %s (%.4g a minute online) to rooms of %d: %.0f SQS requests each (SendMessage, then ReceiveMessage and DeleteMessageBatch for a batch of one), %d POSTs, %.1f RRU + %.0f WRU, a publish invocation of %.0f ms",
-			human(n), c.publishPerMinute, c.roomSize, chunks+2, c.roomSize, readUnits(c.headItem, true)+roomReadUnits(c, c.roomSize, c.threshold+1), transactWriteUnits(c.headItem, msgItem), ms))
+			human(n), c.publishPerMinute, c.roomSize, chunks+2, c.roomSize, readUnits(c.headItem, true)+roomReadUnits(c, c.roomSize, probeLimit(c)), transactWriteUnits(c.headItem, msgItem), ms))
 	}
 
 	if c.largeMembers > c.threshold {
@@ -492,10 +496,10 @@ func publishPath(c config, w workload, u *usage) []string {
 		jobs := contract.RoomShards * jobsPerShard
 		// The sender's side: the sendmessage path as for any room (counted above with the
 		// workload's messages only when they are the workload's; these are extra), then the
-		// probe (threshold+1 entries a shard) and one SendMessageBatch of the 8 jobs.
+		// probe (threshold/8+1 entries a shard) and one SendMessageBatch of the 8 jobs.
 		sendRRU, sendWRU, sendCalls, _ := sendCapacity(c)
-		probe := roomReadUnits(c, c.largeMembers, c.threshold+1)
-		sendRRU += probe - roomReadUnits(c, c.roomSize, c.threshold+1)
+		probe := roomReadUnits(c, c.largeMembers, probeLimit(c))
+		sendRRU += probe - roomReadUnits(c, c.roomSize, probeLimit(c))
 		u.rru += n * sendRRU
 		u.wru += n * sendWRU
 		u.apigwMessages += n * metered(frame) * float64(2+c.largeMembers-1)
@@ -514,7 +518,7 @@ func publishPath(c config, w workload, u *usage) []string {
 		u.lambda = append(u.lambda, fnUse{"publish: shard jobs", n * float64(jobs), jobMs, c.chatMB})
 		u.logBytes += n * float64(jobs+1) * float64(c.chatLogBytes)
 		notes = append(notes, fmt.Sprintf("large room: %s messages (%.4g a minute online) to %d members, over the threshold (%d): the sender's ack after the probe (%d Queries of up to %d entries: %.0f RRU) and one SendMessageBatch (chat %.0f ms); %d shard jobs of up to %d members (%d continuations): %.0f SQS requests a message (1 + %d SendMessageBatch + a receive and a delete per job, batches of one); %.0f RRU of job pages (%.0f pages of %d × %d B); %d publish invocations of %.0f ms (%.1f ms CPU × %d ÷ %d + %.0f waves of POSTs × %.0f ms + a quarter of the page reads' %.0f ms: the rest overlaps the posts); %s POSTs",
-			human(n), c.largePerMinute, c.largeMembers, c.threshold, contract.RoomShards, c.threshold+1, probe, sendMs, jobs, contract.ShardJobMembers, jobs-contract.RoomShards,
+			human(n), c.largePerMinute, c.largeMembers, c.threshold, contract.RoomShards, probeLimit(c), probe, sendMs, jobs, contract.ShardJobMembers, jobs-contract.RoomShards,
 			sqsPer, jobs-contract.RoomShards, jobRRU, pages, jobPageSize, c.indexItem, jobs, jobMs, c.chatBaseCPU+float64(perJob)*c.chatPostCPU, lambdaFullVCPUMB, c.chatMB,
 			waves(perJob), c.postWaveMs, math.Ceil(float64(perJob)/jobPageSize)*c.ddbCallMs, human(float64(c.largeMembers-1))))
 	} else if c.largeMembers > 0 {
