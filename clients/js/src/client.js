@@ -5,7 +5,7 @@
 import { backoffDelay } from "./backoff.js";
 import { Connection, TimeoutError, waitKey } from "./connection.js";
 import { AuthError, ChatError, ClosedError, ConnectionLostError, HandshakeError, LimitError, ServerError, retryable } from "./errors.js";
-import { DEFAULTS, GATEWAY_IDLE_TIMEOUT, GATEWAY_MAX_CONNECTION_AGE, MAX_HISTORY_LIMIT, MAX_TEXT_LENGTH, ROOM_ID_PATTERN, SUBPROTOCOL } from "./protocol.js";
+import { CONVERSATION_PREFIX, DEFAULTS, GATEWAY_IDLE_TIMEOUT, GATEWAY_MAX_CONNECTION_AGE, MAX_HISTORY_LIMIT, MAX_MEMBERS_LIMIT, MAX_TEXT_LENGTH, MAX_USER_ID_LENGTH, ROOM_ID_PATTERN, SUBPROTOCOL } from "./protocol.js";
 import { Sequencer } from "./sequencer.js";
 import { tokenExpiry } from "./token.js";
 
@@ -15,6 +15,8 @@ import { tokenExpiry } from "./token.js";
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Ack} Ack */
 /** @typedef {import("./types.js").HistoryPage} HistoryPage */
+/** @typedef {import("./types.js").Member} Member */
+/** @typedef {import("./types.js").MemberList} MemberList */
 /** @typedef {import("./sequencer.js").Delivery} Delivery */
 /** @typedef {import("./connection.js").Answer} Answer */
 
@@ -22,7 +24,10 @@ const roomIdPattern = new RegExp(ROOM_ID_PATTERN);
 const replaced = new ChatError("connection replaced (maxConnectionAge)");
 
 /** The answer frame type of each action. @type {Record<string, string>} */
-const answerTypes = { joinroom: "joined", leaveroom: "left", history: "history", sendmessage: "ack" };
+const answerTypes = { joinroom: "joined", leaveroom: "left", history: "history", sendmessage: "ack", direct: "ack", members: "members" };
+
+/** The most members pages members() reads of one room. */
+export const MAX_MEMBERS_PAGES = 100;
 
 /** @typedef {{key: string, body: string}} Request */
 
@@ -80,6 +85,26 @@ export function checkText(text) {
   for (const _ of text) n++;
   if (n === 0) throw new LimitError("text is empty: a message has 1 to " + MAX_TEXT_LENGTH + " characters", "MAX_TEXT_LENGTH");
   if (n > MAX_TEXT_LENGTH) throw new LimitError(`text has ${n} characters, over the limit of ${MAX_TEXT_LENGTH} (MAX_TEXT_LENGTH)`, "MAX_TEXT_LENGTH");
+}
+
+/**
+ * Reports whether roomId names a direct conversation (protocol.ConversationID).
+ * @param {string} roomId
+ */
+export function isConversation(roomId) {
+  return typeof roomId === "string" && roomId.startsWith(CONVERSATION_PREFIX);
+}
+
+/**
+ * Checks a user id to send to: 1 to MAX_USER_ID_LENGTH code points; throws a LimitError.
+ * @param {string} userId
+ */
+export function checkUserId(userId) {
+  let n = 0;
+  if (typeof userId === "string") for (const _ of userId) n++;
+  if (n === 0 || n > MAX_USER_ID_LENGTH) {
+    throw new LimitError(`user id must have 1 to ${MAX_USER_ID_LENGTH} characters (MAX_USER_ID_LENGTH), got ${n}`, "MAX_USER_ID_LENGTH");
+  }
 }
 
 /** @param {Options} o @returns {Required<Omit<Options, "WebSocket">> & {WebSocket: import("./types.js").WebSocketConstructor}} */
@@ -164,6 +189,11 @@ function checkURL(raw) {
  * Heartbeat: after heartbeatInterval without sending it sends {"action":"ping"}; no pong
  * within pongTimeout counts the connection lost.
  *
+ * Direct messages: direct() sends to one user; "message" events with toUserId set deliver
+ * direct messages in their conversation (roomId = CONVERSATION_PREFIX...), which the client
+ * tracks like a joined room from the first one it sees, with no join. "event" events carry
+ * what backends publish (not numbered); stored ones are messages with eventType and data.
+ *
  * Sends: send() waits for a connection when there is none, and sends again until
  * acknowledged (after a drop, a missing answer, rate_limited, internal_error) with the same
  * clientMessageId, which the server stores and delivers once.
@@ -184,7 +214,7 @@ export class ChatClient {
     this.curWaiters = new Set();
     /** @type {Map<string, Room>} */
     this.rooms = new Map();
-    /** @type {Map<string, {join: Lock, history: Lock}>} */
+    /** @type {Map<string, {join: Lock, history: Lock, members: Lock}>} */
     this.locks = new Map();
     /** Text of in-flight sends, by clientMessageId. @type {Map<string, string>} */
     this.sends = new Map();
@@ -484,7 +514,7 @@ export class ChatClient {
   /** @param {string} id */
   roomLocks(id) {
     let l = this.locks.get(id);
-    if (!l) this.locks.set(id, (l = { join: new Lock(), history: new Lock() }));
+    if (!l) this.locks.set(id, (l = { join: new Lock(), history: new Lock(), members: new Lock() }));
     return l;
   }
 
@@ -575,9 +605,81 @@ export class ChatClient {
     }
   }
 
-  /** The rooms joined, in the order they were joined. */
+  /**
+   * Sends text to the user toUserId and resolves with its acknowledgement: ack.roomId is the
+   * two users' conversation (CONVERSATION_PREFIX + 40 hex digits), ack.toUserId the recipient.
+   * Queued and sent again like send(), with the same clientMessageId. The message also comes
+   * as a "message" event (toUserId set) in the conversation's order: from then on the client
+   * tracks the conversation like a joined room (once, in order, gaps read from history,
+   * resumed after reconnects), as it does from the first direct message it receives. Rejects
+   * with a ServerError not_allowed (the API's direct message policy) or unknown_user (the
+   * user never connected), and otherwise as send() does.
+   * @param {string} toUserId @param {string} text @param {{signal?: AbortSignal}} [options]
+   * @returns {Promise<Ack>}
+   */
+  async direct(toUserId, text, options = {}) {
+    checkUserId(toUserId);
+    checkText(text);
+    const cmid = newClientMessageId();
+    this.sends.set(cmid, text);
+    try {
+      // Keyed by clientMessageId alone: the conversation id is not known before the ack.
+      return await this.request({ key: waitKey("ack", "", cmid), body: JSON.stringify({ action: "direct", toUserId, text, clientMessageId: cmid }) }, options.signal);
+    } finally {
+      this.sends.delete(cmid);
+    }
+  }
+
+  /**
+   * Lists the users in roomId (a joined room), following the server's cursor page by page
+   * (MAX_MEMBERS_LIMIT a page) until the last page or max users. Rejects with a ServerError
+   * not_member when the room is not joined.
+   * @param {string} roomId @param {{max?: number, signal?: AbortSignal}} [options] max: the most
+   *   users to read (default MAX_MEMBERS_PAGES * MAX_MEMBERS_LIMIT)
+   * @returns {Promise<Member[]>}
+   */
+  async members(roomId, options = {}) {
+    checkRoomId(roomId);
+    const { max = MAX_MEMBERS_PAGES * MAX_MEMBERS_LIMIT, signal } = options;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`chat: members max (${max}) must be a whole number from 1`);
+    /** @type {Member[]} */
+    const out = [];
+    /** @type {string | undefined} */
+    let cursor;
+    for (let page = 0; page < MAX_MEMBERS_PAGES && out.length < max; page++) {
+      const limit = Math.min(MAX_MEMBERS_LIMIT, max - out.length);
+      const body = JSON.stringify({ action: "members", roomId, limit, cursor });
+      /** @type {MemberList} */
+      const list = await this.roomLocks(roomId).members.run(() => this.request({ key: waitKey("members", roomId), body }, signal));
+      out.push(...(list.members ?? []).slice(0, max - out.length));
+      if (!list.cursor || list.cursor === cursor) break;
+      cursor = list.cursor;
+    }
+    return out;
+  }
+
+  /** The rooms joined, in the order they were joined (direct conversations excluded). */
   joinedRooms() {
-    return [...this.rooms.keys()];
+    return [...this.rooms.keys()].filter((id) => !isConversation(id));
+  }
+
+  /** The direct conversations the client tracks (see direct()), in the order it saw them. */
+  conversations() {
+    return [...this.rooms.keys()].filter(isConversation);
+  }
+
+  /**
+   * The conversation roomId, tracked from now on when it was not: its first delivered
+   * message is seq (the one just seen).
+   * @param {string} roomId @param {number} seq
+   */
+  conversation(roomId, seq) {
+    let r = this.rooms.get(roomId);
+    if (!r) {
+      this.rooms.set(roomId, (r = new Room(roomId)));
+      r.seq.base(Math.max(seq, 1) - 1);
+    }
+    return r;
   }
 
   /** @param {Room} r */
@@ -622,7 +724,11 @@ export class ChatClient {
         return;
       case "left":
       case "history":
+      case "members":
         cn.answer(waitKey(f.type, f.roomId), { frame: f });
+        return;
+      case "event":
+        this.emit("event", f);
         return;
       case "pong":
         cn.gotPong();
@@ -637,9 +743,14 @@ export class ChatClient {
     }
   }
 
-  /** A message, resume page, lost range or presence of a joined room; others are ignored. @param {any} f */
+  /**
+   * A message, resume page, lost range or presence of a joined room, or a message of a direct
+   * conversation (tracked from its first message on); others are ignored.
+   * @param {any} f
+   */
   handleRoomFrame(f) {
-    const r = this.rooms.get(f.roomId);
+    let r = this.rooms.get(f.roomId);
+    if (!r && f.type === "message" && isConversation(f.roomId) && Number.isSafeInteger(f.seq)) r = this.conversation(f.roomId, f.seq);
     if (!r) return;
     switch (f.type) {
       case "message":
@@ -658,18 +769,23 @@ export class ChatClient {
 
   /** Places the client's own message in its room's order, then answers the send. @param {Connection} cn @param {Ack} ack */
   handleAck(cn, ack) {
-    const r = this.rooms.get(ack.roomId);
+    const direct = ack.toUserId !== undefined || isConversation(ack.roomId);
+    const text = ack.clientMessageId === undefined ? undefined : this.sends.get(ack.clientMessageId);
+    let r = this.rooms.get(ack.roomId);
+    if (!r && direct && text !== undefined) r = this.conversation(ack.roomId, ack.seq);
     if (r) {
-      const text = ack.clientMessageId === undefined ? undefined : this.sends.get(ack.clientMessageId);
       this.deliver(r, false, (s) => {
         if (text === undefined) {
           s.saw(ack.seq);
           return [];
         }
-        return s.add({ type: "message", roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId, userId: ack.userId, displayName: ack.displayName, text, sentAt: ack.sentAt });
+        /** @type {Message} */
+        const m = { type: "message", roomId: ack.roomId, seq: ack.seq, messageId: ack.messageId, userId: ack.userId, displayName: ack.displayName, text, sentAt: ack.sentAt };
+        if (ack.toUserId !== undefined) m.toUserId = ack.toUserId;
+        return s.add(m);
       });
     }
-    cn.answer(waitKey("ack", ack.roomId, ack.clientMessageId), { frame: ack });
+    cn.answer(waitKey("ack", direct ? "" : ack.roomId, ack.clientMessageId), { frame: ack });
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-export { ChatClient, dial, checkRoomId, checkText } from "./client.js";
+export { ChatClient, MAX_MEMBERS_PAGES, dial, checkRoomId, checkText, checkUserId, isConversation } from "./client.js";
 export { AuthError, ChatError, ClosedError, ConnectionLostError, HandshakeError, LimitError, ServerError } from "./errors.js";
 export { backoffCeiling, backoffDelay } from "./backoff.js";
 export { tokenExpiry } from "./token.js";
@@ -14,6 +14,9 @@ export * from "./protocol.js";
 /** @typedef {import("./types.js").Message} Message */
 /** @typedef {import("./types.js").Ack} Ack */
 /** @typedef {import("./types.js").Presence} Presence */
+/** @typedef {import("./types.js").AppEvent} AppEvent */
+/** @typedef {import("./types.js").Member} Member */
+/** @typedef {import("./types.js").MemberList} MemberList */
 /** @typedef {import("./types.js").HistoryPage} HistoryPage */
 /** @typedef {import("./types.js").LostEvent} LostEvent */
 /** @typedef {import("./types.js").StateEvent} StateEvent */

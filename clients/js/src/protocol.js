@@ -17,6 +17,14 @@ export const MAX_HISTORY_LIMIT = 100;
 export const ROOM_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$";
 /** The largest sequence number a request may name (protocol.MaxSeq). */
 export const MAX_SEQ = 9007199254740991;
+/** The longest user id a request may name, in code points (protocol.MaxUserIDLength). */
+export const MAX_USER_ID_LENGTH = 512;
+/** How many users a members page holds by default (protocol.DefaultMembersLimit). */
+export const DEFAULT_MEMBERS_LIMIT = 50;
+/** The largest members page (protocol.MaxMembersLimit). */
+export const MAX_MEMBERS_LIMIT = 200;
+/** What starts the room id of every direct conversation (protocol.ConversationPrefix). */
+export const CONVERSATION_PREFIX = "dm:";
 /** The chat's WebSocket subprotocol, which $connect echoes (contract.Subprotocol). */
 export const SUBPROTOCOL = "chat.v1";
 /** API Gateway's idle timeout, in milliseconds (client.GatewayIdleTimeout). */

@@ -13,6 +13,40 @@
  * @property {string} [displayName]
  * @property {string} text
  * @property {string} sentAt UTC with milliseconds, e.g. "2026-12-06T11:39:41.200Z"
+ * @property {string} [toUserId] set on a direct message: userId sent it to toUserId, in their
+ *   conversation roomId (CONVERSATION_PREFIX + 40 hex digits)
+ * @property {boolean} [system] published by a backend in userId's name
+ * @property {string} [eventType] set on a stored application event (text is then empty)
+ * @property {unknown} [data] the stored event's data
+ */
+
+/**
+ * An application event a backend published, not stored nor numbered: missed while
+ * disconnected. roomId is set when it was published to a room, absent when to the user or
+ * the connection.
+ * @typedef {object} AppEvent
+ * @property {"event"} [type]
+ * @property {string} [roomId]
+ * @property {string} eventType the application's own type, e.g. "inventory.updated"
+ * @property {unknown} data any JSON value
+ * @property {string} sentAt
+ */
+
+/**
+ * A user in a room.
+ * @typedef {object} Member
+ * @property {string} userId
+ * @property {string} [displayName]
+ * @property {number} connections the user's connections in the room
+ */
+
+/**
+ * A page of a room's users (the members frame).
+ * @typedef {object} MemberList
+ * @property {"members"} [type]
+ * @property {string} roomId
+ * @property {Member[]} members
+ * @property {string} [cursor] set when more users follow
  */
 
 /**
@@ -30,6 +64,8 @@
  * @property {number} delivered
  * @property {number} undelivered
  * @property {number} gone
+ * @property {boolean} [queued] a large room: stored, delivered later from a queue; the counts are 0
+ * @property {string} [toUserId] set on the acknowledgement of a direct message
  */
 
 /**
@@ -92,7 +128,9 @@
 /**
  * The events of a client, by name.
  * @typedef {object} EventMap
- * @property {Message} message each message of a joined room once, in seq order, own ones included
+ * @property {Message} message each message of a joined room once, in seq order, own ones
+ *   included; direct messages too (toUserId set), in their conversation's order
+ * @property {AppEvent} event an application event a backend published
  * @property {Presence} presence
  * @property {LostEvent} lost
  * @property {StateEvent} state

@@ -2,12 +2,30 @@
 // numbered 1, 2, 3, ..., resume with since, acks, clientMessageId dedupe, history pages,
 // pings answered by the gateway), with hooks for tests to intercept frames.
 
+import { createHash } from "node:crypto";
+
 import { startServer } from "./wsserver.js";
+
+/** The user of a connection: its token's sub. */
+export function userOf(conn) {
+  try {
+    return JSON.parse(Buffer.from(String(conn.info.token).split(".")[1], "base64url").toString()).sub ?? "alice";
+  } catch {
+    return "alice";
+  }
+}
+
+/** protocol.ConversationID. */
+export function conversationId(a, b) {
+  if (b < a) [a, b] = [b, a];
+  return "dm:" + createHash("sha256").update(`${Buffer.byteLength(a)}:${a}${b}`).digest("hex").slice(0, 40);
+}
 
 export async function startChat({ authorize, intercept = () => false, noPong = () => false } = {}) {
   const rooms = new Map(); // id -> {messages: [], members: Set<conn>}
   const acks = new Map(); // roomId/cmid -> ack
   const received = []; // {conn, frame, at}
+  const conns = new Set(); // every connection ever accepted
   const room = (id) => {
     if (!rooms.has(id)) rooms.set(id, { messages: [], members: new Set() });
     return rooms.get(id);
@@ -21,6 +39,15 @@ export async function startChat({ authorize, intercept = () => false, noPong = (
       const m = { type: "message", roomId, seq: r.messages.length + 1, messageId: `m${r.messages.length + 1}`, userId, displayName: userId, text, sentAt: new Date().toISOString() };
       r.messages.push(m);
       if (deliver) for (const c of r.members) c.send(m);
+      return m;
+    },
+    /** Stores a direct message and delivers it to every connection of both users (but except's) unless quiet. */
+    storeDirect(from, to, text, { deliver = true, except } = {}) {
+      const id = conversationId(from, to);
+      const r = room(id);
+      const m = { type: "message", roomId: id, seq: r.messages.length + 1, messageId: `m${r.messages.length + 1}`, userId: from, displayName: from, toUserId: to, text, sentAt: new Date().toISOString() };
+      r.messages.push(m);
+      if (deliver) for (const c of conns) if (!c.closed && c !== except && (userOf(c) === from || userOf(c) === to)) c.send(m);
       return m;
     },
     answer(conn, f) {
@@ -57,6 +84,39 @@ export async function startChat({ authorize, intercept = () => false, noPong = (
           conn.send(ack);
           return;
         }
+        case "direct": {
+          const from = userOf(conn);
+          if (![...conns].some((c) => userOf(c) === f.toUserId)) {
+            conn.send({ type: "error", code: "unknown_user", message: "no such user", action: "direct", clientMessageId: f.clientMessageId });
+            return;
+          }
+          const key = conversationId(from, f.toUserId) + "/" + f.clientMessageId;
+          if (acks.has(key)) {
+            conn.send({ ...acks.get(key), duplicate: true, delivered: 0 });
+            return;
+          }
+          const m = chat.storeDirect(from, f.toUserId, f.text, { except: conn });
+          const ack = { type: "ack", roomId: m.roomId, seq: m.seq, messageId: m.messageId, clientMessageId: f.clientMessageId, userId: from, displayName: from, toUserId: f.toUserId, sentAt: m.sentAt, delivered: 1, undelivered: 0, gone: 0 };
+          acks.set(key, ack);
+          conn.send(ack);
+          return;
+        }
+        case "members": {
+          // Pages of 2 users (whatever the limit, so that a few users make several pages); the cursor is an index.
+          const r = room(f.roomId);
+          if (!r.members.has(conn)) {
+            conn.send({ type: "error", code: "not_member", message: "join the room first", action: "members", roomId: f.roomId });
+            return;
+          }
+          const counts = new Map();
+          for (const c of r.members) counts.set(userOf(c), (counts.get(userOf(c)) ?? 0) + 1);
+          const users = [...counts.keys()].sort();
+          const from = Number(f.cursor ?? 0);
+          const to = Math.min(users.length, from + Math.min(2, f.limit ?? 50));
+          const members = users.slice(from, to).map((u) => ({ userId: u, displayName: u, connections: counts.get(u) }));
+          conn.send({ type: "members", roomId: f.roomId, members, ...(to < users.length ? { cursor: String(to) } : {}) });
+          return;
+        }
         case "history": {
           const r = room(f.roomId);
           const limit = f.limit ?? 20;
@@ -82,6 +142,7 @@ export async function startChat({ authorize, intercept = () => false, noPong = (
   const server = await startServer({
     authorize,
     onConnection(conn) {
+      conns.add(conn);
       conn.onText = (text) => {
         const frame = JSON.parse(text);
         received.push({ conn, frame, at: Date.now() });

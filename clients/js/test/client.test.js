@@ -9,7 +9,7 @@ import {
   AuthError, ChatClient, HandshakeError, LimitError, MAX_TEXT_LENGTH, ServerError,
   backoffCeiling, backoffDelay, tokenExpiry,
 } from "../src/index.js";
-import { fakeJWT, startChat, waitFor } from "./chatserver.js";
+import { conversationId, fakeJWT, startChat, userOf, waitFor } from "./chatserver.js";
 
 const cleanups = [];
 afterEach(async () => {
@@ -24,7 +24,7 @@ function newClient(server, options = {}) {
     minBackoff: 10, maxBackoff: 40, requestTimeout: 2000, gapTimeout: 100,
     ...options,
   });
-  const events = { message: [], state: [], lost: [], presence: [], roomerror: [] };
+  const events = { message: [], state: [], lost: [], presence: [], roomerror: [], event: [] };
   for (const name of Object.keys(events)) c.on(name, (e) => events[name].push(e));
   cleanups.push(() => c.close());
   return { c, events };
@@ -256,6 +256,136 @@ describe("sends", () => {
     const { c } = newClient(s);
     await c.connect();
     await assert.rejects(c.send("general", "hi"), (e) => e instanceof ServerError && e.code === "not_member" && e.serverMessage === "join room general first");
+  });
+});
+
+describe("direct messages", () => {
+  /** A client signed in as user. */
+  const as = (s, user, options = {}) => newClient(s, { token: () => fakeJWT(Math.floor(Date.now() / 1000) + 3600, user), ...options });
+
+  test("direct() resolves with the conversation's ack; both sides get the message in order without joining", async () => {
+    const s = await chat();
+    const alice = as(s, "alice");
+    const bob = as(s, "bob");
+    await alice.c.connect();
+    await bob.c.connect();
+    const conv = conversationId("alice", "bob");
+    const ack = await alice.c.direct("bob", "hi bob");
+    assert.equal(ack.roomId, conv);
+    assert.equal(ack.toUserId, "bob");
+    assert.equal(ack.seq, 1);
+    await bob.c.direct("alice", "hi alice");
+    for (const { events } of [alice, bob]) {
+      await waitFor(() => events.message.length === 2, "two direct messages");
+      assert.deepEqual(events.message.map((m) => [m.roomId, m.seq, m.userId, m.toUserId, m.text]), [
+        [conv, 1, "alice", "bob", "hi bob"],
+        [conv, 2, "bob", "alice", "hi alice"],
+      ]);
+    }
+    assert.deepEqual(alice.c.conversations(), [conv]);
+    assert.deepEqual(alice.c.joinedRooms(), []);
+    assert.equal(framesOf(s, "joinroom").length, 0, "no join was needed");
+  });
+
+  test("a gap in a conversation is filled from history, and the conversation is resumed after a drop", async () => {
+    const s = await chat();
+    const alice = as(s, "alice");
+    const bob = as(s, "bob");
+    await alice.c.connect();
+    await bob.c.connect();
+    const conv = conversationId("alice", "bob");
+    await alice.c.direct("bob", "one");
+    await waitFor(() => bob.events.message.length === 1, "one");
+    s.storeDirect("alice", "bob", "two", { deliver: false });
+    s.storeDirect("alice", "bob", "three");
+    await waitFor(() => bob.events.message.length === 3, "two from history, three");
+    assert.deepEqual(seqs(bob.events.message), [1, 2, 3]);
+    const bobConn = s.conns.find((c) => userOf(c) === "bob");
+    const fill = framesOf(s, "history").find((r) => r.conn === bobConn).frame;
+    assert.deepEqual([fill.roomId, fill.after], [conv, 1]);
+
+    bobConn.drop();
+    s.storeDirect("alice", "bob", "four", { deliver: false });
+    await waitFor(() => framesOf(s, "joinroom").length === 1, "the resume");
+    assert.equal(userOf(framesOf(s, "joinroom")[0].conn), "bob");
+    const rejoin = framesOf(s, "joinroom")[0].frame;
+    assert.deepEqual([rejoin.roomId, rejoin.since], [conv, 3]);
+    await waitFor(() => bob.events.message.length === 4, "four, replayed");
+    assert.deepEqual(seqs(bob.events.message), [1, 2, 3, 4]);
+  });
+
+  test("a direct message without answer is sent again with the same clientMessageId; unknown users fail for good", async () => {
+    let swallow = true;
+    const s = await chat({
+      intercept(conn, f, chat) {
+        if (f.action === "direct" && swallow) {
+          swallow = false;
+          chat.answer({ send() {}, info: conn.info }, f); // stored and delivered; the ack is lost
+          conn.drop();
+          return true;
+        }
+        return false;
+      },
+    });
+    const alice = as(s, "alice");
+    const bob = as(s, "bob");
+    await bob.c.connect();
+    await alice.c.connect();
+    const ack = await alice.c.direct("bob", "hello");
+    const sends = framesOf(s, "direct");
+    assert.equal(sends.length, 2);
+    assert.equal(sends[0].frame.clientMessageId, sends[1].frame.clientMessageId);
+    assert.equal(ack.duplicate, true);
+    await waitFor(() => alice.events.message.length === 1 && bob.events.message.length === 1, "the message on both sides");
+    assert.equal(alice.events.message[0].toUserId, "bob");
+    await assert.rejects(alice.c.direct("nobody", "hi"), (e) => e instanceof ServerError && e.code === "unknown_user");
+    await assert.rejects(alice.c.direct("", "hi"), LimitError);
+  });
+});
+
+describe("members, events, queued acks", () => {
+  test("members() follows the cursor over every page", async () => {
+    const s = await chat();
+    const clients = [];
+    for (const user of ["carol", "alice", "bob"]) {
+      const x = newClient(s, { token: () => fakeJWT(Math.floor(Date.now() / 1000) + 3600, user) });
+      await x.c.connect();
+      await x.c.join("general");
+      clients.push(x.c);
+    }
+    const members = await clients[0].members("general");
+    assert.deepEqual(members.map((m) => m.userId), ["alice", "bob", "carol"]);
+    assert.equal(framesOf(s, "members").filter((r) => r.frame.cursor).length, 1, "the second page asked with the cursor");
+    assert.deepEqual((await clients[0].members("general", { max: 1 })).map((m) => m.userId), ["alice"]);
+    await assert.rejects(clients[0].members("elsewhere"), (e) => e instanceof ServerError && e.code === "not_member");
+  });
+
+  test("event frames are \"event\" events; stored events are numbered messages; queued acks say so", async () => {
+    const s = await chat({
+      intercept(conn, f) {
+        if (f.action !== "sendmessage") return false;
+        const m = s.store(f.roomId, f.text, { userId: "alice", deliver: false });
+        conn.send({ type: "ack", roomId: f.roomId, seq: m.seq, messageId: m.messageId, clientMessageId: f.clientMessageId, userId: "alice", sentAt: m.sentAt, delivered: 0, undelivered: 0, gone: 0, queued: true });
+        return true;
+      },
+    });
+    const { c, events } = newClient(s);
+    await c.connect();
+    await c.join("general");
+    const sentAt = new Date().toISOString();
+    s.conns[0].send({ type: "event", roomId: "general", eventType: "inventory.updated", data: { sku: "a1" }, sentAt });
+    s.conns[0].send({ type: "event", eventType: "account.note", data: null, sentAt });
+    await waitFor(() => events.event.length === 2, "two events");
+    assert.deepEqual(events.event[0], { type: "event", roomId: "general", eventType: "inventory.updated", data: { sku: "a1" }, sentAt });
+    assert.equal(events.event[1].roomId, undefined);
+    const stored = s.store("general", "", { userId: "system:inventory", deliver: false });
+    Object.assign(stored, { system: true, eventType: "inventory.updated", data: { sku: "a2" } });
+    s.conns[0].send(stored);
+    await waitFor(() => events.message.length === 1, "the stored event");
+    assert.deepEqual([events.message[0].seq, events.message[0].system, events.message[0].eventType, events.message[0].data], [1, true, "inventory.updated", { sku: "a2" }]);
+    const ack = await c.send("general", "to many");
+    assert.equal(ack.queued, true);
+    await waitFor(() => events.message.length === 2, "own message from the ack");
   });
 });
 
