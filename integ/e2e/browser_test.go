@@ -27,8 +27,8 @@ const seededMessages = 45
 
 // TestChatPageInChromium runs the chat page of clients/js in headless Chromium against the
 // local stack: two browser contexts (Alice, Bob) sign in with tokens of the local issuer,
-// scroll back through the room's history, chat with sender and time, see each other's
-// presence; Bob goes offline (CDP network emulation) while Alice writes and while he writes
+// scroll back through the room's history, chat with sender and time, see each other in the
+// member list; Bob goes offline (CDP network emulation) while Alice writes and while he writes
 // himself, and comes back: both pages then show every message exactly once, in order. A text
 // over the limit is refused in the page naming the limit, a server error frame shows next to
 // the message that caused it, and a wrong or expired token shows a sign-in error without a
@@ -57,6 +57,11 @@ func TestChatPageInChromium(t *testing.T) {
 	signInAndJoin(bob, pageURL, bobID, "Bob", roomID)
 	bob.waitFor("the newest page of history", logSeqsAre(roomID, seededMessages-19, seededMessages))
 	alice.waitFor("Bob's presence", `!!document.querySelector('#presence li[data-user="`+bobID+`"]')`)
+	// Bob joined after Alice: his member list (read with members) names her too.
+	for _, tb := range []*tab{alice, bob} {
+		tb.waitFor("the member list of both users", `(() => { const u = [...document.querySelectorAll("#presence li[data-user]")].map(li => li.dataset.user);
+			return u.includes("`+aliceID+`") && u.includes("`+bobID+`"); })()`)
+	}
 
 	// Chat: sender and time on both pages.
 	say(alice, "hello from alice")

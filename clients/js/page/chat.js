@@ -1,9 +1,11 @@
 // @ts-check
 // The chat page: signs in with a token from the local issuer (or a pasted one), joins rooms,
-// shows messages with sender and time, presence, older messages page by page, the connection
-// state, and every error as text next to what caused it. Built on the client module alone.
+// shows messages with sender and time, the room's members (read with members when joining,
+// kept up by presence), direct messages in a view per conversation ("/dm user text" or the
+// Message form of a conversation), older messages page by page, the connection state, and
+// every error as text next to what caused it. Built on the client module alone.
 
-import { AuthError, ChatClient, HandshakeError, LimitError, MAX_TEXT_LENGTH, ServerError, checkRoomId, checkText } from "../src/index.js";
+import { AuthError, ChatClient, HandshakeError, LimitError, MAX_TEXT_LENGTH, ServerError, checkRoomId, checkText, checkUserId } from "../src/index.js";
 
 /** @typedef {import("../src/index.js").Message} Message */
 
@@ -54,6 +56,7 @@ const ui = {
  * @property {boolean} loading
  * @property {Map<string, string>} present user id → display name
  * @property {HTMLLIElement} tab
+ * @property {string} [peer] set on a direct conversation: the other user's id
  */
 
 /** @type {{url: string, tokenUrl: string} | undefined} */
@@ -137,6 +140,8 @@ async function signIn(e) {
     if (p.event === "joined") r.present.set(p.userId, p.displayName || p.userId);
     else r.present.delete(p.userId);
     if (r === current) renderPresence();
+    // A user with another connection left is still there: the server's list says.
+    scheduleMembers(r);
   });
   c.on("lost", (l) => {
     const r = rooms.get(l.roomId);
@@ -234,11 +239,87 @@ async function joinRoom(id) {
   }
   r.present.set(me.user || "me", me.name || me.user || "me");
   if (r === current) renderPresence();
-  await loadOlder(r);
+  await Promise.all([loadMembers(r), loadOlder(r)]);
 }
 
-/** @param {string} id @returns {RoomView} */
-function addRoom(id) {
+/** Replaces r's member list with the server's (members), which names those who joined before. @param {RoomView} r */
+async function loadMembers(r) {
+  if (!client || r.peer) return;
+  try {
+    const list = await client.members(r.id, { max: 500 });
+    if (rooms.get(r.id) !== r) return;
+    r.present = new Map(list.map((m) => [m.userId, m.displayName || m.userId]));
+    if (r === current) renderPresence();
+  } catch (err) {
+    if (r === current) ui.joinError.textContent = `Could not list the members of ${r.id}: ${describe(err)}`;
+  }
+}
+
+/** @type {Map<RoomView, ReturnType<typeof setTimeout>>} */
+const membersTimers = new Map();
+/** Reads r's members again shortly, once for a burst of presence events. @param {RoomView} r */
+function scheduleMembers(r) {
+  if (membersTimers.has(r)) return;
+  membersTimers.set(r, setTimeout(() => {
+    membersTimers.delete(r);
+    void loadMembers(r);
+  }, 500));
+}
+
+/** The other user of a direct message, as this user sees it. @param {Message} m */
+function peerOf(m) {
+  if (me.user && m.userId === me.user) return m.toUserId ?? m.userId;
+  if (me.user && m.toUserId === me.user) return m.userId;
+  return m.userId === m.toUserId ? m.userId : `${m.userId} / ${m.toUserId}`;
+}
+
+/** The view of a direct conversation, added (not selected) on its first message. @param {Message} m */
+function directView(m) {
+  const existing = rooms.get(m.roomId);
+  if (existing) return existing;
+  const r = addRoom(m.roomId, peerOf(m));
+  r.log.hidden = r.pending.hidden = r !== current;
+  return r;
+}
+
+/** Sends "/dm user text" from the message box. @param {string} line @returns {Promise<void>} */
+async function sendDirectCommand(line) {
+  const m = /^\/dm\s+(\S+)\s+([\s\S]+)$/.exec(line);
+  if (!m) {
+    ui.sendError.textContent = "Not sent: write /dm, a user id and the message, e.g. /dm bob hello.";
+    return;
+  }
+  const [, to, text] = m;
+  await sendDirect(to, text);
+}
+
+/** @param {string} to @param {string} text */
+async function sendDirect(to, text) {
+  if (!client) return;
+  try {
+    checkUserId(to);
+    checkText(text);
+  } catch (err) {
+    ui.sendError.textContent = `Not sent: ${describe(err)}.`;
+    return;
+  }
+  ui.text.value = "";
+  updateCounter();
+  ui.sendError.textContent = `Sending to ${to}…`;
+  try {
+    const ack = await client.direct(to, text);
+    ui.sendError.textContent = "";
+    const r = rooms.get(ack.roomId);
+    if (r) select(r); // its own message came as a "message" event, in its place
+  } catch (err) {
+    ui.text.value = `/dm ${to} ${text}`;
+    updateCounter();
+    ui.sendError.textContent = `Direct message to ${to} not sent: ${describe(err)}`;
+  }
+}
+
+/** @param {string} id @param {string} [peer] set for a direct conversation @returns {RoomView} */
+function addRoom(id, peer) {
   const log = document.createElement("ol");
   log.className = "log";
   log.dataset.room = id;
@@ -251,19 +332,24 @@ function addRoom(id) {
   const open = document.createElement("button");
   open.type = "button";
   open.className = "room";
-  open.textContent = `# ${id}`;
+  open.textContent = peer ? `@ ${peer}` : `# ${id}`;
+  if (peer) {
+    tab.className = "direct";
+    open.setAttribute("aria-label", `Direct messages with ${peer}`);
+  }
   const leave = document.createElement("button");
   leave.type = "button";
-  leave.textContent = "Leave";
-  leave.setAttribute("aria-label", `Leave ${id}`);
+  leave.textContent = peer ? "Close" : "Leave";
+  leave.setAttribute("aria-label", peer ? `Close the direct messages with ${peer}` : `Leave ${id}`);
   tab.append(open, leave);
   ui.rooms.append(tab);
   /** @type {RoomView} */
-  const r = { id, log, pending, bySeq: new Map(), before: undefined, hasMore: true, loading: false, present: new Map(), tab };
+  const r = { id, log, pending, bySeq: new Map(), before: undefined, hasMore: true, loading: false, present: new Map(), tab, peer };
   rooms.set(id, r);
   open.addEventListener("click", () => select(r));
   leave.addEventListener("click", async () => {
     removeRoom(id);
+    if (peer) return; // the client keeps the conversation; its next message opens it again
     try {
       await client?.leave(id);
     } catch (err) {
@@ -296,12 +382,13 @@ function removeRoom(id) {
 /** @param {RoomView} r */
 function select(r) {
   current = r;
+  r.tab.classList.remove("unread");
   for (const o of rooms.values()) {
     o.log.hidden = o !== r;
     o.pending.hidden = o !== r;
     o.tab.querySelector("button.room")?.setAttribute("aria-pressed", String(o === r));
   }
-  ui.roomTitle.textContent = `# ${r.id}`;
+  ui.roomTitle.textContent = r.peer ? `Direct: ${r.peer}` : `# ${r.id}`;
   ui.older.hidden = !r.hasMore;
   ui.olderStatus.textContent = "";
   renderPresence();
@@ -309,7 +396,7 @@ function select(r) {
 
 function renderPresence() {
   ui.presence.replaceChildren();
-  if (!current) return;
+  if (!current || current.peer) return;
   for (const [id, name] of [...current.present].sort((a, b) => a[1].localeCompare(b[1]))) {
     const li = document.createElement("li");
     li.className = "here";
@@ -321,8 +408,10 @@ function renderPresence() {
 
 /** @param {Message} m */
 function onMessage(m) {
-  const r = rooms.get(m.roomId);
-  if (r) render(r, m);
+  const r = m.toUserId ? directView(m) : rooms.get(m.roomId);
+  if (!r) return;
+  render(r, m);
+  if (m.toUserId && r !== current) r.tab.classList.add("unread");
 }
 
 /** Shows m in its place by seq, once. @param {RoomView} r @param {Message} m */
@@ -341,9 +430,18 @@ function render(r, m) {
   time.textContent = Number.isNaN(at.getTime()) ? m.sentAt : at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   time.title = m.sentAt;
   meta.append(sender, time);
+  if (m.toUserId) {
+    const to = document.createElement("span");
+    to.className = "direct-label";
+    to.textContent = `direct to ${m.toUserId}`;
+    meta.append(" ", to);
+  }
   const text = document.createElement("p");
   text.className = "text";
-  text.textContent = m.text;
+  if (m.eventType) {
+    text.classList.add("app-event");
+    text.textContent = `${m.eventType}: ${JSON.stringify(m.data ?? null)}`;
+  } else text.textContent = m.text;
   li.append(meta, text);
   r.bySeq.set(m.seq, li);
   insertBySeq(r, li, m.seq);
@@ -396,6 +494,14 @@ async function sendMessage(e) {
   ui.sendError.textContent = "";
   const r = current;
   const text = ui.text.value;
+  if (client && text.startsWith("/dm ")) {
+    await sendDirectCommand(text.trim());
+    return;
+  }
+  if (client && r?.peer) {
+    if (text.trim()) await sendDirect(r.peer, text);
+    return;
+  }
   if (!client || !r) {
     ui.sendError.textContent = "Not sent: join a room first.";
     return;
