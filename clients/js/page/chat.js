@@ -278,7 +278,8 @@ function directView(m) {
   const existing = rooms.get(m.roomId);
   if (existing) return existing;
   const r = addRoom(m.roomId, peerOf(m));
-  r.log.hidden = r.pending.hidden = r !== current;
+  if (current) r.log.hidden = r.pending.hidden = true;
+  else select(r);
   return r;
 }
 
