@@ -32,6 +32,19 @@ func (c *Client) Send(ctx context.Context, roomID, text string) (protocol.Ack, e
 	if n := utf8.RuneCountInString(text); n == 0 || n > protocol.MaxTextLength {
 		return protocol.Ack{}, fmt.Errorf("client: send to room %q: text has %d characters, want 1 to %d", roomID, n, protocol.MaxTextLength)
 	}
+	ack, err := c.sendText(ctx, text, func(cmid string) request {
+		return sendRequest(protocol.SendMessage{RoomID: roomID, Text: text, ClientMessageID: cmid})
+	})
+	if err != nil {
+		return ack, fmt.Errorf("client: send to room %q: %w", roomID, err)
+	}
+	return ack, nil
+}
+
+// sendText sends the request that build makes with a new clientMessageId, remembering text
+// under that id until it is answered (so that the client's own message is placed from the
+// acknowledgement), and decodes the acknowledgement.
+func (c *Client) sendText(ctx context.Context, text string, build func(cmid string) request) (protocol.Ack, error) {
 	cmid := newClientMessageID()
 	c.mu.Lock()
 	c.sends[cmid] = text
@@ -41,13 +54,13 @@ func (c *Client) Send(ctx context.Context, roomID, text string) (protocol.Ack, e
 		delete(c.sends, cmid)
 		c.mu.Unlock()
 	}()
-	a, err := c.request(ctx, sendRequest(protocol.SendMessage{RoomID: roomID, Text: text, ClientMessageID: cmid}))
+	a, err := c.request(ctx, build(cmid))
 	if err != nil {
-		return protocol.Ack{}, fmt.Errorf("client: send to room %q: %w", roomID, err)
+		return protocol.Ack{}, err
 	}
 	var ack protocol.Ack
 	if err := a.decode(&ack); err != nil {
-		return protocol.Ack{}, fmt.Errorf("client: send to room %q: unreadable acknowledgement: %w", roomID, err)
+		return protocol.Ack{}, fmt.Errorf("unreadable acknowledgement: %w", err)
 	}
 	return ack, nil
 }
@@ -70,22 +83,11 @@ func (c *Client) Direct(ctx context.Context, toUserID, text string) (protocol.Ac
 	if n := utf8.RuneCountInString(text); n == 0 || n > protocol.MaxTextLength {
 		return protocol.Ack{}, fmt.Errorf("client: direct message to %q: text has %d characters, want 1 to %d", who, n, protocol.MaxTextLength)
 	}
-	cmid := newClientMessageID()
-	c.mu.Lock()
-	c.sends[cmid] = text
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.sends, cmid)
-		c.mu.Unlock()
-	}()
-	a, err := c.request(ctx, directRequest(protocol.Direct{ToUserID: toUserID, Text: text, ClientMessageID: cmid}))
+	ack, err := c.sendText(ctx, text, func(cmid string) request {
+		return directRequest(protocol.Direct{ToUserID: toUserID, Text: text, ClientMessageID: cmid})
+	})
 	if err != nil {
-		return protocol.Ack{}, fmt.Errorf("client: direct message to %q: %w", who, err)
-	}
-	var ack protocol.Ack
-	if err := a.decode(&ack); err != nil {
-		return protocol.Ack{}, fmt.Errorf("client: direct message to %q: unreadable acknowledgement: %w", who, err)
+		return ack, fmt.Errorf("client: direct message to %q: %w", who, err)
 	}
 	return ack, nil
 }
