@@ -107,17 +107,24 @@ func checkTargets(p protocol.Publish) error {
 // stored (in the room, or in the conversation of its sender and the user) and posted like a
 // chat message; an event is posted as an Event frame, or stored first when Event.Store is set.
 // A room's broadcast takes the same path as a chat message's, queued when the room is large.
-func (s *Service) Publish(ctx context.Context, p protocol.Publish) (res PublishResult, err error) {
+func (s *Service) Publish(ctx context.Context, p protocol.Publish) (PublishResult, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return PublishResult{}, fmt.Errorf("chat: publish: %w", err)
+	}
+	return s.PublishBody(ctx, body)
+}
+
+// PublishBody is Publish of a publication's JSON (a publish queue message's body): checked
+// once, by CheckPublication.
+func (s *Service) PublishBody(ctx context.Context, body []byte) (res PublishResult, err error) {
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("chat: publish: %w", err)
 		}
 	}()
-	body, err := json.Marshal(p)
+	p, err := s.CheckPublication(body)
 	if err != nil {
-		return res, err
-	}
-	if p, err = s.CheckPublication(body); err != nil {
 		return res, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)

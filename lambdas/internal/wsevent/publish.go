@@ -118,11 +118,7 @@ func (h *PublishHandler) record(ctx context.Context, rec events.SQSMessage) erro
 		}
 		return err
 	}
-	pub, err := h.Service.CheckPublication(body)
-	var res chat.PublishResult
-	if err == nil {
-		res, err = h.Service.Publish(ctx, pub)
-	}
+	res, err := h.Service.PublishBody(ctx, body)
 	var invalid *chat.PublicationError
 	if errors.As(err, &invalid) {
 		return h.deadLetter(ctx, rec, err)
