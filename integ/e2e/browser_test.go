@@ -65,6 +65,9 @@ func TestChatPageInChromium(t *testing.T) {
 
 	// Chat: sender and time on both pages.
 	say(alice, "hello from alice")
+	// Bob sends once Alice's message is numbered: two sends in flight at once may be numbered
+	// in either order.
+	alice.waitFor("alice's message numbered", logSeqsAre(roomID, 1, seededMessages+1))
 	say(bob, "hi from bob")
 	// Alice scrolled back to 1, Bob shows the newest page and what came since.
 	first := map[*tab]int{alice: 1, bob: seededMessages - 19}
