@@ -64,6 +64,7 @@ func (c *webSocketChatApi) addAlarms() {
 			"Messages or presence events could not be delivered to live connections after retries (throttling or 5xx from @connections). Check the chat and disconnect functions' fan-out log lines; sustained failures mean the account's @connections rate is exhausted."},
 		c.newConnectionRateAlarm(),
 		c.deadLettersAlarm(),
+		c.publishBacklogAlarm(),
 	)
 	for _, s := range specs {
 		a := awscloudwatch.NewAlarm(c.Construct, jsii.String(s.id+"Alarm"), &awscloudwatch.AlarmProps{
@@ -90,7 +91,21 @@ func (c *webSocketChatApi) deadLettersAlarm() alarmSpec {
 		Period: alarmPeriod(), Statistic: jsii.String("Maximum"),
 	})
 	return alarmSpec{"PublishDeadLetters", visible, 1,
-		fmt.Sprintf("Publish requests or large-room fan-out shards reached the publish dead-letter queue: refused as invalid, or failed %g times. The publish function's logs (level ERROR) give each message's id and reason. Fix the sender or the cause, then move the messages back with `aws sqs start-message-move-task --source-arn <dead-letter queue ARN>`, or delete them; they are kept %d days.", c.cfg.publishing.maxReceiveCount, deadLetterRetentionDays)}
+		fmt.Sprintf("Publish requests or large-room fan-out shards reached the publish dead-letter queue: refused as invalid, or failed %g times. The publish function's logs (level ERROR) give each message's id and reason; a refused message carries it in its ErrorReason attribute too. Fix the sender or the cause, then move the messages back with `aws sqs start-message-move-task --source-arn <dead-letter queue ARN>`, or delete them; they are kept %d days.", c.cfg.publishing.maxReceiveCount, deadLetterRetentionDays)}
+}
+
+// publishBacklogAge is the age of the publish queue's oldest message, in seconds, at which
+// deliveries are late enough to alarm: publications and large rooms' shards are real-time.
+const publishBacklogAge = 60
+
+// publishBacklogAlarm fires when the publish queue's oldest message has waited a minute: the
+// publish function cannot keep up (its concurrency, throttling) or keeps failing a message.
+func (c *webSocketChatApi) publishBacklogAlarm() alarmSpec {
+	age := c.publishQueue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{
+		Period: alarmPeriod(), Statistic: jsii.String("Maximum"),
+	})
+	return alarmSpec{"PublishBacklogAge", age, publishBacklogAge,
+		fmt.Sprintf("A message has waited %d s or more in the publish queue: publications and large rooms' deliveries are late. Check the publish function's Throttles and Errors alarms and its concurrency (PublishMaxConcurrency, Concurrency[\"publish\"]); a message that fails again and again waits until PublishMaxReceiveCount moves it to the dead-letter queue.", publishBacklogAge)}
 }
 
 // functionAlarms are the Errors, Throttles and DurationNearTimeout alarms of a handler.

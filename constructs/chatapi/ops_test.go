@@ -132,8 +132,8 @@ func TestAlarmsAndDashboard(t *testing.T) {
 	}
 	// 3 API + 3 per function × 6 + DynamoDB throttles + fan-out failures + new connection rate
 	// + publish dead letters.
-	if len(alarms) != 3+18+4 || len(*c.AlarmIds()) != len(alarms) {
-		t.Errorf("%d alarms (AlarmIds %d), want 25", len(alarms), len(*c.AlarmIds()))
+	if len(alarms) != 3+18+5 || len(*c.AlarmIds()) != len(alarms) {
+		t.Errorf("%d alarms (AlarmIds %d), want 26", len(alarms), len(*c.AlarmIds()))
 	}
 	for id, p := range alarms {
 		if strings.Contains(id, "ChatFunctionDurationNearTimeout") && p["Threshold"] != float64(28*1000*0.8) {

@@ -310,3 +310,23 @@ func TestPublishDeadLettersAlarm(t *testing.T) {
 		t.Error("Alarm(PublishDeadLetters) is nil")
 	}
 }
+
+// TestPublishBacklogAgeAlarm: the publish queue's oldest message waiting a minute fires it.
+func TestPublishBacklogAgeAlarm(t *testing.T) {
+	tpl, c := defaultTemplate(t)
+	p := tpl.alarmNamed(t, "ChatPublishBacklogAgeAlarm")
+	raw, _ := json.Marshal(p["Dimensions"])
+	if p["Namespace"] != "AWS/SQS" || p["MetricName"] != "ApproximateAgeOfOldestMessage" || p["Statistic"] != "Maximum" ||
+		string(raw) != `[{"Name":"QueueName","Value":{"Fn::GetAtt":["`+tpl.queueID(t, "ChatPublishQueue")+`","QueueName"]}}]` {
+		t.Errorf("backlog alarm metric %v %v %v %s", p["Namespace"], p["MetricName"], p["Statistic"], raw)
+	}
+	if p["Threshold"] != float64(60) || p["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" {
+		t.Errorf("backlog alarm fires on %v %v, want >= 60 s", p["ComparisonOperator"], p["Threshold"])
+	}
+	if d := p["AlarmDescription"].(string); !strings.Contains(d, "PublishMaxConcurrency") {
+		t.Errorf("runbook %q", d)
+	}
+	if c.Alarm(jsii.String("PublishBacklogAge")) == nil {
+		t.Error("Alarm(PublishBacklogAge) is nil")
+	}
+}

@@ -136,7 +136,7 @@ func (h *PublishHandler) record(ctx context.Context, rec events.SQSMessage) erro
 // reason, and logs it. Only when that fails is the message tried again (and moved to the
 // dead-letter queue by the queue's redrive policy in the end).
 func (h *PublishHandler) deadLetter(ctx context.Context, rec events.SQSMessage, reason error) error {
-	h.Logger.WarnContext(ctx, "queue message refused: sent to the dead-letter queue", "messageId", rec.MessageId, "reason", reason.Error())
+	h.Logger.ErrorContext(ctx, "queue message refused: sent to the dead-letter queue", "messageId", rec.MessageId, "reason", reason.Error())
 	if err := h.DeadLetters.Send(ctx, rec.Body, reason.Error()); err != nil {
 		return fmt.Errorf("send refused message to the dead-letter queue: %w", err)
 	}
