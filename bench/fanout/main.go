@@ -18,19 +18,17 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatstack/websocketchatapi/bench/internal/benchrun"
 )
 
 // chatPackage is the package whose benchmarks are run, relative to the module root.
@@ -68,44 +66,26 @@ func run(latency time.Duration, sizes, concurrency string, other, runs int, verb
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		return err
-	}
 	bench := "^BenchmarkFanout$"
 	if other > 0 {
 		bench = "^(BenchmarkFanout|BenchmarkFanoutTableGrowth)$"
 	}
-	args := []string{"test", chatPackage, "-run", "^$", "-bench", bench,
-		"-benchtime", strconv.Itoa(runs) + "x", "-count", "1", "-timeout", "30m",
-		"-args",
-		"-fanout.latency", latency.String(),
-		"-fanout.sizes", sizes,
-		"-fanout.concurrency", concurrency,
-		"-fanout.other", strconv.Itoa(other),
-	}
-	fmt.Fprintf(os.Stderr, "running go %s\n", strings.Join(args, " "))
 	start := time.Now()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	out, err := cmd.StdoutPipe()
+	out, err := benchrun.Run{
+		Package: chatPackage, Bench: bench, Benchtime: strconv.Itoa(runs) + "x", Verbose: verbose,
+		Args: []string{
+			"-fanout.latency", latency.String(),
+			"-fanout.sizes", sizes,
+			"-fanout.concurrency", concurrency,
+			"-fanout.other", strconv.Itoa(other),
+		},
+	}.Do()
 	if err != nil {
-		return fmt.Errorf("go test: %w", err)
+		return err
 	}
-	var log strings.Builder
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("go test: %w", err)
-	}
-	res, scanErr := parse(out, &log, verbose)
-	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("go test: %w\n%s", err, log.String())
-	}
-	if scanErr != nil {
-		return fmt.Errorf("read go test output: %w", scanErr)
-	}
+	res := parse(out)
 	if len(res.rows) == 0 {
-		return fmt.Errorf("go test printed no benchmark result:\n%s", log.String())
+		return fmt.Errorf("go test printed no BenchmarkFanout result")
 	}
 	printTable(os.Stdout, res, latency, runs, other, time.Since(start))
 	return nil
@@ -121,19 +101,6 @@ func checkInts(list string) error {
 	return nil
 }
 
-// moduleRoot returns the directory of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the module: run from the repository")
-	}
-	return filepath.Dir(gomod), nil
-}
-
 // result is what the benchmark output says.
 type result struct {
 	cpu    string
@@ -147,61 +114,26 @@ type row struct {
 	metrics              map[string]float64
 }
 
-// benchLine matches a result line: name (with the -GOMAXPROCS suffix), iterations, metrics.
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.+)$`)
-
 // nameParams matches the parameters in a sub-benchmark name.
 var nameParams = regexp.MustCompile(`members=(\d+)/concurrency=(\d+)`)
 
-// parse reads go test's output, keeping a copy in log (and on stderr when verbose).
-func parse(r io.Reader, log *strings.Builder, verbose bool) (result, error) {
-	var res result
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if verbose {
-			fmt.Fprintln(os.Stderr, line)
-		}
-		if cpu, ok := strings.CutPrefix(line, "cpu: "); ok {
-			res.cpu = cpu
-			continue
-		}
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		rw := row{metrics: metrics(m[3])}
-		switch {
-		case m[1] == "BenchmarkFanoutTableGrowth":
+// parse sorts the result lines.
+func parse(out benchrun.Result) result {
+	res := result{cpu: out.CPU}
+	for _, b := range out.Benchmarks {
+		rw := row{metrics: b.Metrics}
+		if b.Name == "BenchmarkFanoutTableGrowth" {
 			rw.members, rw.concurrency = 1000, 32
 			res.growth = &rw
-		default:
-			p := nameParams.FindStringSubmatch(m[1])
-			if p == nil {
-				continue
-			}
+			continue
+		}
+		if p := nameParams.FindStringSubmatch(b.Name); p != nil {
 			rw.members, _ = strconv.Atoi(p[1])
 			rw.concurrency, _ = strconv.Atoi(p[2])
 			res.rows = append(res.rows, rw)
 		}
-		if !verbose {
-			fmt.Fprintf(os.Stderr, "done: %s (median %.0f ms)\n", m[1], rw.metrics["median-ns/op"]/1e6)
-		}
 	}
-	return res, sc.Err()
-}
-
-// metrics reads "value unit" pairs.
-func metrics(s string) map[string]float64 {
-	out := map[string]float64{}
-	f := strings.Fields(s)
-	for i := 0; i+1 < len(f); i += 2 {
-		if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-			out[f[i+1]] = v
-		}
-	}
-	return out
+	return res
 }
 
 // printTable writes the figures.

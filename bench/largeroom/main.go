@@ -27,19 +27,18 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatstack/websocketchatapi/bench/internal/benchrun"
 )
 
 // chatPackage is the package whose benchmark is run, relative to the module root.
@@ -113,59 +112,35 @@ func join(ns []int) string {
 }
 
 func run(latency, enqueue time.Duration, sizes, completion, workers string, sends, queuedThreshold int, verbose bool) error {
-	root, err := moduleRoot()
+	start := time.Now()
+	var setup []string
+	out, err := benchrun.Run{
+		Package: chatPackage, Bench: "^BenchmarkLargeRoom$", Benchtime: "1x", Timeout: "60m", Verbose: verbose,
+		Args: []string{
+			"-fanout.latency", latency.String(),
+			"-largeroom.sizes", sizes,
+			"-largeroom.sends", strconv.Itoa(sends),
+			"-largeroom.completion", completion,
+			"-largeroom.workers", workers,
+			"-largeroom.queued-threshold", strconv.Itoa(queuedThreshold),
+			"-largeroom.enqueue-latency", enqueue.String(),
+		},
+		OnLine: func(line string) {
+			if m := setupLine.FindStringSubmatch(line); m != nil {
+				setup = append(setup, fmt.Sprintf("%s members: %s", m[1], m[2]))
+				if !verbose {
+					fmt.Fprintf(os.Stderr, "setup: %s members written in %s\n", m[1], m[2])
+				}
+			}
+		},
+	}.Do()
 	if err != nil {
 		return err
 	}
-	args := []string{"test", chatPackage, "-run", "^$", "-bench", "^BenchmarkLargeRoom$",
-		"-benchtime", "1x", "-count", "1", "-timeout", "60m",
-		"-args",
-		"-fanout.latency", latency.String(),
-		"-largeroom.sizes", sizes,
-		"-largeroom.sends", strconv.Itoa(sends),
-		"-largeroom.completion", completion,
-		"-largeroom.workers", workers,
-		"-largeroom.queued-threshold", strconv.Itoa(queuedThreshold),
-		"-largeroom.enqueue-latency", enqueue.String(),
-	}
-	fmt.Fprintf(os.Stderr, "running go %s\n", strings.Join(args, " "))
-	start := time.Now()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("go test: %w", err)
-	}
-	var log strings.Builder
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("go test: %w", err)
-	}
-	res, scanErr := parse(out, &log, verbose)
-	if err := cmd.Wait(); err != nil {
-		return fmt.Errorf("go test: %w\n%s", err, log.String())
-	}
-	if scanErr != nil {
-		return fmt.Errorf("read go test output: %w", scanErr)
-	}
-	if len(res.acks) == 0 && len(res.done) == 0 {
-		return fmt.Errorf("go test printed no benchmark result:\n%s", log.String())
-	}
+	res := parse(out)
+	res.setup = setup
 	printTables(os.Stdout, res, latency, enqueue, time.Since(start))
 	return nil
-}
-
-// moduleRoot returns the directory of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the module: run from the repository")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // result is what the benchmark output says.
@@ -183,66 +158,27 @@ type row struct {
 }
 
 var (
-	benchLine  = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.+)$`)
-	ackName    = regexp.MustCompile(`/ack/members=(\d+)$`)
-	doneName   = regexp.MustCompile(`/completion/members=(\d+)/threshold=(\d+)/workers=(\d+)$`)
-	setupLine  = regexp.MustCompile(`setup: wrote (\d+) connections and memberships of room \S+ in (\S+)`)
-	metricPair = regexp.MustCompile(`(\S+)\s+(\S+)`)
+	ackName   = regexp.MustCompile(`/ack/members=(\d+)$`)
+	doneName  = regexp.MustCompile(`/completion/members=(\d+)/threshold=(\d+)/workers=(\d+)$`)
+	setupLine = regexp.MustCompile(`setup: wrote (\d+) connections and memberships of room \S+ in (\S+)`)
 )
 
-// parse reads go test's output, keeping a copy in log (and on stderr when verbose).
-func parse(r io.Reader, log *strings.Builder, verbose bool) (result, error) {
-	var res result
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if verbose {
-			fmt.Fprintln(os.Stderr, line)
-		}
-		if cpu, ok := strings.CutPrefix(line, "cpu: "); ok {
-			res.cpu = strings.TrimSpace(cpu)
-			continue
-		}
-		if m := setupLine.FindStringSubmatch(line); m != nil {
-			res.setup = append(res.setup, fmt.Sprintf("%s members: %s", m[1], m[2]))
-			if !verbose {
-				fmt.Fprintf(os.Stderr, "setup: %s members written in %s\n", m[1], m[2])
-			}
-			continue
-		}
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		rw := row{metrics: metrics(m[3])}
-		if p := ackName.FindStringSubmatch(m[1]); p != nil {
+// parse sorts the result lines into the two tables.
+func parse(out benchrun.Result) result {
+	res := result{cpu: out.CPU}
+	for _, b := range out.Benchmarks {
+		rw := row{metrics: b.Metrics}
+		if p := ackName.FindStringSubmatch(b.Name); p != nil {
 			rw.members, _ = strconv.Atoi(p[1])
 			res.acks = append(res.acks, rw)
-		} else if p := doneName.FindStringSubmatch(m[1]); p != nil {
+		} else if p := doneName.FindStringSubmatch(b.Name); p != nil {
 			rw.members, _ = strconv.Atoi(p[1])
 			rw.threshold, _ = strconv.Atoi(p[2])
 			rw.workers, _ = strconv.Atoi(p[3])
 			res.done = append(res.done, rw)
-		} else {
-			continue
-		}
-		if !verbose {
-			fmt.Fprintf(os.Stderr, "done: %s\n", m[1])
 		}
 	}
-	return res, sc.Err()
-}
-
-// metrics reads "value unit" pairs.
-func metrics(s string) map[string]float64 {
-	out := map[string]float64{}
-	for _, p := range metricPair.FindAllStringSubmatch(s, -1) {
-		if v, err := strconv.ParseFloat(p[1], 64); err == nil {
-			out[p[2]] = v
-		}
-	}
-	return out
+	return res
 }
 
 // printTables writes the figures.

@@ -30,19 +30,16 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chatstack/websocketchatapi/bench/internal/benchrun"
 )
 
 // Packages whose benchmarks are run, relative to the module root.
@@ -88,36 +85,19 @@ func run(o options) error {
 			return fmt.Errorf("-latency %q: want durations >= 0 separated by commas", o.latency)
 		}
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	store, err := goTest(root, o.verbose, storePackage, "^(BenchmarkAppend|BenchmarkAppendContention)$", strconv.Itoa(o.appends)+"x",
+	store, err := goTest(o.verbose, storePackage, "^(BenchmarkAppend|BenchmarkAppendContention)$", strconv.Itoa(o.appends)+"x",
 		"-seq.senders", o.senders)
 	if err != nil {
 		return err
 	}
-	resume, err := goTest(root, o.verbose, chatPackage, "^BenchmarkResume$", strconv.Itoa(o.runs)+"x",
+	resume, err := goTest(o.verbose, chatPackage, "^BenchmarkResume$", strconv.Itoa(o.runs)+"x",
 		"-resume.messages", strconv.Itoa(o.messages), "-resume.appended", strconv.Itoa(o.appended), "-resume.latency", o.latency)
 	if err != nil {
 		return err
 	}
 	printTables(os.Stdout, store, resume, o, time.Since(start))
 	return nil
-}
-
-// moduleRoot returns the directory of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the module: run from the repository")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 // result is what one go test run printed.
@@ -143,74 +123,17 @@ func (r result) find(name string) (row, bool) {
 	return row{}, false
 }
 
-// goTest runs the benchmarks bench of pkg, each for benchtime, with args after -args, and
-// parses what they print.
-func goTest(root string, verbose bool, pkg, bench, benchtime string, args ...string) (result, error) {
-	cmdArgs := append([]string{"test", pkg, "-run", "^$", "-bench", bench, "-benchtime", benchtime, "-count", "1", "-timeout", "30m", "-args"}, args...)
-	fmt.Fprintf(os.Stderr, "running go %s\n", strings.Join(cmdArgs, " "))
-	cmd := exec.Command("go", cmdArgs...)
-	cmd.Dir = root
-	out, err := cmd.StdoutPipe()
+// goTest runs the benchmarks bench of pkg, each for benchtime, with args after -args.
+func goTest(verbose bool, pkg, bench, benchtime string, args ...string) (result, error) {
+	out, err := benchrun.Run{Package: pkg, Bench: bench, Benchtime: benchtime, Args: args, Verbose: verbose}.Do()
 	if err != nil {
-		return result{}, fmt.Errorf("go test %s: %w", pkg, err)
+		return result{}, err
 	}
-	var log strings.Builder
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		return result{}, fmt.Errorf("go test %s: %w", pkg, err)
-	}
-	res, scanErr := parse(out, &log, verbose)
-	if err := cmd.Wait(); err != nil {
-		return result{}, fmt.Errorf("go test %s: %w\n%s", pkg, err, log.String())
-	}
-	if scanErr != nil {
-		return result{}, fmt.Errorf("read the output of go test %s: %w", pkg, scanErr)
-	}
-	if len(res.rows) == 0 {
-		return result{}, fmt.Errorf("go test %s printed no benchmark result:\n%s", pkg, log.String())
+	res := result{cpu: out.CPU}
+	for _, b := range out.Benchmarks {
+		res.rows = append(res.rows, row{name: b.Name, metrics: b.Metrics})
 	}
 	return res, nil
-}
-
-// benchLine matches a result line: name (with the -GOMAXPROCS suffix), iterations, metrics.
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+(\d+)\s+(.+)$`)
-
-// parse reads go test's output, keeping a copy in log (and on stderr when verbose).
-func parse(r io.Reader, log *strings.Builder, verbose bool) (result, error) {
-	var res result
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if verbose {
-			fmt.Fprintln(os.Stderr, line)
-		}
-		if cpu, ok := strings.CutPrefix(line, "cpu: "); ok {
-			res.cpu = strings.TrimSpace(cpu)
-			continue
-		}
-		m := benchLine.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		res.rows = append(res.rows, row{name: m[1], metrics: metrics(m[3])})
-		if !verbose {
-			fmt.Fprintf(os.Stderr, "done: %s\n", m[1])
-		}
-	}
-	return res, sc.Err()
-}
-
-// metrics reads "value unit" pairs.
-func metrics(s string) map[string]float64 {
-	out := map[string]float64{}
-	f := strings.Fields(s)
-	for i := 0; i+1 < len(f); i += 2 {
-		if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-			out[f[i+1]] = v
-		}
-	}
-	return out
 }
 
 // printTables writes the three tables.
