@@ -5,15 +5,13 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/chatstack/websocketchatapi/app/chatstack"
 	"github.com/chatstack/websocketchatapi/constructs/chatapi"
+	"github.com/chatstack/websocketchatapi/integ/e2e/testdata/variant"
 )
 
 func main() {
@@ -29,16 +27,5 @@ func main() {
 	}})
 	st.Chat.AddApiKey(jsii.String("Tiny"), jsii.String("tiny"), nil)
 	st.Chat.AddApiKey(jsii.String("Open"), jsii.String("open"), nil)
-	if err := func() (err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("%v", p)
-			}
-		}()
-		app.Synth(nil)
-		return nil
-	}(); err != nil {
-		fmt.Fprintln(os.Stderr, "keysapp:", err)
-		os.Exit(1)
-	}
+	variant.Synth(app, "keysapp")
 }

@@ -4,15 +4,13 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/chatstack/websocketchatapi/app/chatstack"
 	"github.com/chatstack/websocketchatapi/constructs/chatapi"
+	"github.com/chatstack/websocketchatapi/integ/e2e/testdata/variant"
 )
 
 func main() {
@@ -25,16 +23,5 @@ func main() {
 		AssumedBy: awsiam.NewAccountRootPrincipal(),
 	})
 	st.Chat.GrantPublish(backend)
-	if err := func() (err error) {
-		defer func() {
-			if p := recover(); p != nil {
-				err = fmt.Errorf("%v", p)
-			}
-		}()
-		app.Synth(nil)
-		return nil
-	}(); err != nil {
-		fmt.Fprintln(os.Stderr, "publishapp:", err)
-		os.Exit(1)
-	}
+	variant.Synth(app, "publishapp")
 }
