@@ -523,9 +523,12 @@ func TestDynamoDBProxy(t *testing.T) {
 	proxy, err := iamcheck.NewDynamoDBProxy(iamcheck.ProxyConfig{
 		Target: target,
 		Env:    st.Env,
-		Policies: map[string]*iamcheck.Policy{
-			"AKIACHAT": policyOf(t, st, golden.ChatFunction),
-			"AKIADEF":  policyOf(t, st, golden.DefaultFunction),
+		Lookup: func(key string) (*iamcheck.Policy, bool) {
+			p, ok := map[string]*iamcheck.Policy{
+				"AKIACHAT": policyOf(t, st, golden.ChatFunction),
+				"AKIADEF":  policyOf(t, st, golden.DefaultFunction),
+			}[key]
+			return p, ok
 		},
 		Observe: func(_ *http.Request, d iamcheck.Decision) {
 			mu.Lock()

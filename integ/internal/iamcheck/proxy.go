@@ -23,13 +23,8 @@ type ProxyConfig struct {
 	Target *url.URL
 	// Env gives the region, account and partition table ARNs are built with.
 	Env assembly.Env
-	// Policies maps each caller's access key id to its role's policy. The map must not change
-	// while the proxy serves.
-	Policies map[string]*Policy
-	// Sessions, if set, finds the policy of an access key that Policies does not hold: the
-	// role sessions handed to clients outside the stack's functions (a backend with a
-	// role's grants).
-	Sessions func(accessKeyID string) (*Policy, bool)
+	// Lookup finds the policy of the caller of an access key id; false for an unknown key.
+	Lookup func(accessKeyID string) (*Policy, bool)
 	// Observe, if set, is called with every decision the proxy makes (for logs and tests).
 	Observe func(r *http.Request, d Decision)
 }
@@ -49,6 +44,9 @@ func NewDynamoDBProxy(cfg ProxyConfig) (*DynamoDBProxy, error) {
 	if cfg.Target == nil || cfg.Target.Host == "" {
 		return nil, errors.New("dynamodb proxy: no target endpoint")
 	}
+	if cfg.Lookup == nil {
+		return nil, errors.New("dynamodb proxy: no Lookup")
+	}
 	target := cfg.Target
 	return &DynamoDBProxy{
 		cfg: cfg,
@@ -65,10 +63,7 @@ func (p *DynamoDBProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeDynamoDBError(w, "com.amazon.coral.service#MissingAuthenticationTokenException", "Request is missing Authentication Token")
 		return
 	}
-	pol, ok := p.cfg.Policies[cred.AccessKeyID]
-	if !ok && p.cfg.Sessions != nil {
-		pol, ok = p.cfg.Sessions(cred.AccessKeyID)
-	}
+	pol, ok := p.cfg.Lookup(cred.AccessKeyID)
 	if !ok {
 		writeDynamoDBError(w, "com.amazon.coral.service#UnrecognizedClientException", "The security token included in the request is invalid.")
 		return

@@ -357,10 +357,9 @@ func (s *starter) startDynamoDBProxy(ctx context.Context) error {
 		return fmt.Errorf("DynamoDB endpoint: %w", err)
 	}
 	s.proxy, err = iamcheck.NewDynamoDBProxy(iamcheck.ProxyConfig{
-		Target:   target,
-		Env:      e.Stack.Env,
-		Policies: s.policies,
-		Sessions: e.sessionPolicy,
+		Target: target,
+		Env:    e.Stack.Env,
+		Lookup: e.callerPolicy(s.policies),
 		Observe: func(r *http.Request, d iamcheck.Decision) {
 			if !d.Allowed {
 				e.deny("dynamodb", d)
@@ -518,15 +517,13 @@ func splitList(s string) []string {
 // MissingAuthenticationTokenException (unsigned), UnrecognizedClientException (unknown key),
 // AccessDeniedException (not allowed).
 func (e *Env) authorizeManagement(policies map[string]*iamcheck.Policy) func(r *http.Request, method, connectionID string) error {
+	lookup := e.callerPolicy(policies)
 	return func(r *http.Request, method, connectionID string) error {
 		cred, err := iamcheck.RequestCredential(r)
 		if err != nil {
 			return &gateway.ManagementError{Status: http.StatusForbidden, Type: "MissingAuthenticationTokenException", Message: "Missing Authentication Token"}
 		}
-		pol, ok := policies[cred.AccessKeyID]
-		if !ok {
-			pol, ok = e.sessionPolicy(cred.AccessKeyID)
-		}
+		pol, ok := lookup(cred.AccessKeyID)
 		if !ok {
 			return &gateway.ManagementError{Status: http.StatusForbidden, Type: "UnrecognizedClientException", Message: "The security token included in the request is invalid."}
 		}
@@ -543,14 +540,20 @@ func (e *Env) authorizeManagement(policies map[string]*iamcheck.Policy) func(r *
 	}
 }
 
-// sessionPolicy returns the policy of a role session that Credentials handed out.
-func (e *Env) sessionPolicy(accessKeyID string) (*iamcheck.Policy, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if s, ok := e.sessions[accessKeyID]; ok {
-		return s.policy, true
+// callerPolicy returns the lookup of a caller's policy by access key id: a function's (in
+// functions, by its key), else a role session's that Credentials handed out.
+func (e *Env) callerPolicy(functions map[string]*iamcheck.Policy) func(accessKeyID string) (*iamcheck.Policy, bool) {
+	return func(accessKeyID string) (*iamcheck.Policy, bool) {
+		if p, ok := functions[accessKeyID]; ok {
+			return p, true
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if s, ok := e.sessions[accessKeyID]; ok {
+			return s.policy, true
+		}
+		return nil, false
 	}
-	return nil, false
 }
 
 // deny records and logs a denied call.
