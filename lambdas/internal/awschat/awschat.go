@@ -91,21 +91,22 @@ func BuildPublish[P chat.Poster](newPoster func(aws.Config, string) P) func(lamb
 		if h.Metrics, err = newEmitter(in, cfg.Metrics); err != nil {
 			return nil, err
 		}
+		awsCfg, err := awsenv.Config(in.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("load AWS config: %w", err)
+		}
+		queues := awsenv.SQS(awsCfg, in.Getenv) // one client for the queue and its dead letters
 		h.Service, err = newService(in.Getenv, cfg.TableName, posterOf(newPoster, cfg.CallbackURL), chat.Options{
 			HistoryRetention:   cfg.HistoryRetention,
 			Fanout:             chat.FanoutOptions{Concurrency: cfg.FanoutConcurrency},
 			Logger:             h.Logger,
-			Queue:              queueOf(in.Getenv, cfg.QueueURL),
+			Queue:              publishqueue.New(queues, cfg.QueueURL),
 			LargeRoomThreshold: cfg.LargeRoomThreshold,
 		})
 		if err != nil {
 			return nil, err
 		}
-		sqsCfg, err := awsenv.Config(in.Getenv)
-		if err != nil {
-			return nil, fmt.Errorf("load AWS config: %w", err)
-		}
-		h.DeadLetters = publishqueue.NewDeadLetters(awsenv.SQS(sqsCfg, in.Getenv), cfg.DeadLetterQueueURL)
+		h.DeadLetters = publishqueue.NewDeadLetters(queues, cfg.DeadLetterQueueURL)
 		return h.Handle, nil
 	}
 }
